@@ -1,0 +1,1 @@
+"""consult: run a public-policy consultation end to end."""

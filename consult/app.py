@@ -1,0 +1,68 @@
+"""Assembles the Litestar application: routes, auth, sessions, errors, OpenAPI. Nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.auth.middleware import BearerTokenMiddleware
+from consult.db import async_session_factory, create_api_engine
+from consult.directory.controller import GroupController, OrganisationController, PersonController
+from consult.errors import EXCEPTION_HANDLERS
+from consult.health import health
+from consult.pagination import provide_page_params
+from consult.settings import Settings, get_settings
+
+# Paths outside the bearer-token API: probes, the schema, and links people open from their email.
+PUBLIC_PATHS = ["^/health$", "^/schema", "^/rsvp/", "^/r/"]
+
+
+async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """One session per request, committed when the handler succeeds and rolled back otherwise."""
+    async with state.db_sessionmaker() as session:
+        try:
+            yield session
+        except Exception:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    engine = create_api_engine(settings)
+
+    @asynccontextmanager
+    async def dispose_engine(_: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=[health, OrganisationController, PersonController, GroupController],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "page": Provide(provide_page_params, sync_to_thread=False),
+        },
+        middleware=[DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"settings": settings, "db_sessionmaker": async_session_factory(engine)}),
+        lifespan=[dispose_engine],
+        openapi_config=OpenAPIConfig(
+            title="consult",
+            version="1",
+            description="Stakeholder directory, events, invitations and comment rounds of a consultation.",
+            path="/schema",
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
+            security=[{"bearer": []}],
+        ),
+    )

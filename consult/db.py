@@ -1,0 +1,98 @@
+"""Database plumbing: the declarative base, URL handling and engine/session factories.
+
+The API uses an async engine (asyncpg, or aiosqlite for the embedded default); Celery workers use a
+synchronous engine (psycopg, or pysqlite) over the same models.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from advanced_alchemy.base import UUIDv7AuditBase
+from sqlalchemy import Engine, Enum, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from consult.settings import Settings
+
+Base = UUIDv7AuditBase
+"""Every table has a UUIDv7 ``id`` and UTC ``created_at`` / ``updated_at``."""
+
+
+def str_enum(kind: type[enum.StrEnum], length: int = 32) -> Enum:
+    """Enums stored as their values in a VARCHAR, so SQLite and PostgreSQL share one migration."""
+    return Enum(
+        kind,
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+_SYNC_DRIVERS = {"postgresql": "postgresql+psycopg", "sqlite": "sqlite+pysqlite"}
+
+
+def _database_url(settings: Settings) -> URL:
+    if settings.uses_embedded_database:
+        return make_url(f"sqlite:///{settings.sqlite_path}")
+    url = make_url(settings.database_url)
+    backend = url.get_backend_name()
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(f"CONSULT_DATABASE_URL: unsupported database {backend!r} (use postgresql or sqlite)")
+    return url.set(drivername=backend)
+
+
+def async_url(settings: Settings) -> URL:
+    url = _database_url(settings)
+    return url.set(drivername=_ASYNC_DRIVERS[url.get_backend_name()])
+
+
+def sync_url(settings: Settings) -> URL:
+    url = _database_url(settings)
+    return url.set(drivername=_SYNC_DRIVERS[url.get_backend_name()])
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _prepare_sqlite(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def create_api_engine(settings: Settings) -> AsyncEngine:
+    url = async_url(settings)
+    if url.get_backend_name() == "sqlite":
+        _prepare_sqlite(settings)
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    return create_async_engine(url, pool_size=settings.db_pool_size, pool_pre_ping=True)
+
+
+def create_worker_engine(settings: Settings) -> Engine:
+    url = sync_url(settings)
+    if url.get_backend_name() == "sqlite":
+        _prepare_sqlite(settings)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    return create_engine(url, pool_size=5, pool_pre_ping=True)
+
+
+def async_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def sync_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, delete, get, patch, post, put
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.auth.guards import any_staff, organisers
+from consult.directory import schemas
+from consult.directory.models import Language, OrganisationKind, PersonGroup
+from consult.directory.service import GroupService, OrganisationService, PersonService
+from consult.pagination import Page, PageParams
+
+
+class OrganisationController(Controller):
+    path = "/api/v1/organisations"
+    tags = ["directory"]
+
+    @get("/", guards=[any_staff])
+    async def list_organisations(
+        self,
+        db_session: AsyncSession,
+        page: PageParams,
+        q: str | None = None,
+        kind: OrganisationKind | None = None,
+        country: str | None = None,
+    ) -> Page[schemas.OrganisationOut]:
+        rows, total = await OrganisationService(db_session).list(page, q=q, kind=kind, country=country)
+        items = [msgspec.convert(r, schemas.OrganisationOut, from_attributes=True) for r in rows]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    @post("/", guards=[organisers])
+    async def create_organisation(
+        self, db_session: AsyncSession, data: schemas.OrganisationCreate
+    ) -> schemas.OrganisationOut:
+        organisation = await OrganisationService(db_session).create(data)
+        return msgspec.convert(organisation, schemas.OrganisationOut, from_attributes=True)
+
+    @get("/{organisation_id:uuid}", guards=[any_staff])
+    async def get_organisation(
+        self, db_session: AsyncSession, organisation_id: UUID
+    ) -> schemas.OrganisationOut:
+        organisation = await OrganisationService(db_session).get(organisation_id)
+        return msgspec.convert(organisation, schemas.OrganisationOut, from_attributes=True)
+
+    @patch("/{organisation_id:uuid}", guards=[organisers])
+    async def update_organisation(
+        self, db_session: AsyncSession, organisation_id: UUID, data: schemas.OrganisationPatch
+    ) -> schemas.OrganisationOut:
+        organisation = await OrganisationService(db_session).update(organisation_id, data)
+        return msgspec.convert(organisation, schemas.OrganisationOut, from_attributes=True)
+
+    @delete("/{organisation_id:uuid}", guards=[organisers])
+    async def delete_organisation(self, db_session: AsyncSession, organisation_id: UUID) -> None:
+        await OrganisationService(db_session).delete(organisation_id)
+
+
+class PersonController(Controller):
+    path = "/api/v1/people"
+    tags = ["directory"]
+
+    @get("/", guards=[any_staff])
+    async def list_people(
+        self,
+        db_session: AsyncSession,
+        page: PageParams,
+        q: str | None = None,
+        organisation_id: UUID | None = None,
+        language: Language | None = None,
+        group_id: UUID | None = None,
+    ) -> Page[schemas.PersonOut]:
+        rows, total = await PersonService(db_session).list(
+            page, q=q, organisation_id=organisation_id, language=language, group_id=group_id
+        )
+        items = [msgspec.convert(r, schemas.PersonOut, from_attributes=True) for r in rows]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    @post("/", guards=[organisers])
+    async def create_person(self, db_session: AsyncSession, data: schemas.PersonCreate) -> schemas.PersonOut:
+        person = await PersonService(db_session).create(data)
+        return msgspec.convert(person, schemas.PersonOut, from_attributes=True)
+
+    @get("/{person_id:uuid}", guards=[any_staff])
+    async def get_person(self, db_session: AsyncSession, person_id: UUID) -> schemas.PersonOut:
+        person = await PersonService(db_session).get(person_id)
+        return msgspec.convert(person, schemas.PersonOut, from_attributes=True)
+
+    @patch("/{person_id:uuid}", guards=[organisers])
+    async def update_person(
+        self, db_session: AsyncSession, person_id: UUID, data: schemas.PersonPatch
+    ) -> schemas.PersonOut:
+        person = await PersonService(db_session).update(person_id, data)
+        return msgspec.convert(person, schemas.PersonOut, from_attributes=True)
+
+    @delete("/{person_id:uuid}", guards=[organisers])
+    async def delete_person(self, db_session: AsyncSession, person_id: UUID) -> None:
+        await PersonService(db_session).delete(person_id)
+
+
+async def _group_out(service: GroupService, group: PersonGroup) -> schemas.GroupOut:
+    return schemas.GroupOut(
+        id=group.id,
+        name=group.name,
+        description=group.description,
+        member_count=await service.member_count(group.id),
+        created_at=group.created_at,
+        updated_at=group.updated_at,
+    )
+
+
+class GroupController(Controller):
+    path = "/api/v1/groups"
+    tags = ["directory"]
+
+    @get("/", guards=[any_staff])
+    async def list_groups(
+        self, db_session: AsyncSession, page: PageParams, q: str | None = None
+    ) -> Page[schemas.GroupOut]:
+        service = GroupService(db_session)
+        rows, total = await service.list(page, q=q)
+        counts = await service.member_counts([g.id for g in rows])
+        items = [
+            schemas.GroupOut(
+                id=g.id,
+                name=g.name,
+                description=g.description,
+                member_count=counts.get(g.id, 0),
+                created_at=g.created_at,
+                updated_at=g.updated_at,
+            )
+            for g in rows
+        ]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    @post("/", guards=[organisers])
+    async def create_group(self, db_session: AsyncSession, data: schemas.GroupCreate) -> schemas.GroupOut:
+        service = GroupService(db_session)
+        return await _group_out(service, await service.create(data))
+
+    @get("/{group_id:uuid}", guards=[any_staff])
+    async def get_group(self, db_session: AsyncSession, group_id: UUID) -> schemas.GroupOut:
+        service = GroupService(db_session)
+        return await _group_out(service, await service.get(group_id))
+
+    @patch("/{group_id:uuid}", guards=[organisers])
+    async def update_group(
+        self, db_session: AsyncSession, group_id: UUID, data: schemas.GroupPatch
+    ) -> schemas.GroupOut:
+        service = GroupService(db_session)
+        return await _group_out(service, await service.update(group_id, data))
+
+    @delete("/{group_id:uuid}", guards=[organisers])
+    async def delete_group(self, db_session: AsyncSession, group_id: UUID) -> None:
+        await GroupService(db_session).delete(group_id)
+
+    @get("/{group_id:uuid}/members", guards=[any_staff])
+    async def list_members(
+        self, db_session: AsyncSession, group_id: UUID, page: PageParams
+    ) -> Page[schemas.PersonOut]:
+        await GroupService(db_session).get(group_id)
+        rows, total = await PersonService(db_session).list(
+            page, q=None, organisation_id=None, language=None, group_id=group_id
+        )
+        items = [msgspec.convert(r, schemas.PersonOut, from_attributes=True) for r in rows]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    @post("/{group_id:uuid}/members", guards=[organisers])
+    async def add_members(
+        self, db_session: AsyncSession, group_id: UUID, data: schemas.GroupMembers
+    ) -> schemas.GroupOut:
+        service = GroupService(db_session)
+        await service.add_members(group_id, data.person_ids)
+        return await _group_out(service, await service.get(group_id))
+
+    @put("/{group_id:uuid}/members", guards=[organisers])
+    async def replace_members(
+        self, db_session: AsyncSession, group_id: UUID, data: schemas.GroupMembers
+    ) -> schemas.GroupOut:
+        service = GroupService(db_session)
+        await service.replace_members(group_id, data.person_ids)
+        return await _group_out(service, await service.get(group_id))
+
+    @delete("/{group_id:uuid}/members/{person_id:uuid}", guards=[organisers])
+    async def remove_member(self, db_session: AsyncSession, group_id: UUID, person_id: UUID) -> None:
+        await GroupService(db_session).remove_member(group_id, person_id)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from sqlalchemy import text
+
+from consult.settings import Settings
+from workers.app import broker_ping
+
+
+@get("/health", tags=["ops"])
+async def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
+    """Reports whether the database and the broker (Redis) answer; 503 when one does not."""
+    settings: Settings = request.app.state.settings
+    report = {"status": "ok", "database": "ok", "broker": "ok"}
+    try:
+        async with request.app.state.db_sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        report["database"] = f"error: {type(exc).__name__}"
+    report["broker"] = await broker_ping(settings)
+    report["redis"] = report["broker"]
+    if report["database"] != "ok" or report["broker"] not in ("ok", "embedded"):
+        report["status"] = "degraded"
+        return Response(report, status_code=503)
+    return Response(report)

@@ -1,0 +1,180 @@
+"""Test harness: a fresh PostgreSQL database migrated with Alembic, Redis on 127.0.0.1, and the
+app served by a real uvicorn process. Tests talk to it over HTTP; tables are emptied after each test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+RUN_ID = uuid.uuid4().hex[:10]
+PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_DB = f"consult_test_{RUN_ID}"
+TEST_DATABASE_URL = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DB}"
+TEST_REDIS_URL = os.environ.get("CONSULT_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+# Settings are read from the environment once; set them before any consult module is imported.
+os.environ.update(
+    {
+        "CONSULT_DATABASE_URL": TEST_DATABASE_URL,
+        "CONSULT_REDIS_URL": TEST_REDIS_URL,
+        "CONSULT_CELERY_QUEUE": f"consult-test-{RUN_ID}",
+        "CONSULT_SECRET_KEY": f"test-secret-{RUN_ID}",
+        "CONSULT_MAIL_FROM": "consult@example.org",
+    }
+)
+
+from sqlalchemy import text  # noqa: E402
+
+from consult.auth.models import Role  # noqa: E402
+from consult.auth.service import create_staff_user  # noqa: E402
+from consult.db import create_worker_engine, sync_session_factory  # noqa: E402
+from consult.migrations import upgrade  # noqa: E402
+from consult.models import Base  # noqa: E402
+from consult.settings import get_settings  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[str]:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{TEST_DB}"')
+    upgrade()
+    yield TEST_DATABASE_URL
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def db_engine(database: str):
+    engine = create_worker_engine(get_settings())
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(db_engine) -> Iterator:
+    """A synchronous session on the test database, for arranging and checking rows directly."""
+    session = sync_session_factory(db_engine)()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "database" not in request.fixturenames:
+        return
+    engine = request.getfixturevalue("db_engine")
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def tmp_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("consult-data")
+
+
+@pytest.fixture(scope="session")
+def server(database: str, tmp_data_dir: Path) -> Iterator[str]:
+    """The API in its own uvicorn process, as it runs in production."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CONSULT_DATA_DIR": str(tmp_data_dir),
+        "CONSULT_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = (tmp_data_dir / "server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "consult.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{base_url}/health", process=process)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def tokens(db) -> dict[Role, str]:
+    """A fresh staff user and bearer token per role."""
+    issued = {
+        role: create_staff_user(db, f"{role.value}@example.org", role, token_days=1).token for role in Role
+    }
+    db.commit()
+    return issued
+
+
+ClientFactory = Callable[..., httpx.Client]
+
+
+@pytest.fixture
+def client_for(server: str, tokens: dict[Role, str]) -> Iterator[ClientFactory]:
+    clients: list[httpx.Client] = []
+
+    def make(role: Role | None = Role.ORGANISER, token: str | None = None) -> httpx.Client:
+        headers = {}
+        bearer = token or (tokens[role] if role else None)
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        client = httpx.Client(base_url=server, headers=headers, timeout=30.0)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def api(client_for: ClientFactory) -> httpx.Client:
+    """An organiser's client."""
+    return client_for(Role.ORGANISER)

@@ -1,0 +1,74 @@
+"""The Celery app. Redis is the broker in production; the embedded default uses kombu's filesystem
+transport in the data folder, so `consult dev` needs no external server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from celery import Celery
+
+from consult.settings import Settings, get_settings
+
+# A killed worker's unacknowledged task comes back after this long; retries back off well below it.
+VISIBILITY_TIMEOUT_SECONDS = 15 * 60
+
+
+def broker_settings(settings: Settings) -> dict[str, Any]:
+    if settings.uses_embedded_broker:
+        folder = settings.broker_dir
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "broker_url": "filesystem://",
+            "broker_transport_options": {
+                "data_folder_in": str(folder / "queue"),
+                "data_folder_out": str(folder / "queue"),
+                "processed_folder": str(folder / "processed"),
+                "store_processed": False,
+            },
+        }
+    return {
+        "broker_url": settings.redis_url,
+        "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+    }
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("consult", include=["workers.tasks"])
+    app.conf.update(
+        **broker_settings(settings),
+        task_default_queue=settings.celery_queue,
+        task_serializer="json",
+        accept_content=["json"],
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        # Publishing must not hang a request when the broker is down: the outbox relay catches up.
+        broker_connection_timeout=2,
+        task_publish_retry=False,
+        timezone="UTC",
+        enable_utc=True,
+    )
+    return app
+
+
+celery_app = make_celery(get_settings())
+
+
+async def broker_ping(settings: Settings) -> str:
+    if settings.uses_embedded_broker:
+        return "embedded"
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await asyncio.wait_for(client.ping(), timeout=3)
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+    finally:
+        await client.aclose()

@@ -1,0 +1,1 @@
+"""Thin Celery tasks: each takes ids, opens a worker session and calls a consult service."""
