@@ -17,6 +17,7 @@ from consult.auth.middleware import BearerTokenMiddleware
 from consult.db import async_session_factory, create_api_engine
 from consult.directory.controller import GroupController, OrganisationController, PersonController
 from consult.errors import EXCEPTION_HANDLERS
+from consult.events.controller import ConsultationController, EventController
 from consult.health import health
 from consult.pagination import provide_page_params
 from consult.settings import Settings, get_settings
@@ -48,7 +49,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     return Litestar(
-        route_handlers=[health, OrganisationController, PersonController, GroupController],
+        route_handlers=[
+            health,
+            OrganisationController,
+            PersonController,
+            GroupController,
+            ConsultationController,
+            EventController,
+        ],
         dependencies={
             "db_session": Provide(provide_db_session),
             "page": Provide(provide_page_params, sync_to_thread=False),

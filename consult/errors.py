@@ -98,27 +98,21 @@ def _consult_error_handler(request: Request[Any, Any, Any], exc: ConsultError) -
     )
 
 
-_JSON_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 _NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
 
 
 def _validation_errors(exc: ValidationException) -> list[FieldError]:
-    """Litestar reports {message, key, source}; msgspec names the JSON path at the end of the message
-    and a missing or unknown field inside it. Both become a dotted field name."""
+    """Litestar reports {message, key, source}, the key being the path to the object at fault
+    ("data" for the body itself); msgspec names a missing or unknown field only in the message."""
     found: list[FieldError] = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message = str(item.get("message", "invalid value"))
         key = item.get("key")
-        parts: list[str] = []
-        path = _JSON_PATH.search(message)
-        if path:
-            message = message[: path.start()]
-            parts.append(path.group(1))
+        parts = [str(key)] if key and key != "data" else []
         named = _NAMED_FIELD.search(message)
         if named:
             parts.append(named.group(1))
-        field = ".".join(p for p in parts if p).replace(".[", "[") or (key if key != "data" else None)
-        found.append(FieldError(str(field or "body"), message))
+        found.append(FieldError(".".join(parts) or str(item.get("source") or "body"), message))
     return found
 
 

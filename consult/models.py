@@ -3,5 +3,17 @@
 from consult.auth.models import StaffToken, StaffUser
 from consult.db import Base
 from consult.directory.models import Organisation, Person, PersonGroup, group_member
+from consult.events.models import AgendaItem, Consultation, Event
 
-__all__ = ["Base", "Organisation", "Person", "PersonGroup", "StaffToken", "StaffUser", "group_member"]
+__all__ = [
+    "AgendaItem",
+    "Base",
+    "Consultation",
+    "Event",
+    "Organisation",
+    "Person",
+    "PersonGroup",
+    "StaffToken",
+    "StaffUser",
+    "group_member",
+]

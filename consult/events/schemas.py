@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from consult.events.models import Event, EventFormat, EventKind, EventStatus
+from consult.events.timing import in_zone
+
+Title = Annotated[str, Meta(min_length=1, max_length=300)]
+TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Baku")]
+EventTime = Annotated[
+    dt.datetime,
+    Meta(description="ISO 8601 with an offset, or local wall-clock time in the event's time zone"),
+]
+Capacity = Annotated[int, Meta(ge=1, le=100_000)]
+
+
+class ConsultationCreate(Struct, forbid_unknown_fields=True):
+    title: Title
+    description: str = ""
+
+
+class ConsultationPatch(Struct, forbid_unknown_fields=True):
+    title: Title | UnsetType = UNSET
+    description: str | UnsetType = UNSET
+
+
+class ConsultationOut(Struct):
+    id: UUID
+    title: str
+    description: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AgendaItemIn(Struct, forbid_unknown_fields=True):
+    starts_at: EventTime
+    title: Title
+    speaker: str | None = None
+
+
+class EventCreate(Struct, forbid_unknown_fields=True):
+    consultation_id: UUID
+    kind: EventKind
+    format: EventFormat
+    title: Title
+    timezone: TimeZoneName
+    starts_at: EventTime
+    ends_at: EventTime
+    description: str = ""
+    location: str | None = None
+    online_url: str | None = None
+    capacity: Capacity | None = None
+    agenda: list[AgendaItemIn] = msgspec.field(default_factory=list)
+
+
+class EventPatch(Struct, forbid_unknown_fields=True):
+    """Only the fields sent change; ``agenda``, when sent, replaces the whole agenda."""
+
+    kind: EventKind | UnsetType = UNSET
+    format: EventFormat | UnsetType = UNSET
+    title: Title | UnsetType = UNSET
+    description: str | UnsetType = UNSET
+    timezone: TimeZoneName | UnsetType = UNSET
+    starts_at: EventTime | UnsetType = UNSET
+    ends_at: EventTime | UnsetType = UNSET
+    location: str | None | UnsetType = UNSET
+    online_url: str | None | UnsetType = UNSET
+    capacity: Capacity | None | UnsetType = UNSET
+    agenda: list[AgendaItemIn] | UnsetType = UNSET
+
+
+class EventCancel(Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
+class AgendaItemOut(Struct):
+    starts_at: dt.datetime
+    starts_at_local: str
+    title: str
+    speaker: str | None
+
+
+class EventOut(Struct):
+    id: UUID
+    consultation_id: UUID
+    kind: EventKind
+    format: EventFormat
+    title: str
+    description: str
+    timezone: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    starts_at_local: str
+    ends_at_local: str
+    location: str | None
+    online_url: str | None
+    capacity: int | None
+    status: EventStatus
+    cancellation_reason: str | None
+    sequence: int
+    agenda: list[AgendaItemOut]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_model(cls, event: Event) -> EventOut:
+        zone = event.timezone
+        return cls(
+            id=event.id,
+            consultation_id=event.consultation_id,
+            kind=event.kind,
+            format=event.format,
+            title=event.title,
+            description=event.description,
+            timezone=zone,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            starts_at_local=in_zone(event.starts_at, zone).isoformat(),
+            ends_at_local=in_zone(event.ends_at, zone).isoformat(),
+            location=event.location,
+            online_url=event.online_url,
+            capacity=event.capacity,
+            status=event.status,
+            cancellation_reason=event.cancellation_reason,
+            sequence=event.ical_sequence,
+            agenda=[
+                AgendaItemOut(
+                    starts_at=item.starts_at,
+                    starts_at_local=in_zone(item.starts_at, zone).isoformat(),
+                    title=item.title,
+                    speaker=item.speaker,
+                )
+                for item in event.agenda
+            ],
+            created_at=event.created_at,
+            updated_at=event.updated_at,
+        )
