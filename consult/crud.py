@@ -23,7 +23,7 @@ async def get_or_404(session: AsyncSession, model: type[M], id_: UUID, label: st
     return row
 
 
-async def page_of(session: AsyncSession, stmt: Select[tuple[M]], page: PageParams) -> tuple[list[M], int]:
+async def page_of(session: AsyncSession, stmt: Select[M], page: PageParams) -> tuple[list[M], int]:
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = (await session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
     return list(rows), int(total or 0)

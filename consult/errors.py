@@ -15,6 +15,7 @@ from advanced_alchemy.exceptions import DuplicateKeyError, NotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
     )
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ConsultError: _consult_error_handler,
     HTTPException: _http_error_handler,
     NotFoundError: _not_found_handler,

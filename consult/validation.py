@@ -22,10 +22,9 @@ _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ"})
 
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
+    codes = (str(code) for code in Locale("en").territories)
     return frozenset(
-        code
-        for code in Locale("en").territories
-        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+        code for code in codes if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
     )
 
 

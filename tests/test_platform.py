@@ -1,0 +1,73 @@
+"""Health, OpenAPI and the shape of errors, against the running server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+
+from tests.conftest import free_port, wait_for_http
+from tests.helpers import problem
+
+
+def test_health_reports_database_and_redis(server):
+    response = httpx.get(f"{server}/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "redis": "ok"}
+
+
+def test_health_says_when_redis_is_down(database, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "CONSULT_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "CONSULT_DATA_DIR": str(tmp_path),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "consult.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", process=process)
+        response = httpx.get(f"http://127.0.0.1:{port}/health")
+        assert response.status_code == 503
+        assert response.json()["database"] == "ok"
+        assert response.json()["redis"].startswith("error")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_openapi_schema_lists_the_api(server):
+    schema = httpx.get(f"{server}/schema/openapi.json").json()
+    for path in (
+        "/api/v1/organisations",
+        "/api/v1/people",
+        "/api/v1/groups",
+        "/api/v1/consultations",
+        "/api/v1/events",
+        "/api/v1/events/{event_id}/cancel",
+    ):
+        assert path in schema["paths"], path
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_unknown_routes_and_ids_are_problems(api):
+    problem(api.get("/api/v1/nothing-here"), 404)
+    problem(api.get("/api/v1/events/018f4a7e-0000-7000-8000-000000000000"), 404)
+    problem(api.get("/api/v1/events/not-a-uuid"), 404)
+    problem(api.put("/api/v1/organisations"), 405)
