@@ -24,6 +24,17 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(f"CONSULT_{name}", "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"CONSULT_{name}: expected true or false, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", "var")).resolve())
@@ -34,6 +45,10 @@ class Settings:
     # Queue name; separate deployments (or test runs) on one Redis use different names.
     celery_queue: str = field(default_factory=lambda: _env("CELERY_QUEUE", "consult"))
     smtp_url: str = field(default_factory=lambda: _env("SMTP_URL", "smtp://127.0.0.1:8025"))
+    # `consult dev` captures outgoing mail with a local SMTP server on smtp_url's port, writing .eml
+    # files to mail_capture_dir. On by default only while CONSULT_SMTP_URL is unset, so a configured
+    # relay is used as is; CONSULT_MAIL_SINK=true captures on a chosen port (the smoke test does).
+    mail_sink: bool = field(default_factory=lambda: _env_bool("MAIL_SINK", not _env("SMTP_URL", "")))
     smtp_timeout: float = field(default_factory=lambda: _env_float("SMTP_TIMEOUT", 30.0))
     base_url: str = field(default_factory=lambda: _env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"))
     secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", DEV_SECRET_KEY))
@@ -42,6 +57,23 @@ class Settings:
     staff_token_days: int = field(default_factory=lambda: _env_int("STAFF_TOKEN_DAYS", 180))
     import_max_bytes: int = field(default_factory=lambda: _env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024))
     db_pool_size: int = field(default_factory=lambda: _env_int("DB_POOL_SIZE", 10))
+    # Outgoing mail: retries back off exponentially up to the cap, then the email is marked failed.
+    mail_max_attempts: int = field(default_factory=lambda: _env_int("MAIL_MAX_ATTEMPTS", 8))
+    mail_retry_base_seconds: float = field(default_factory=lambda: _env_float("MAIL_RETRY_BASE_SECONDS", 30.0))
+    mail_retry_max_seconds: float = field(default_factory=lambda: _env_float("MAIL_RETRY_MAX_SECONDS", 1800.0))
+    # A worker killed mid-batch holds its claim this long before another worker may take the email.
+    mail_claim_lease_seconds: float = field(default_factory=lambda: _env_float("MAIL_CLAIM_LEASE_SECONDS", 300.0))
+    # Messages per second per worker process (0 = no limit).
+    mail_rate_per_second: float = field(default_factory=lambda: _env_float("MAIL_RATE_PER_SECOND", 0.0))
+    outbox_relay_seconds: float = field(default_factory=lambda: _env_float("OUTBOX_RELAY_SECONDS", 30.0))
+    outbox_relay_grace_seconds: float = field(default_factory=lambda: _env_float("OUTBOX_RELAY_GRACE_SECONDS", 60.0))
+    outbox_relay_limit: int = field(default_factory=lambda: _env_int("OUTBOX_RELAY_LIMIT", 5000))
+    # Reminders before an event, in minutes (default: one day and one hour before).
+    reminder_offsets_minutes: tuple[int, ...] = field(
+        default_factory=lambda: tuple(int(m) for m in _env("REMINDER_OFFSETS_MINUTES", "1440,60").split(",") if m)
+    )
+    reminder_scan_seconds: float = field(default_factory=lambda: _env_float("REMINDER_SCAN_SECONDS", 60.0))
+    rsvp_link_days_after_event: int = field(default_factory=lambda: _env_int("RSVP_LINK_DAYS_AFTER_EVENT", 7))
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -62,6 +94,11 @@ class Settings:
     @property
     def broker_dir(self) -> Path:
         return self.data_dir / "broker"
+
+    @property
+    def beat_schedule_path(self) -> Path:
+        """Celery beat's record of when each periodic task last ran."""
+        return self.data_dir / "celerybeat-schedule"
 
 
 @lru_cache(maxsize=1)
