@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
+
+logger = logging.getLogger(__name__)
 
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -27,7 +30,8 @@ class CaptureHandler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         envelope_headers = f"X-MailFrom: {envelope.mail_from}\r\nX-RcptTo: {', '.join(envelope.rcpt_tos)}\r\n"
-        await asyncio.to_thread(self._store, envelope_headers.encode() + envelope.original_content)
+        path = await asyncio.to_thread(self._store, envelope_headers.encode() + envelope.original_content)
+        logger.info("captured mail to %s: %s", ", ".join(envelope.rcpt_tos), path)
         return "250 Message accepted for delivery"
 
     def _store(self, message: bytes) -> Path:

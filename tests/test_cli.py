@@ -1,0 +1,92 @@
+"""The `consult` command as an operator runs it: a separate process on the test database."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from consult.demo import ORGANISATIONS, PEOPLE
+from consult.directory.models import Organisation, Person, PersonGroup
+from consult.events.models import Event
+
+CONSULT = str(Path(sys.executable).with_name("consult"))
+TOKEN = re.compile(r"^Token .*: (cst_\S+)$", re.MULTILINE)
+
+
+@pytest.fixture
+def consult(database: str, tmp_path: Path):
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "CONSULT_DATA_DIR": str(tmp_path)}
+        return subprocess.run([CONSULT, *args], env=env, capture_output=True, text=True, timeout=120)
+
+    return run
+
+
+def organisations(server: str, token: str) -> httpx.Response:
+    return httpx.get(f"{server}/api/v1/organisations", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_users_create_prints_a_working_token_once(consult, server):
+    result = consult("users", "create", "Leyla.Mammadova@Example.org", "--role", "organiser")
+
+    assert result.returncode == 0, result.stderr
+    match = TOKEN.search(result.stdout)
+    assert match, result.stdout
+    token = match.group(1)
+    assert result.stdout.count(token) == 1
+    assert "leyla.mammadova@example.org (organiser)" in result.stdout
+    assert re.search(r"^Expires: \d{4}-\d\d-\d\d \d\d:\d\d UTC$", result.stdout, re.MULTILINE)
+    assert organisations(server, token).status_code == 200
+
+
+def test_users_revoke_makes_the_tokens_fail(consult, server):
+    tokens = [
+        TOKEN.search(consult("users", "create", "admin2@example.org", "--role", "admin").stdout).group(1)
+        for _ in range(2)
+    ]
+
+    result = consult("users", "revoke", "ADMIN2@example.org")
+
+    assert result.returncode == 0, result.stderr
+    assert "Revoked 2 token(s)" in result.stdout
+    for token in tokens:
+        assert organisations(server, token).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["users", "create", "someone@example.org", "--role", "superuser"], "Invalid value for '--role'"),
+        (["users", "create", "someone@example.org"], "Missing option '--role'"),
+        (["users", "create", "not-an-address", "--role", "admin"], "email"),
+        (["users", "revoke", "nobody@example.org"], "no staff user nobody@example.org"),
+    ],
+)
+def test_mistakes_are_reported_without_a_traceback(consult, args, message):
+    result = consult(*args)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_demo_loads_the_scenario_once(consult, db):
+    first = consult("demo")
+    second = consult("demo")
+
+    assert first.returncode == 0, first.stderr
+    assert "Demo data loaded" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "Demo data already present" in second.stdout
+    counts = {
+        model.__name__: db.scalar(select(func.count()).select_from(model))
+        for model in (Organisation, Person, PersonGroup, Event)
+    }
+    assert counts == {"Organisation": len(ORGANISATIONS), "Person": len(PEOPLE), "PersonGroup": 1, "Event": 1}

@@ -1,0 +1,104 @@
+"""Smoke test of `consult dev`, README command 1: one process on the embedded defaults, no servers."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+
+from consult.settings import Settings
+from tests.conftest import free_port, wait_for_http
+from workers.app import make_celery
+
+CONSULT = str(Path(sys.executable).with_name("consult"))
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path):
+    data_dir, port, smtp_port = tmp_path / "data", free_port(), free_port()
+    # The embedded defaults: no database, Redis or SMTP relay configured (conftest sets them for
+    # the other tests). The sink is told to capture on a free port rather than the default 8025,
+    # which a developer's own `consult dev` may hold.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CONSULT_")}
+    env |= {
+        "CONSULT_DATA_DIR": str(data_dir),
+        "CONSULT_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "CONSULT_MAIL_SINK": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = tmp_path / "dev.log"
+    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [CONSULT, "dev", "--demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_for_http(f"{base_url}/health", timeout=90, process=process)
+        log_text = log_path.read_text
+
+        assert httpx.get(f"{base_url}/health").json() == {
+            "status": "ok",
+            "database": "ok",
+            "broker": "embedded",
+            "redis": "embedded",
+        }
+        assert (data_dir / "consult.sqlite3").is_file()
+
+        token = re.search(r"admin token\s+(cst_\S+)", log_text()).group(1)
+        api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        organisations = api.get("/api/v1/organisations", params={"limit": 100}).json()["items"]
+        assert {"State Migration Service", "EU Delegation to Azerbaijan"} <= {
+            o["name"] for o in organisations
+        }
+        people = api.get("/api/v1/people", params={"limit": 100}).json()["items"]
+        assert {p["language"] for p in people} == {"az", "ru", "en", "fr"}
+        assert {p["timezone"] for p in people} == {"Asia/Baku", "Europe/Vienna", "Europe/Brussels"}
+        groups = api.get("/api/v1/groups").json()["items"]
+        assert [g["name"] for g in groups] == ["Strategy working group"]
+        (launch,) = api.get("/api/v1/events").json()["items"]
+        assert (launch["format"], launch["timezone"]) == ("in_person", "Asia/Baku")
+        assert launch["starts_at_local"].endswith("+04:00")
+        assert len(launch["agenda"]) == 5
+
+        message = EmailMessage()
+        message["From"] = "consult@example.org"
+        message["To"] = "leyla.mammadova@migration.example.org"
+        message["Subject"] = "Dəvət: Migrant integration strategy"
+        message.set_content("Hörmətli Leyla Məmmədova, ...")
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+            smtp.send_message(message, to_addrs=[message["To"], "bcc@example.org"])
+        (captured,) = wait_until(lambda: list((data_dir / "mail").glob("*.eml")), "a captured .eml")
+        eml = captured.read_bytes().decode()
+        assert "X-RcptTo: leyla.mammadova@migration.example.org, bcc@example.org" in eml
+        assert "Hörmətli Leyla Məmmədova" in eml
+
+        # The in-process worker consumes the embedded broker: a built-in Celery task goes round.
+        assert "celery worker ready" in log_text()
+        assert "beat: Starting" in log_text()
+        client_app = make_celery(Settings(data_dir=data_dir, redis_url="", celery_queue="consult"))
+        task_id = client_app.send_task("celery.accumulate", args=[1, 2]).id
+        wait_until(lambda: f"celery.accumulate[{task_id}] succeeded" in log_text(), "the task to run")
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0, log_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
