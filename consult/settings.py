@@ -59,18 +59,28 @@ class Settings:
     db_pool_size: int = field(default_factory=lambda: _env_int("DB_POOL_SIZE", 10))
     # Outgoing mail: retries back off exponentially up to the cap, then the email is marked failed.
     mail_max_attempts: int = field(default_factory=lambda: _env_int("MAIL_MAX_ATTEMPTS", 8))
-    mail_retry_base_seconds: float = field(default_factory=lambda: _env_float("MAIL_RETRY_BASE_SECONDS", 30.0))
-    mail_retry_max_seconds: float = field(default_factory=lambda: _env_float("MAIL_RETRY_MAX_SECONDS", 1800.0))
+    mail_retry_base_seconds: float = field(
+        default_factory=lambda: _env_float("MAIL_RETRY_BASE_SECONDS", 30.0)
+    )
+    mail_retry_max_seconds: float = field(
+        default_factory=lambda: _env_float("MAIL_RETRY_MAX_SECONDS", 1800.0)
+    )
     # A worker killed mid-batch holds its claim this long before another worker may take the email.
-    mail_claim_lease_seconds: float = field(default_factory=lambda: _env_float("MAIL_CLAIM_LEASE_SECONDS", 300.0))
+    mail_claim_lease_seconds: float = field(
+        default_factory=lambda: _env_float("MAIL_CLAIM_LEASE_SECONDS", 300.0)
+    )
     # Messages per second per worker process (0 = no limit).
     mail_rate_per_second: float = field(default_factory=lambda: _env_float("MAIL_RATE_PER_SECOND", 0.0))
     outbox_relay_seconds: float = field(default_factory=lambda: _env_float("OUTBOX_RELAY_SECONDS", 30.0))
-    outbox_relay_grace_seconds: float = field(default_factory=lambda: _env_float("OUTBOX_RELAY_GRACE_SECONDS", 60.0))
+    outbox_relay_grace_seconds: float = field(
+        default_factory=lambda: _env_float("OUTBOX_RELAY_GRACE_SECONDS", 60.0)
+    )
     outbox_relay_limit: int = field(default_factory=lambda: _env_int("OUTBOX_RELAY_LIMIT", 5000))
     # Reminders before an event, in minutes (default: one day and one hour before).
     reminder_offsets_minutes: tuple[int, ...] = field(
-        default_factory=lambda: tuple(int(m) for m in _env("REMINDER_OFFSETS_MINUTES", "1440,60").split(",") if m)
+        default_factory=lambda: tuple(
+            int(m) for m in _env("REMINDER_OFFSETS_MINUTES", "1440,60").split(",") if m
+        )
     )
     reminder_scan_seconds: float = field(default_factory=lambda: _env_float("REMINDER_SCAN_SECONDS", 60.0))
     rsvp_link_days_after_event: int = field(default_factory=lambda: _env_int("RSVP_LINK_DAYS_AFTER_EVENT", 7))

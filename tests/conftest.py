@@ -22,6 +22,15 @@ TEST_DB = f"consult_test_{RUN_ID}"
 TEST_DATABASE_URL = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DB}"
 TEST_REDIS_URL = os.environ.get("CONSULT_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+SMTP_PORT = free_port()
+
 # Settings are read from the environment once; set them before any consult module is imported.
 os.environ.update(
     {
@@ -30,6 +39,16 @@ os.environ.update(
         "CONSULT_CELERY_QUEUE": f"consult-test-{RUN_ID}",
         "CONSULT_SECRET_KEY": f"test-secret-{RUN_ID}",
         "CONSULT_MAIL_FROM": "consult@example.org",
+        "CONSULT_SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+        "CONSULT_SMTP_TIMEOUT": "5",
+        # Short clocks so retries, the relay and reminders happen within a test.
+        "CONSULT_MAIL_RETRY_BASE_SECONDS": "0.5",
+        "CONSULT_MAIL_RETRY_MAX_SECONDS": "2",
+        "CONSULT_MAIL_MAX_ATTEMPTS": "30",
+        "CONSULT_MAIL_CLAIM_LEASE_SECONDS": "5",
+        "CONSULT_OUTBOX_RELAY_SECONDS": "1",
+        "CONSULT_OUTBOX_RELAY_GRACE_SECONDS": "2",
+        "CONSULT_REMINDER_SCAN_SECONDS": "1",
     }
 )
 
@@ -41,12 +60,7 @@ from consult.db import create_worker_engine, sync_session_factory  # noqa: E402
 from consult.migrations import upgrade  # noqa: E402
 from consult.models import Base  # noqa: E402
 from consult.settings import get_settings  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.smtp_server import SmtpServer  # noqa: E402
 
 
 def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
@@ -178,3 +192,100 @@ def client_for(server: str, tokens: dict[Role, str]) -> Iterator[ClientFactory]:
 def api(client_for: ClientFactory) -> httpx.Client:
     """An organiser's client."""
     return client_for(Role.ORGANISER)
+
+
+@pytest.fixture(scope="session")
+def smtp_session() -> Iterator[SmtpServer]:
+    smtp = SmtpServer(SMTP_PORT)
+    smtp.start()
+    yield smtp
+    smtp.stop()
+
+
+@pytest.fixture
+def smtp(smtp_session: SmtpServer) -> Iterator[SmtpServer]:
+    """The real SMTP server the workers send to, emptied for each test and left running."""
+    smtp_session.reset()
+    if smtp_session.controller is None:
+        smtp_session.start()
+    yield smtp_session
+    smtp_session.reset()
+    if smtp_session.controller is None:
+        smtp_session.start()
+
+
+class WorkerProcess:
+    """`celery worker -B` as a subprocess: prefork pool, embedded beat, the test queue."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "worker.log"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app:celery_app",
+                "worker",
+                "-B",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.data_dir / "celerybeat-schedule"),
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            env={**os.environ, "CONSULT_DATA_DIR": str(self.data_dir)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if b" ready." in self.log_path.read_bytes():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        raise RuntimeError("worker did not become ready")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the pool children die with their parent."""
+        if self.process is not None:
+            os.killpg(self.process.pid, 9)
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def worker_session(database: str, tmp_data_dir: Path, smtp_session: SmtpServer) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(tmp_data_dir)
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def worker(worker_session: WorkerProcess, smtp: SmtpServer) -> WorkerProcess:
+    """A real Celery worker (with beat) sending to the test SMTP server; restarted if a test killed it."""
+    if worker_session.process is None:
+        worker_session.start()
+    return worker_session

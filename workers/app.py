@@ -52,6 +52,14 @@ def make_celery(settings: Settings) -> Celery:
         task_publish_retry=False,
         timezone="UTC",
         enable_utc=True,
+        # Periodic work scans the database (no long countdown/ETA tasks); run exactly one beat.
+        beat_schedule={
+            "relay-outbox": {"task": "consult.relay_outbox", "schedule": settings.outbox_relay_seconds},
+            "send-due-reminders": {
+                "task": "consult.send_due_reminders",
+                "schedule": settings.reminder_scan_seconds,
+            },
+        },
     )
     return app
 
@@ -68,7 +76,7 @@ async def broker_ping(settings: Settings) -> str:
     try:
         await asyncio.wait_for(client.ping(), timeout=3)
         return "ok"
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means "down", and is reported as such
         return f"error: {type(exc).__name__}"
     finally:
         await client.aclose()

@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 02:56:19.206335
+Create Date: 2026-11-29 03:05:21.197352
 """
 
 from collections.abc import Sequence
 
 import advanced_alchemy.types
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from alembic import op
 
@@ -227,11 +228,191 @@ def upgrade() -> None:
     with op.batch_alter_table("group_member", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_group_member_person_id"), ["person_id"], unique=False)
 
+    op.create_table(
+        "invitation",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("event_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "participant",
+                "speaker",
+                "chair",
+                "optional",
+                name="invitationrole",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "rsvp",
+            sa.Enum(
+                "needs_action", "accepted", "declined", "tentative", name="rsvp", native_enum=False, length=32
+            ),
+            nullable=False,
+        ),
+        sa.Column("responded_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("waitlisted_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("withdrawn_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column(
+            "delivery_state",
+            sa.Enum(
+                "queued", "sent", "failed", "bounced", name="deliverystate", native_enum=False, length=32
+            ),
+            nullable=False,
+        ),
+        sa.Column("delivery_error", sa.Text(), nullable=True),
+        sa.Column("last_sent_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("thread_message_id", sa.String(length=300), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["event.id"], name=op.f("fk_invitation_event_id_event"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_invitation_person_id_person"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invitation")),
+        sa.UniqueConstraint("event_id", "person_id", name=op.f("uq_invitation_event_id")),
+    )
+    with op.batch_alter_table("invitation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_invitation_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_invitation_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "outbound_email",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "invitation",
+                "event_update",
+                "event_cancelled",
+                "uninvited",
+                "reminder",
+                "waitlisted",
+                "waitlist_promoted",
+                name="emailkind",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column(
+            "context",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("message_id", sa.String(length=300), nullable=False),
+        sa.Column("in_reply_to", sa.String(length=300), nullable=True),
+        sa.Column(
+            "state",
+            sa.Enum("pending", "sending", "sent", "failed", name="outboxstate", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column(
+            "next_attempt_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.Column("claimed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("dispatched_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("sent_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["invitation.id"],
+            name=op.f("fk_outbound_email_invitation_id_invitation"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_outbound_email_person_id_person"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_email")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_outbound_email_message_id")),
+    )
+    with op.batch_alter_table("outbound_email", schema=None) as batch_op:
+        batch_op.create_index("ix_outbound_email_due", ["state", "next_attempt_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbound_email_invitation_id"), ["invitation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbound_email_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "reminder_sent",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("offset_minutes", sa.Integer(), nullable=False),
+        sa.Column(
+            "event_starts_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["invitation.id"],
+            name=op.f("fk_reminder_sent_invitation_id_invitation"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminder_sent")),
+        sa.UniqueConstraint(
+            "invitation_id", "offset_minutes", "event_starts_at", name=op.f("uq_reminder_sent_invitation_id")
+        ),
+    )
+    with op.batch_alter_table("reminder_sent", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reminder_sent_invitation_id"), ["invitation_id"], unique=False)
+
+    op.create_table(
+        "rsvp_link",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["invitation.id"],
+            name=op.f("fk_rsvp_link_invitation_id_invitation"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rsvp_link")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_rsvp_link_token_hash")),
+    )
+    with op.batch_alter_table("rsvp_link", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rsvp_link_invitation_id"), ["invitation_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("rsvp_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rsvp_link_invitation_id"))
+
+    op.drop_table("rsvp_link")
+    with op.batch_alter_table("reminder_sent", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reminder_sent_invitation_id"))
+
+    op.drop_table("reminder_sent")
+    with op.batch_alter_table("outbound_email", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbound_email_person_id"))
+        batch_op.drop_index(batch_op.f("ix_outbound_email_invitation_id"))
+        batch_op.drop_index("ix_outbound_email_due")
+
+    op.drop_table("outbound_email")
+    with op.batch_alter_table("invitation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_invitation_person_id"))
+        batch_op.drop_index(batch_op.f("ix_invitation_event_id"))
+
+    op.drop_table("invitation")
     with op.batch_alter_table("group_member", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_group_member_person_id"))
 

@@ -1,0 +1,131 @@
+"""iCalendar (RFC 5545) objects for events, as pure functions of plain values.
+
+Times are written in UTC: every client (Outlook, Gmail, Apple Calendar, Thunderbird's ical.js)
+reads them the same way, which VTIMEZONE blocks with RDATE lists do not guarantee.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from icalendar import Calendar, vCalAddress, vText
+from icalendar import Event as VEvent
+
+PRODID = "-//consult//consultation events//EN"
+
+
+class Method(enum.StrEnum):
+    PUBLISH = "PUBLISH"
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+
+
+@dataclass(frozen=True)
+class Party:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AgendaLine:
+    starts_at: dt.datetime
+    title: str
+    speaker: str | None
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    sequence: int
+    title: str
+    description: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    location: str | None
+    online_url: str | None
+    cancelled: bool
+    agenda: Sequence[AgendaLine] = ()
+
+
+@dataclass(frozen=True)
+class Attendee(Party):
+    role: str  # RFC 5545 ROLE: CHAIR, REQ-PARTICIPANT, OPT-PARTICIPANT
+
+
+def _address(party: Party) -> vCalAddress:
+    address = vCalAddress(f"mailto:{party.email}")
+    # A double quote cannot appear inside a quoted parameter value (RFC 5545 3.2).
+    address.params["CN"] = vText(party.name.replace('"', "'"))
+    return address
+
+
+def describe(event: CalendarEvent, extra_lines: Sequence[str] = ()) -> str:
+    """DESCRIPTION text: clients often ignore URL, so the meeting link and the agenda go here too."""
+    parts = [event.description.strip()] if event.description.strip() else []
+    if event.online_url:
+        parts.append(f"Join online: {event.online_url}")
+    if event.agenda:
+        lines = ["Agenda (UTC):"]
+        for item in event.agenda:
+            speaker = f" ({item.speaker})" if item.speaker else ""
+            lines.append(f"{item.starts_at.astimezone(dt.UTC):%H:%M} {item.title}{speaker}")
+        parts.append("\n".join(lines))
+    parts.extend(extra_lines)
+    return "\n\n".join(parts)
+
+
+def _location(event: CalendarEvent) -> str | None:
+    if event.location and event.online_url:
+        return f"{event.location} / {event.online_url}"
+    return event.location or event.online_url
+
+
+def build_calendar(
+    event: CalendarEvent,
+    method: Method,
+    *,
+    organizer: Party,
+    attendee: Attendee | None = None,
+    description: str | None = None,
+    stamp: dt.datetime | None = None,
+) -> bytes:
+    """One VCALENDAR with one VEVENT. REQUEST and CANCEL name the one recipient as ATTENDEE
+    (one file per recipient never reveals the list); PUBLISH (a plain download) names nobody."""
+    if method is not Method.PUBLISH and attendee is None:
+        raise ValueError(f"METHOD:{method} needs the recipient as ATTENDEE")
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method.value)
+
+    vevent = VEvent()
+    vevent.add("uid", event.uid)
+    vevent.add("sequence", event.sequence)
+    vevent.add("dtstamp", (stamp or dt.datetime.now(dt.UTC)).astimezone(dt.UTC))
+    vevent.add("dtstart", event.starts_at.astimezone(dt.UTC))
+    vevent.add("dtend", event.ends_at.astimezone(dt.UTC))
+    vevent.add("summary", event.title)
+    vevent.add("description", description if description is not None else describe(event))
+    location = _location(event)
+    if location:
+        vevent.add("location", location)
+    if event.online_url:
+        vevent.add("url", event.online_url)
+    cancelled = event.cancelled or method is Method.CANCEL
+    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    vevent.add("transp", "OPAQUE")
+    if method is not Method.PUBLISH:
+        vevent.add("organizer", _address(organizer), encode=False)
+    if attendee is not None:
+        address = _address(attendee)
+        address.params["CUTYPE"] = "INDIVIDUAL"
+        address.params["ROLE"] = attendee.role
+        address.params["PARTSTAT"] = "NEEDS-ACTION"
+        address.params["RSVP"] = "TRUE"
+        vevent.add("attendee", address, encode=False)
+    calendar.add_component(vevent)
+    return bytes(calendar.to_ical())

@@ -1,0 +1,416 @@
+"""Invitations: who is invited, what they answered, and which emails that causes.
+
+Every email goes through the outbox in the same transaction as the change that causes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager, joinedload
+
+from consult.auth.tokens import token_digest
+from consult.crud import get_or_404
+from consult.directory.models import Organisation, Person, PersonGroup, group_member
+from consult.errors import Conflict, FieldError, Invalid, NotFound
+from consult.events.models import Event, EventStatus
+from consult.events.service import EventChange
+from consult.invitations import schemas
+from consult.invitations.models import Invitation, Rsvp, RsvpLink
+from consult.mail.models import EmailKind
+from consult.mail.outbox import enqueue, mail_domain
+from consult.pagination import PageParams
+from consult.settings import Settings
+
+# Readable names of the schedule fields, carried into the update email (localised there).
+CHANGE_LABELS = {
+    "starts_at": "time",
+    "ends_at": "time",
+    "format": "format",
+    "location": "place",
+    "online_url": "meeting link",
+}
+
+
+def _active() -> ColumnElement[bool]:
+    return Invitation.withdrawn_at.is_(None)
+
+
+def _confirmed() -> ColumnElement[bool]:
+    return and_(Invitation.rsvp == Rsvp.ACCEPTED, Invitation.waitlisted_at.is_(None), _active())
+
+
+@dataclass(frozen=True)
+class RsvpResult:
+    invitation: Invitation
+    changed: bool
+
+
+class InvitationService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.domain = mail_domain(settings.mail_from)
+
+    async def _event_open_for_invitations(self, event_id: UUID) -> Event:
+        event = await get_or_404(self.session, Event, event_id, "event")
+        if event.status is EventStatus.CANCELLED:
+            raise Conflict("the event is cancelled")
+        if event.ends_at <= dt.datetime.now(dt.UTC):
+            raise Conflict("the event is over")
+        return event
+
+    async def _people_to_invite(self, data: schemas.InviteRequest) -> list[UUID]:
+        errors: list[FieldError] = []
+        wanted: dict[UUID, None] = dict.fromkeys(data.person_ids)
+        if data.person_ids:
+            found = set(
+                (await self.session.scalars(select(Person.id).where(Person.id.in_(data.person_ids)))).all()
+            )
+            errors += [
+                FieldError("person_ids", f"unknown person {p}") for p in data.person_ids if p not in found
+            ]
+        if data.group_ids:
+            groups = set(
+                (
+                    await self.session.scalars(
+                        select(PersonGroup.id).where(PersonGroup.id.in_(data.group_ids))
+                    )
+                ).all()
+            )
+            errors += [
+                FieldError("group_ids", f"unknown group {g}") for g in data.group_ids if g not in groups
+            ]
+            members = await self.session.scalars(
+                select(group_member.c.person_id).where(group_member.c.group_id.in_(data.group_ids))
+            )
+            wanted.update(dict.fromkeys(members.all()))
+        if data.organisation_ids:
+            orgs = set(
+                (
+                    await self.session.scalars(
+                        select(Organisation.id).where(Organisation.id.in_(data.organisation_ids))
+                    )
+                ).all()
+            )
+            errors += [
+                FieldError("organisation_ids", f"unknown organisation {o}")
+                for o in data.organisation_ids
+                if o not in orgs
+            ]
+            staff = await self.session.scalars(
+                select(Person.id).where(Person.organisation_id.in_(data.organisation_ids))
+            )
+            wanted.update(dict.fromkeys(staff.all()))
+        if errors:
+            raise Invalid("some ids do not exist", errors=errors)
+        if not (data.person_ids or data.group_ids or data.organisation_ids):
+            raise Invalid.field("person_ids", "name at least one person, group or organisation")
+        return list(wanted)
+
+    async def invite(self, event_id: UUID, data: schemas.InviteRequest) -> schemas.InviteResult:
+        event = await self._event_open_for_invitations(event_id)
+        person_ids = await self._people_to_invite(data)
+        existing_rows = {
+            inv.person_id: inv
+            for inv in (
+                await self.session.scalars(
+                    select(Invitation).where(
+                        Invitation.event_id == event.id, Invitation.person_id.in_(person_ids)
+                    )
+                )
+            ).all()
+        }
+        created: list[Invitation] = []
+        existing: list[Invitation] = []
+        for person_id in person_ids:
+            invitation = existing_rows.get(person_id)
+            if invitation is not None and invitation.withdrawn_at is None:
+                existing.append(invitation)
+                continue
+            if invitation is None:
+                invitation = Invitation(event_id=event.id, person_id=person_id, role=data.role)
+                self.session.add(invitation)
+            else:  # invited again after being withdrawn: a fresh start
+                invitation.withdrawn_at = None
+                invitation.rsvp = Rsvp.NEEDS_ACTION
+                invitation.responded_at = None
+                invitation.role = data.role
+            created.append(invitation)
+        await self.session.flush()
+        for invitation in created:
+            row = enqueue(
+                self.session,
+                kind=EmailKind.INVITATION,
+                person_id=invitation.person_id,
+                invitation_id=invitation.id,
+                domain=self.domain,
+            )
+            invitation.thread_message_id = row.message_id
+        await self.session.flush()
+        emails = dict(
+            (await self.session.execute(select(Person.id, Person.email).where(Person.id.in_(person_ids))))
+            .tuples()
+            .all()
+        )
+
+        def brief(inv: Invitation) -> schemas.InvitationBrief:
+            return schemas.InvitationBrief(
+                id=inv.id, person_id=inv.person_id, email=emails[inv.person_id], rsvp=inv.rsvp
+            )
+
+        return schemas.InviteResult(
+            created=[brief(i) for i in created],
+            existing=[brief(i) for i in existing],
+            created_count=len(created),
+            existing_count=len(existing),
+        )
+
+    async def list(
+        self, event_id: UUID, page: PageParams, *, rsvp: Rsvp | None, include_withdrawn: bool
+    ) -> schemas.InvitationPage:
+        event = await get_or_404(self.session, Event, event_id, "event")
+        stmt = (
+            select(Invitation)
+            .join(Invitation.person)
+            .outerjoin(Organisation, Organisation.id == Person.organisation_id)
+            .options(contains_eager(Invitation.person))
+            .add_columns(Organisation.name, Organisation.kind)
+            .where(Invitation.event_id == event.id)
+            .order_by(Person.full_name, Invitation.id)
+        )
+        if not include_withdrawn:
+            stmt = stmt.where(_active())
+        if rsvp:
+            stmt = stmt.where(Invitation.rsvp == rsvp)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        rows = (await self.session.execute(stmt.limit(page.limit).offset(page.offset))).all()
+        items = [
+            schemas.InvitationOut(
+                id=inv.id,
+                event_id=inv.event_id,
+                person=schemas.InviteePerson(
+                    id=inv.person.id,
+                    full_name=inv.person.full_name,
+                    email=inv.person.email,
+                    language=inv.person.language.value,
+                    timezone=inv.person.timezone,
+                    organisation_id=inv.person.organisation_id,
+                    organisation_name=org_name,
+                    organisation_kind=org_kind,
+                ),
+                role=inv.role,
+                rsvp=inv.rsvp,
+                waitlisted=inv.waitlisted_at is not None,
+                responded_at=inv.responded_at,
+                delivery_state=inv.delivery_state,
+                delivery_error=inv.delivery_error,
+                last_sent_at=inv.last_sent_at,
+                invited_at=inv.created_at,
+                withdrawn_at=inv.withdrawn_at,
+            )
+            for inv, org_name, org_kind in rows
+        ]
+        return schemas.InvitationPage(
+            items=items,
+            total=int(total or 0),
+            limit=page.limit,
+            offset=page.offset,
+            counts=await self._counts(event),
+        )
+
+    async def _counts(self, event: Event) -> schemas.InvitationCounts:
+        rows = (
+            await self.session.execute(
+                select(
+                    Invitation.rsvp,
+                    Invitation.delivery_state,
+                    Invitation.waitlisted_at.is_not(None),
+                    Organisation.kind,
+                    func.count(),
+                )
+                .join(Person, Person.id == Invitation.person_id)
+                .outerjoin(Organisation, Organisation.id == Person.organisation_id)
+                .where(Invitation.event_id == event.id, _active())
+                .group_by(
+                    Invitation.rsvp,
+                    Invitation.delivery_state,
+                    Invitation.waitlisted_at.is_not(None),
+                    Organisation.kind,
+                )
+            )
+        ).all()
+        by_rsvp: Counter[str] = Counter({r.value: 0 for r in Rsvp})
+        by_delivery: Counter[str] = Counter()
+        by_kind: dict[str, Counter[str]] = {}
+        waitlisted = 0
+        for rsvp, delivery, is_waitlisted, kind, count in rows:
+            by_rsvp[rsvp.value] += count
+            by_delivery[delivery.value] += count
+            kind_counts = by_kind.setdefault(kind.value if kind else "none", Counter())
+            kind_counts["invited"] += count
+            kind_counts[rsvp.value] += count
+            waitlisted += count if is_waitlisted else 0
+        return schemas.InvitationCounts(
+            by_rsvp=dict(by_rsvp),
+            by_delivery=dict(by_delivery),
+            by_organisation_kind={k: dict(v) for k, v in sorted(by_kind.items())},
+            waitlisted=waitlisted,
+            confirmed=by_rsvp[Rsvp.ACCEPTED.value] - waitlisted,
+            capacity=event.capacity,
+        )
+
+    async def uninvite(self, event_id: UUID, invitation_id: UUID) -> None:
+        invitation = await self.session.get(Invitation, invitation_id)
+        if invitation is None or invitation.event_id != event_id or invitation.withdrawn_at is not None:
+            raise NotFound(f"invitation {invitation_id} does not exist for event {event_id}")
+        event = await self._locked_event(event_id)
+        held_a_place = invitation.rsvp is Rsvp.ACCEPTED and invitation.waitlisted_at is None
+        invitation.withdrawn_at = dt.datetime.now(dt.UTC)
+        invitation.waitlisted_at = None
+        if event.status is EventStatus.SCHEDULED:
+            event.ical_sequence += 1
+            enqueue(
+                self.session,
+                kind=EmailKind.UNINVITED,
+                person_id=invitation.person_id,
+                invitation_id=invitation.id,
+                domain=self.domain,
+                in_reply_to=invitation.thread_message_id,
+            )
+            if held_a_place:
+                await self.fill_free_places(event)
+        await self.session.flush()
+
+    async def _locked_event(self, event_id: UUID) -> Event:
+        """The event row locked for the transaction, so concurrent answers cannot overbook it."""
+        event = await self.session.scalar(
+            select(Event)
+            .where(Event.id == event_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if event is None:
+            raise NotFound(f"event {event_id} does not exist")
+        return event
+
+    async def notify_change(self, change: EventChange) -> None:
+        """A new time, place or link goes to everyone invited who has not declined."""
+        if change.reschedules:
+            labels = sorted({CHANGE_LABELS[f] for f in change.changed if f in CHANGE_LABELS})
+            await self._notify_all(
+                change.event, EmailKind.EVENT_UPDATE, {"changes": labels}, Invitation.rsvp != Rsvp.DECLINED
+            )
+        if "capacity" in change.changed:
+            await self.fill_free_places(await self._locked_event(change.event.id))
+
+    async def notify_cancelled(self, event: Event) -> None:
+        await self._notify_all(
+            event, EmailKind.EVENT_CANCELLED, {"reason": event.cancellation_reason}, true()
+        )
+
+    async def _notify_all(
+        self, event: Event, kind: EmailKind, context: dict[str, object], condition: ColumnElement[bool]
+    ) -> None:
+        invitations = (
+            await self.session.scalars(
+                select(Invitation).where(Invitation.event_id == event.id, _active(), condition)
+            )
+        ).all()
+        for invitation in invitations:
+            enqueue(
+                self.session,
+                kind=kind,
+                person_id=invitation.person_id,
+                invitation_id=invitation.id,
+                domain=self.domain,
+                context=dict(context),
+                in_reply_to=invitation.thread_message_id,
+            )
+        await self.session.flush()
+
+    async def fill_free_places(self, event: Event) -> None:
+        """Promote the first people on the waiting list into places that are free, and tell them."""
+        free: int | None = None
+        if event.capacity is not None and event.format.needs_venue:
+            free = max(event.capacity - await self._confirmed_count(event), 0)
+            if free == 0:
+                return
+        waiting = (
+            select(Invitation)
+            .where(Invitation.event_id == event.id, _active(), Invitation.waitlisted_at.is_not(None))
+            .order_by(Invitation.waitlisted_at, Invitation.id)
+            .limit(free)
+        )
+        for invitation in (await self.session.scalars(waiting)).all():
+            invitation.waitlisted_at = None
+            enqueue(
+                self.session,
+                kind=EmailKind.WAITLIST_PROMOTED,
+                person_id=invitation.person_id,
+                invitation_id=invitation.id,
+                domain=self.domain,
+                in_reply_to=invitation.thread_message_id,
+            )
+        await self.session.flush()
+
+    async def _confirmed_count(self, event: Event) -> int:
+        confirmed = await self.session.scalar(
+            select(func.count()).select_from(Invitation).where(Invitation.event_id == event.id, _confirmed())
+        )
+        return int(confirmed or 0)
+
+    async def by_token(self, token: str) -> Invitation:
+        invitation = await self.session.scalar(
+            select(Invitation)
+            .join(RsvpLink, RsvpLink.invitation_id == Invitation.id)
+            .where(
+                RsvpLink.token_hash == token_digest(token),
+                RsvpLink.expires_at > dt.datetime.now(dt.UTC),
+                _active(),
+            )
+            .options(joinedload(Invitation.event), joinedload(Invitation.person))
+        )
+        if invitation is None:
+            raise NotFound("this link is unknown or has expired")
+        return invitation
+
+    async def respond(self, token: str, response: Rsvp) -> RsvpResult:
+        invitation = await self.by_token(token)
+        event = await self._locked_event(invitation.event_id)
+        await self.session.refresh(invitation)  # read again now that answers to this event are serialised
+        if event.status is EventStatus.CANCELLED:
+            raise Conflict("the event has been cancelled")
+        if event.ends_at <= dt.datetime.now(dt.UTC):
+            raise Conflict("the event is over")
+        if invitation.rsvp is response:
+            return RsvpResult(invitation=invitation, changed=False)
+        held_a_place = invitation.rsvp is Rsvp.ACCEPTED and invitation.waitlisted_at is None
+        invitation.rsvp = response
+        invitation.responded_at = dt.datetime.now(dt.UTC)
+        invitation.waitlisted_at = None
+        if response is Rsvp.ACCEPTED and await self._is_full(event):
+            invitation.waitlisted_at = invitation.responded_at
+            enqueue(
+                self.session,
+                kind=EmailKind.WAITLISTED,
+                person_id=invitation.person_id,
+                invitation_id=invitation.id,
+                domain=self.domain,
+                in_reply_to=invitation.thread_message_id,
+            )
+        await self.session.flush()
+        if held_a_place and response is not Rsvp.ACCEPTED:
+            await self.fill_free_places(event)
+        return RsvpResult(invitation=invitation, changed=True)
+
+    async def _is_full(self, event: Event) -> bool:
+        """Places are counted only for events people attend in person."""
+        if event.capacity is None or not event.format.needs_venue:
+            return False
+        return await self._confirmed_count(event) >= event.capacity

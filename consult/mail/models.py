@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consult.db import Base, str_enum
+
+
+class EmailKind(enum.StrEnum):
+    INVITATION = "invitation"
+    EVENT_UPDATE = "event_update"
+    EVENT_CANCELLED = "event_cancelled"
+    UNINVITED = "uninvited"
+    REMINDER = "reminder"
+    WAITLISTED = "waitlisted"
+    WAITLIST_PROMOTED = "waitlist_promoted"
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboundEmail(Base):
+    """The transactional outbox: written in the transaction that causes the email, sent by a worker.
+
+    The message is rendered when it is sent, from the rows it points at, so a fan-out of thousands
+    costs the request only the inserts.
+    """
+
+    __tablename__ = "outbound_email"
+    __table_args__ = (Index("ix_outbound_email_due", "state", "next_attempt_at"),)
+
+    kind: Mapped[EmailKind] = mapped_column(str_enum(EmailKind))
+    person_id: Mapped[UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    invitation_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), index=True, default=None
+    )
+    context: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"), default=dict)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(300), default=None)
+    state: Mapped[OutboxState] = mapped_column(str_enum(OutboxState), default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # When the row was last handed to the broker; the relay re-dispatches rows that stay pending.
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,0 +1,207 @@
+"""Sending a batch of messages over one SMTP connection, classifying each result.
+
+RFC 5321: a 4xx reply or a broken connection is worth retrying later; a 5xx reply is final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import ipaddress
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from consult.mail.compose import OutgoingEmail
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class SmtpUrlError(ValueError):
+    pass
+
+
+def _flag(query: dict[str, list[str]], name: str) -> bool | None:
+    values = query.get(name)
+    if not values:
+        return None
+    value = values[-1].lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SmtpUrlError(f"CONSULT_SMTP_URL: {name}={values[-1]!r} is not true or false")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    use_tls: bool
+    start_tls: bool
+    validate_certs: bool
+    timeout: float
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float = 30.0) -> SmtpConfig:
+        """``smtp://user:pass@host:587?starttls=true`` or ``smtps://host:465``.
+
+        TLS fails closed: STARTTLS is required for any server off this machine unless the URL says
+        ``starttls=false``, and credentials are never sent over an unencrypted connection off it.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise SmtpUrlError("CONSULT_SMTP_URL must look like smtp://user:pass@host:587?starttls=true")
+        query = parse_qs(parts.query)
+        use_tls = parts.scheme == "smtps"
+        local = _is_loopback(parts.hostname)
+        starttls = _flag(query, "starttls")
+        start_tls = False if use_tls else (starttls if starttls is not None else not local)
+        username = unquote(parts.username) if parts.username else None
+        if username and not (use_tls or start_tls or local):
+            raise SmtpUrlError("CONSULT_SMTP_URL: refusing to send credentials without TLS")
+        verify = _flag(query, "verify")
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if use_tls else 587 if start_tls else 25),
+            username=username,
+            password=unquote(parts.password) if parts.password else None,
+            use_tls=use_tls,
+            start_tls=start_tls,
+            validate_certs=verify is not False,
+            timeout=timeout,
+        )
+
+    def client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.use_tls,
+            start_tls=self.start_tls,
+            validate_certs=self.validate_certs,
+            timeout=self.timeout,
+        )
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    detail: str
+
+
+def _reply(code: int, message: str) -> str:
+    return f"{code} {message}".strip()
+
+
+def classify(exc: BaseException) -> Result:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        detail = "; ".join(_reply(r.code, r.message) for r in exc.recipients)
+        return Result(Outcome.FAILED if any(c >= 500 for c in codes) else Outcome.RETRY, detail)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        outcome = Outcome.FAILED if exc.code >= 500 else Outcome.RETRY
+        return Result(outcome, _reply(exc.code, exc.message))
+    return Result(Outcome.RETRY, f"{type(exc).__name__}: {exc}".strip())
+
+
+class RateLimiter:
+    """Spaces messages out to at most ``per_second`` from this process (0 = unlimited)."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.next_slot = time.monotonic()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next_slot > now:
+            await asyncio.sleep(self.next_slot - now)
+        self.next_slot = max(now, self.next_slot) + self.interval
+
+
+async def deliver(
+    config: SmtpConfig,
+    emails: Sequence[OutgoingEmail],
+    on_result: Callable[[int, Result], None],
+    limiter: RateLimiter | None = None,
+) -> None:
+    """Send every message over one connection, reporting each result as it is known.
+
+    A connection that breaks mid-batch is opened again once; messages it cannot reach are
+    reported for retry.
+    """
+    limiter = limiter or RateLimiter(0)
+    smtp: aiosmtplib.SMTP | None = None
+    reconnects_left = 1
+    try:
+        for index, email in enumerate(emails):
+            if smtp is None or not smtp.is_connected:
+                try:
+                    smtp = config.client()
+                    await smtp.connect()
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    failure = classify(exc)
+                    for rest in range(index, len(emails)):
+                        on_result(rest, Result(Outcome.RETRY, failure.detail))
+                    return
+            await limiter.wait()
+            try:
+                refused, response = await smtp.send_message(
+                    email.message, sender=email.envelope_from, recipients=[email.recipient]
+                )
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                on_result(index, classify(exc))
+                if reconnects_left == 0:
+                    for rest in range(index + 1, len(emails)):
+                        on_result(rest, Result(Outcome.RETRY, "connection lost"))
+                    return
+                reconnects_left -= 1
+                smtp = None
+                continue
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                on_result(index, classify(exc))
+                continue
+            if refused:
+                on_result(
+                    index,
+                    classify(
+                        aiosmtplib.SMTPRecipientsRefused(
+                            [
+                                aiosmtplib.SMTPRecipientRefused(r.code, r.message, rcpt)
+                                for rcpt, r in refused.items()
+                            ]
+                        )
+                    ),
+                )
+            else:
+                on_result(index, Result(Outcome.SENT, response))
+    finally:
+        if smtp is not None and smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                smtp.close()
