@@ -31,8 +31,11 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = 20.0
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path):
+def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
     data_dir, port, smtp_port = tmp_path / "data", free_port(), free_port()
+    # kombu's filesystem transport keeps its exchange tables in ./control unless told otherwise:
+    # the server and this test (which sends a task) share tmp_path as their working directory.
+    monkeypatch.chdir(tmp_path)
     # The embedded defaults: no database, Redis or SMTP relay configured (conftest sets them for
     # the other tests). The sink is told to capture on a free port rather than the default 8025,
     # which a developer's own `consult dev` may hold.
