@@ -17,7 +17,7 @@ VISIBILITY_TIMEOUT_SECONDS = 15 * 60
 def broker_settings(settings: Settings) -> dict[str, Any]:
     if settings.uses_embedded_broker:
         folder = settings.broker_dir
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
             "broker_url": "filesystem://",
@@ -25,6 +25,7 @@ def broker_settings(settings: Settings) -> dict[str, Any]:
                 "data_folder_in": str(folder / "queue"),
                 "data_folder_out": str(folder / "queue"),
                 "processed_folder": str(folder / "processed"),
+                "control_folder": str(folder / "control"),
                 "store_processed": False,
             },
         }

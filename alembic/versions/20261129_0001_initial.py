@@ -9,9 +9,8 @@ from collections.abc import Sequence
 
 import advanced_alchemy.types
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
