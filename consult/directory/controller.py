@@ -1,16 +1,28 @@
 from __future__ import annotations
 
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
 from consult.directory import schemas
+from consult.directory.importer import read_people_file
+from consult.directory.imports import ImportRejected, PeopleImportService
 from consult.directory.models import Language, OrganisationKind, PersonGroup
 from consult.directory.service import GroupService, OrganisationService, PersonService
+from consult.errors import problem_response
 from consult.pagination import Page, PageParams
+from consult.settings import get_settings
+
+# Litestar refuses larger bodies before the handler runs; the margin (multipart headers) lets a file
+# just over the import limit reach read_people_file, which answers with a problem naming the limit.
+_IMPORT_BODY_LIMIT = get_settings().import_max_bytes + 64 * 1024
 
 
 class OrganisationController(Controller):
@@ -56,6 +68,17 @@ class OrganisationController(Controller):
         await OrganisationService(db_session).delete(organisation_id)
 
 
+def _import_rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Response[dict[str, Any]]:
+    """The 422 problem carries the full report, so the organiser sees every row to correct."""
+    return problem_response(
+        request,
+        status=exc.status_code,
+        title=exc.title,
+        detail=exc.detail,
+        extra={"report": msgspec.to_builtins(exc.report)},
+    )
+
+
 class PersonController(Controller):
     path = "/api/v1/people"
     tags = ["directory"]
@@ -80,6 +103,32 @@ class PersonController(Controller):
     async def create_person(self, db_session: AsyncSession, data: schemas.PersonCreate) -> schemas.PersonOut:
         person = await PersonService(db_session).create(data)
         return msgspec.convert(person, schemas.PersonOut, from_attributes=True)
+
+    @post(
+        "/import",
+        guards=[organisers],
+        status_code=200,
+        request_max_body_size=_IMPORT_BODY_LIMIT,
+        exception_handlers={ImportRejected: _import_rejected},
+    )
+    async def import_people(
+        self,
+        db_session: AsyncSession,
+        state: State,
+        data: Annotated[schemas.PeopleImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        dry_run: bool = False,
+        skip_invalid: bool = False,
+    ) -> schemas.ImportReport:
+        """Create or update people from a CSV (UTF-8) or XLSX file sent in the form field ``file``.
+
+        People are matched by email, organisations by name. ``dry_run`` checks without writing;
+        ``skip_invalid`` imports the valid rows and reports the others. Otherwise any invalid row
+        makes the answer a 422 problem that writes nothing and carries the report under ``report``.
+        """
+        sheet = read_people_file(await data.file.read(), max_bytes=state.settings.import_max_bytes)
+        return await PeopleImportService(db_session).import_sheet(
+            sheet, dry_run=dry_run, skip_invalid=skip_invalid
+        )
 
     @get("/{person_id:uuid}", guards=[any_staff])
     async def get_person(self, db_session: AsyncSession, person_id: UUID) -> schemas.PersonOut:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import enum
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
+from litestar.datastructures import UploadFile
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from consult.directory.models import Language, OrganisationKind
@@ -91,3 +93,48 @@ class GroupOut(Struct):
 
 class GroupMembers(Struct, forbid_unknown_fields=True):
     person_ids: Annotated[list[UUID], Meta(max_length=5000)]
+
+
+class PeopleImportForm(Struct):
+    """multipart/form-data with the spreadsheet in the ``file`` field."""
+
+    file: UploadFile
+
+
+class ImportRowStatus(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+
+
+class ImportRowError(Struct):
+    field: str
+    reason: str
+
+
+class ImportRow(Struct):
+    row: Annotated[int, Meta(description="Row number as the spreadsheet shows it; the header is row 1")]
+    status: ImportRowStatus
+    email: str | None
+    person_id: UUID | None = None  # None for rejected rows and for people a dry run would create
+    errors: list[ImportRowError] = msgspec.field(default_factory=list)
+
+
+class ImportCounts(Struct):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class ImportReport(Struct):
+    """What an import did or, when ``written`` is false, would do."""
+
+    file_format: Literal["csv", "xlsx"]
+    dry_run: bool
+    written: bool
+    counts: ImportCounts
+    organisations_created: list[str]
+    unknown_columns: list[str]
+    rows: list[ImportRow]
