@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -171,7 +171,7 @@ class PersonService:
         language: Language | None,
         group_id: UUID | None,
     ) -> tuple[list[Person], int]:
-        stmt: Select[tuple[Person]] = select(Person).order_by(Person.full_name, Person.id)
+        stmt = select(Person).order_by(Person.full_name, Person.id)
         if q:
             pattern = _contains(q)
             stmt = stmt.where(
