@@ -1,0 +1,97 @@
+"""Localised emails and pages from named templates.
+
+An email is ``templates/email/<name>/{subject.txt, body.txt, body.html}``; a page is
+``templates/pages/<name>.html``. Callers hand over a context (see ``consult.invitations.mailing``);
+this module only turns it into text, in the reader's language.
+
+One Jinja environment per language, each with that language's catalog installed, so a rendering
+never depends on state left behind by another language's rendering (workers render many languages
+in one process).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from consult.mail.i18n import best_language, translations
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+# Anything that would end a header line: CR, LF and the other line boundaries str.splitlines() knows
+# (a stray U+2028 is harmless to SMTP but breaks some clients' subject display all the same).
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str  # one line, no CR/LF, trimmed
+    text: str  # text/plain body
+    html: str  # text/html body: a complete small HTML document, inline CSS only
+
+
+def render_email(name: str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
+    """The email ``name`` in ``language`` (unknown languages get English)."""
+    env = _environment(best_language(language))
+    subject = one_line(env.get_template(f"email/{name}/subject.txt").render(context))
+    # The bodies see the final subject: the HTML <title> shows it, and so do some previews.
+    body_context = {**context, "subject": subject}
+    return RenderedEmail(
+        subject=subject,
+        text=_tidy_text(env.get_template(f"email/{name}/body.txt").render(body_context)),
+        html=env.get_template(f"email/{name}/body.html").render(body_context),
+    )
+
+
+def render_page(name: str, language: str, context: Mapping[str, Any]) -> str:
+    """The HTML page ``name`` in ``language`` (unknown languages get English)."""
+    return _environment(best_language(language)).get_template(f"pages/{name}.html").render(context)
+
+
+def one_line(text: str) -> str:
+    """A header value: line breaks (which would start a new header, "\\r\\nBcc: ...") become spaces."""
+    return _SPACES.sub(" ", _LINE_BREAKS.sub(" ", text.replace("\t", " "))).strip()
+
+
+def _tidy_text(text: str) -> str:
+    # Optional blocks leave runs of blank lines and trailing spaces behind; plain-text readers see them.
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def is_web_url(value: object) -> bool:
+    """Only http(s) addresses become links: a ``javascript:`` URL must never reach an href."""
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value.strip())
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+@cache
+def _environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        # Escaping follows the file: HTML is escaped, plain text and subjects are left as written.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Whitespace inside {% trans %} is collapsed, so templates can wrap long sentences freely and
+    # translators see one clean line (babel.cfg sets the same for extraction).
+    env.policies["ext.i18n.trimmed"] = True
+    # newstyle: _() escapes its %(name)s arguments in HTML and fails loudly on a bad placeholder.
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["language"] = language
+    env.tests["web_url"] = is_web_url
+    return env
