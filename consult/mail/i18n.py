@@ -6,7 +6,7 @@ Update the catalogs with (from the repository root):
 
     pybabel extract -F babel.cfg --no-location --sort-output -c Translators: \
         --project consult -o consult/mail/translations/messages.pot .
-    pybabel update --no-location -i consult/mail/translations/messages.pot -d consult/mail/translations
+    pybabel update -i consult/mail/translations/messages.pot -d consult/mail/translations
 
 then translate the new (empty or fuzzy) entries in each messages.po.
 
