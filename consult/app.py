@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consult.auth.middleware import BearerTokenMiddleware
 from consult.db import async_session_factory, create_api_engine
 from consult.directory.controller import GroupController, OrganisationController, PersonController
+from consult.drafts.controller import DocumentController
 from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
 from consult.health import health
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GroupController,
             ConsultationController,
             EventController,
+            DocumentController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

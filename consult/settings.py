@@ -56,6 +56,7 @@ class Settings:
     mail_from_name: str = field(default_factory=lambda: _env("MAIL_FROM_NAME", "Consult"))
     staff_token_days: int = field(default_factory=lambda: _env_int("STAFF_TOKEN_DAYS", 180))
     import_max_bytes: int = field(default_factory=lambda: _env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+    draft_max_bytes: int = field(default_factory=lambda: _env_int("DRAFT_MAX_BYTES", 10 * 1024 * 1024))
     db_pool_size: int = field(default_factory=lambda: _env_int("DB_POOL_SIZE", 10))
     # Outgoing mail: retries back off exponentially up to the cap, then the email is marked failed.
     mail_max_attempts: int = field(default_factory=lambda: _env_int("MAIL_MAX_ATTEMPTS", 8))

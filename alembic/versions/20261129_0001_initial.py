@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 03:05:21.197352
+Create Date: 2026-11-29 03:37:01.230137
 """
 
 from collections.abc import Sequence
@@ -89,6 +89,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_user")),
         sa.UniqueConstraint("email", name=op.f("uq_staff_user_email")),
     )
+    op.create_table(
+        "document",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("consultation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column(
+            "language", sa.Enum("az", "ru", "en", "fr", name="language", native_enum=False), nullable=False
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consultation_id"],
+            ["consultation.id"],
+            name=op.f("fk_document_consultation_id_consultation"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document")),
+    )
+    with op.batch_alter_table("document", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_document_consultation_id"), ["consultation_id"], unique=False)
+
     op.create_table(
         "event",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -210,6 +232,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_agenda_item_event_id"), ["event_id"], unique=False)
 
     op.create_table(
+        "document_version",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("document_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column(
+            "format",
+            sa.Enum("markdown", "docx", name="draftformat", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("preamble", sa.Text(), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["document.id"],
+            name=op.f("fk_document_version_document_id_document"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document_version")),
+        sa.UniqueConstraint("document_id", "number", name=op.f("uq_document_version_document_id")),
+    )
+    op.create_table(
         "group_member",
         sa.Column("group_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -281,6 +327,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_invitation_event_id"), ["event_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_invitation_person_id"), ["person_id"], unique=False)
 
+    op.create_table(
+        "document_section",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("key", sa.String(length=16), nullable=False),
+        sa.Column("parent_key", sa.String(length=16), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=64), nullable=False),
+        sa.Column("heading", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["document_version.id"],
+            name=op.f("fk_document_section_version_id_document_version"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document_section")),
+        sa.UniqueConstraint("version_id", "key", name=op.f("uq_document_section_version_id")),
+    )
     op.create_table(
         "outbound_email",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -407,6 +476,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbound_email_due")
 
     op.drop_table("outbound_email")
+    op.drop_table("document_section")
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitation_person_id"))
         batch_op.drop_index(batch_op.f("ix_invitation_event_id"))
@@ -416,6 +486,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_group_member_person_id"))
 
     op.drop_table("group_member")
+    op.drop_table("document_version")
     with op.batch_alter_table("agenda_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agenda_item_event_id"))
 
@@ -433,6 +504,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_event_consultation_id"))
 
     op.drop_table("event")
+    with op.batch_alter_table("document", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_document_consultation_id"))
+
+    op.drop_table("document")
     op.drop_table("staff_user")
     op.drop_table("person_group")
     with op.batch_alter_table("organisation", schema=None) as batch_op:

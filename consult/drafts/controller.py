@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.auth.guards import any_staff, staff_with
+from consult.auth.models import Role
+from consult.drafts import schemas
+from consult.drafts.service import DocumentService, VersionService
+from consult.pagination import Page, PageParams
+from consult.settings import get_settings
+
+# Facilitators write the strategy, so they publish its versions too.
+draft_editors = staff_with(Role.ADMIN, Role.ORGANISER, Role.FACILITATOR)
+
+# Litestar refuses larger bodies before the handler runs; the margin (multipart headers) lets a file
+# just over the limit reach read_draft, which answers with a problem naming the field and the limit.
+_UPLOAD_BODY_LIMIT = get_settings().draft_max_bytes + 64 * 1024
+
+
+class DocumentController(Controller):
+    path = "/api/v1/documents"
+    tags = ["drafts"]
+
+    @get("/", guards=[any_staff])
+    async def list_documents(
+        self, db_session: AsyncSession, page: PageParams, consultation_id: UUID | None = None
+    ) -> Page[schemas.DocumentOut]:
+        rows, total = await DocumentService(db_session).list(page, consultation_id=consultation_id)
+        items = [msgspec.convert(r, schemas.DocumentOut, from_attributes=True) for r in rows]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    @post("/", guards=[draft_editors])
+    async def create_document(
+        self, db_session: AsyncSession, data: schemas.DocumentCreate
+    ) -> schemas.DocumentDetail:
+        document = await DocumentService(db_session).create(data)
+        return schemas.DocumentDetail.from_model(document, versions=[])
+
+    @get("/{document_id:uuid}", guards=[any_staff])
+    async def get_document(self, db_session: AsyncSession, document_id: UUID) -> schemas.DocumentDetail:
+        service = DocumentService(db_session)
+        document = await service.get(document_id)
+        return schemas.DocumentDetail.from_model(document, await service.versions(document_id))
+
+    @patch("/{document_id:uuid}", guards=[draft_editors])
+    async def update_document(
+        self, db_session: AsyncSession, document_id: UUID, data: schemas.DocumentPatch
+    ) -> schemas.DocumentDetail:
+        service = DocumentService(db_session)
+        document = await service.update(document_id, data)
+        return schemas.DocumentDetail.from_model(document, await service.versions(document_id))
+
+    @delete("/{document_id:uuid}", guards=[draft_editors])
+    async def delete_document(self, db_session: AsyncSession, document_id: UUID) -> None:
+        await DocumentService(db_session).delete(document_id)
+
+    @post("/{document_id:uuid}/versions", guards=[draft_editors], request_max_body_size=_UPLOAD_BODY_LIMIT)
+    async def upload_version(
+        self,
+        db_session: AsyncSession,
+        state: State,
+        document_id: UUID,
+        data: Annotated[schemas.DraftUploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> schemas.VersionOut:
+        """Upload the next version as a Word document (.docx) or Markdown text in the field ``file``.
+
+        Headings become sections, nested by level and numbered ("1", "1.1", "1.1.3") from the
+        heading when it carries a number, by position otherwise. Sections keep their ``key`` from
+        the previous version when they keep their number and heading, their number, or their heading.
+        """
+        uploaded = await VersionService(db_session).upload(
+            document_id,
+            filename=data.file.filename,
+            content=await data.file.read(),
+            max_bytes=state.settings.draft_max_bytes,
+        )
+        return schemas.VersionOut.from_model(uploaded.version, uploaded.sections)
+
+    @get("/{document_id:uuid}/versions/{number:int}", guards=[any_staff])
+    async def get_version(
+        self, db_session: AsyncSession, document_id: UUID, number: int
+    ) -> schemas.VersionOut:
+        found = await VersionService(db_session).get(document_id, number)
+        return schemas.VersionOut.from_model(found.version, found.sections)
+
+    @get("/{document_id:uuid}/versions/{number:int}/diff", guards=[any_staff])
+    async def diff_versions(
+        self,
+        db_session: AsyncSession,
+        document_id: UUID,
+        number: int,
+        against: Annotated[
+            int | None, Parameter(ge=1, description="the version to compare with; by default the one before")
+        ] = None,
+        include_unchanged: bool = False,
+    ) -> schemas.VersionDiff:
+        """Sections added, removed and changed (with a unified diff) between two versions, by key,
+        in draft order; unchanged sections too with ``include_unchanged``."""
+        comparison = await VersionService(db_session).compare(document_id, number, against=against)
+        return schemas.VersionDiff.from_changes(
+            document_id,
+            number=comparison.number,
+            against=comparison.against,
+            changes=comparison.changes,
+            include_unchanged=include_unchanged,
+        )
