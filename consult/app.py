@@ -21,6 +21,7 @@ from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
 from consult.health import health
 from consult.pagination import provide_page_params
+from consult.rounds.controller import CommentController, RoundController
 from consult.settings import Settings, get_settings
 
 # Paths outside the bearer-token API: probes, the schema, and links people open from their email.
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsultationController,
             EventController,
             DocumentController,
+            RoundController,
+            CommentController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

@@ -7,21 +7,37 @@ from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.events.models import AgendaItem, Consultation, Event
 from consult.invitations.models import Invitation, ReminderSent, RsvpLink
 from consult.mail.models import OutboundEmail
+from consult.rounds.models import (
+    Comment,
+    CommentRevision,
+    CommentRound,
+    ModerationEntry,
+    ReplyNotice,
+    RoundInvitee,
+    RoundLink,
+)
 
 __all__ = [
     "AgendaItem",
     "Base",
+    "Comment",
+    "CommentRevision",
+    "CommentRound",
     "Consultation",
     "Document",
     "DocumentSection",
     "DocumentVersion",
     "Event",
     "Invitation",
+    "ModerationEntry",
     "Organisation",
     "OutboundEmail",
     "Person",
     "PersonGroup",
     "ReminderSent",
+    "ReplyNotice",
+    "RoundInvitee",
+    "RoundLink",
     "RsvpLink",
     "StaffToken",
     "StaffUser",

@@ -85,6 +85,18 @@ class Settings:
     )
     reminder_scan_seconds: float = field(default_factory=lambda: _env_float("REMINDER_SCAN_SECONDS", 60.0))
     rsvp_link_days_after_event: int = field(default_factory=lambda: _env_int("RSVP_LINK_DAYS_AFTER_EVENT", 7))
+    # Comment rounds: personal links work this many days after the round closes (to read, not to write).
+    round_link_days_after_close: int = field(
+        default_factory=lambda: _env_int("ROUND_LINK_DAYS_AFTER_CLOSE", 14)
+    )
+    # Invitees of organisations that have not commented hear from us this long before the round closes.
+    round_reminder_hours_before_close: float = field(
+        default_factory=lambda: _env_float("ROUND_REMINDER_HOURS_BEFORE_CLOSE", 48.0)
+    )
+    # How often beat looks for rounds to open, reminders and reply digests to send.
+    round_scan_seconds: float = field(default_factory=lambda: _env_float("ROUND_SCAN_SECONDS", 60.0))
+    # Replies to someone's comments reach them in one digest per this many minutes at most.
+    reply_digest_minutes: float = field(default_factory=lambda: _env_float("REPLY_DIGEST_MINUTES", 60.0))
 
     @property
     def uses_embedded_database(self) -> bool:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 03:37:01.230137
+Create Date: 2026-11-29 03:39:13.754945
 """
 
 from collections.abc import Sequence
@@ -328,6 +328,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_invitation_person_id"), ["person_id"], unique=False)
 
     op.create_table(
+        "comment_round",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("document_version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("opens_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("closes_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column(
+            "visibility",
+            sa.Enum("participants", "facilitators", name="roundvisibility", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["document_version_id"],
+            ["document_version.id"],
+            name=op.f("fk_comment_round_document_version_id_document_version"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_round")),
+    )
+    with op.batch_alter_table("comment_round", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_comment_round_closes_at"), ["closes_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_comment_round_document_version_id"), ["document_version_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_comment_round_opens_at"), ["opens_at"], unique=False)
+
+    op.create_table(
         "document_section",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -363,6 +393,11 @@ def upgrade() -> None:
                 "reminder",
                 "waitlisted",
                 "waitlist_promoted",
+                "round_opened",
+                "round_extended",
+                "round_closing",
+                "comment_response",
+                "reply_digest",
                 name="emailkind",
                 native_enum=False,
                 length=32,
@@ -457,11 +492,276 @@ def upgrade() -> None:
     with op.batch_alter_table("rsvp_link", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_rsvp_link_invitation_id"), ["invitation_id"], unique=False)
 
+    op.create_table(
+        "comment",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("round_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("author_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("thread_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("parent_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("section_key", sa.String(length=16), nullable=True),
+        sa.Column(
+            "kind",
+            sa.Enum("comment", "question", "amendment", name="commentkind", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("quote", sa.Text(), nullable=True),
+        sa.Column("proposed_text", sa.Text(), nullable=True),
+        sa.Column("on_behalf_of_organisation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column(
+            "attribution",
+            sa.Enum("named", "organisation", "anonymous", name="attribution", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("edited_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("withdrawn_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("hidden_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("hidden_reason", sa.Text(), nullable=True),
+        sa.Column(
+            "decision",
+            sa.Enum(
+                "accepted",
+                "partially_accepted",
+                "not_accepted",
+                "noted",
+                name="decision",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=True,
+        ),
+        sa.Column("rationale", sa.Text(), nullable=True),
+        sa.Column("taken_up_version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("taken_up_section_key", sa.String(length=16), nullable=True),
+        sa.Column("responded_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("responded_by_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["person.id"], name=op.f("fk_comment_author_id_person"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["on_behalf_of_organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_comment_on_behalf_of_organisation_id_organisation"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["comment.id"], name=op.f("fk_comment_parent_id_comment"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["responded_by_id"],
+            ["staff_user.id"],
+            name=op.f("fk_comment_responded_by_id_staff_user"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["comment_round.id"],
+            name=op.f("fk_comment_round_id_comment_round"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["taken_up_version_id"],
+            ["document_version.id"],
+            name=op.f("fk_comment_taken_up_version_id_document_version"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment")),
+    )
+    with op.batch_alter_table("comment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_comment_author_id"), ["author_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_comment_decision"), ["decision"], unique=False)
+        batch_op.create_index(batch_op.f("ix_comment_parent_id"), ["parent_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_comment_round_id"), ["round_id"], unique=False)
+        batch_op.create_index("ix_comment_round_root", ["round_id", "parent_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_comment_thread_id"), ["thread_id"], unique=False)
+
+    op.create_table(
+        "round_invitee",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("round_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("invited_organisation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column(
+            "opening_queued_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "reminder_queued_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True
+        ),
+        sa.Column("thread_message_id", sa.String(length=300), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invited_organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_round_invitee_invited_organisation_id_organisation"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_round_invitee_person_id_person"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["comment_round.id"],
+            name=op.f("fk_round_invitee_round_id_comment_round"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_round_invitee")),
+        sa.UniqueConstraint("round_id", "person_id", name=op.f("uq_round_invitee_round_id")),
+    )
+    with op.batch_alter_table("round_invitee", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_round_invitee_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_round_invitee_round_id"), ["round_id"], unique=False)
+
+    op.create_table(
+        "comment_moderation",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("comment_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column(
+            "action",
+            sa.Enum("hide", "restore", name="moderationaction", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("staff_user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["comment.id"],
+            name=op.f("fk_comment_moderation_comment_id_comment"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_user_id"],
+            ["staff_user.id"],
+            name=op.f("fk_comment_moderation_staff_user_id_staff_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_moderation")),
+    )
+    with op.batch_alter_table("comment_moderation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_comment_moderation_comment_id"), ["comment_id"], unique=False)
+
+    op.create_table(
+        "comment_revision",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("comment_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("comment", "question", "amendment", name="commentkind", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("quote", sa.Text(), nullable=True),
+        sa.Column("proposed_text", sa.Text(), nullable=True),
+        sa.Column(
+            "attribution",
+            sa.Enum("named", "organisation", "anonymous", name="attribution", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["comment.id"],
+            name=op.f("fk_comment_revision_comment_id_comment"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_revision")),
+        sa.UniqueConstraint("comment_id", "number", name=op.f("uq_comment_revision_comment_id")),
+    )
+    with op.batch_alter_table("comment_revision", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_comment_revision_comment_id"), ["comment_id"], unique=False)
+
+    op.create_table(
+        "reply_notice",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("comment_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("sent_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["comment.id"],
+            name=op.f("fk_reply_notice_comment_id_comment"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_reply_notice_person_id_person"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reply_notice")),
+    )
+    with op.batch_alter_table("reply_notice", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reply_notice_comment_id"), ["comment_id"], unique=False)
+        batch_op.create_index("ix_reply_notice_person_sent", ["person_id", "sent_at"], unique=False)
+
+    op.create_table(
+        "round_link",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("invitee_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invitee_id"],
+            ["round_invitee.id"],
+            name=op.f("fk_round_link_invitee_id_round_invitee"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_round_link")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_round_link_token_hash")),
+    )
+    with op.batch_alter_table("round_link", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_round_link_invitee_id"), ["invitee_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("round_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_round_link_invitee_id"))
+
+    op.drop_table("round_link")
+    with op.batch_alter_table("reply_notice", schema=None) as batch_op:
+        batch_op.drop_index("ix_reply_notice_person_sent")
+        batch_op.drop_index(batch_op.f("ix_reply_notice_comment_id"))
+
+    op.drop_table("reply_notice")
+    with op.batch_alter_table("comment_revision", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comment_revision_comment_id"))
+
+    op.drop_table("comment_revision")
+    with op.batch_alter_table("comment_moderation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comment_moderation_comment_id"))
+
+    op.drop_table("comment_moderation")
+    with op.batch_alter_table("round_invitee", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_round_invitee_round_id"))
+        batch_op.drop_index(batch_op.f("ix_round_invitee_person_id"))
+
+    op.drop_table("round_invitee")
+    with op.batch_alter_table("comment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comment_thread_id"))
+        batch_op.drop_index("ix_comment_round_root")
+        batch_op.drop_index(batch_op.f("ix_comment_round_id"))
+        batch_op.drop_index(batch_op.f("ix_comment_parent_id"))
+        batch_op.drop_index(batch_op.f("ix_comment_decision"))
+        batch_op.drop_index(batch_op.f("ix_comment_author_id"))
+
+    op.drop_table("comment")
     with op.batch_alter_table("rsvp_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rsvp_link_invitation_id"))
 
@@ -477,6 +777,12 @@ def downgrade() -> None:
 
     op.drop_table("outbound_email")
     op.drop_table("document_section")
+    with op.batch_alter_table("comment_round", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comment_round_opens_at"))
+        batch_op.drop_index(batch_op.f("ix_comment_round_document_version_id"))
+        batch_op.drop_index(batch_op.f("ix_comment_round_closes_at"))
+
+    op.drop_table("comment_round")
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitation_person_id"))
         batch_op.drop_index(batch_op.f("ix_invitation_event_id"))

@@ -26,3 +26,4 @@ def staff_with(*roles: Role) -> Guard:
 any_staff = staff_with(Role.ADMIN, Role.ORGANISER, Role.FACILITATOR)
 organisers = staff_with(Role.ADMIN, Role.ORGANISER)
 admins = staff_with(Role.ADMIN)
+facilitators = staff_with(Role.ADMIN, Role.FACILITATOR)

@@ -8,10 +8,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from consult.auth.principals import TokenResolver
 from consult.auth.service import resolve_staff_token
 from consult.auth.tokens import STAFF_PREFIX
+from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="consult"'}
 
-RESOLVERS: dict[str, TokenResolver] = {STAFF_PREFIX: resolve_staff_token}
+RESOLVERS: dict[str, TokenResolver] = {
+    STAFF_PREFIX: resolve_staff_token,
+    ROUND_LINK_PREFIX: resolve_round_token,
+}
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):

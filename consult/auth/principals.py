@@ -1,5 +1,5 @@
-"""Who is asking. Staff authenticate with staff tokens; later kinds of principal (stakeholders with
-personal links) plug in as further resolvers keyed by token prefix."""
+"""Who is asking. Staff authenticate with staff tokens, stakeholders with the token of a personal
+round link; each kind of token has a resolver, keyed by its prefix (consult.auth.middleware)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,14 @@ class StaffPrincipal:
         return self.role in roles
 
 
-Principal = StaffPrincipal
+@dataclass(frozen=True)
+class StakeholderPrincipal:
+    """An invitee holding the personal link of one comment round: reads that round, writes comments."""
+
+    person_id: UUID
+    round_id: UUID
+
+
+Principal = StaffPrincipal | StakeholderPrincipal
 
 TokenResolver = Callable[[AsyncSession, str], Awaitable[Principal | None]]

@@ -16,8 +16,9 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from consult.auth.tokens import token_digest
 from consult.crud import get_or_404
-from consult.directory.models import Organisation, Person, PersonGroup, group_member
-from consult.errors import Conflict, FieldError, Invalid, NotFound
+from consult.directory.audience import expand_audience
+from consult.directory.models import Organisation, Person
+from consult.errors import Conflict, NotFound
 from consult.events.models import Event, EventStatus
 from consult.events.service import EventChange
 from consult.invitations import schemas
@@ -66,52 +67,12 @@ class InvitationService:
         return event
 
     async def _people_to_invite(self, data: schemas.InviteRequest) -> list[UUID]:
-        errors: list[FieldError] = []
-        wanted: dict[UUID, None] = dict.fromkeys(data.person_ids)
-        if data.person_ids:
-            found = set(
-                (await self.session.scalars(select(Person.id).where(Person.id.in_(data.person_ids)))).all()
-            )
-            errors += [
-                FieldError("person_ids", f"unknown person {p}") for p in data.person_ids if p not in found
-            ]
-        if data.group_ids:
-            groups = set(
-                (
-                    await self.session.scalars(
-                        select(PersonGroup.id).where(PersonGroup.id.in_(data.group_ids))
-                    )
-                ).all()
-            )
-            errors += [
-                FieldError("group_ids", f"unknown group {g}") for g in data.group_ids if g not in groups
-            ]
-            members = await self.session.scalars(
-                select(group_member.c.person_id).where(group_member.c.group_id.in_(data.group_ids))
-            )
-            wanted.update(dict.fromkeys(members.all()))
-        if data.organisation_ids:
-            orgs = set(
-                (
-                    await self.session.scalars(
-                        select(Organisation.id).where(Organisation.id.in_(data.organisation_ids))
-                    )
-                ).all()
-            )
-            errors += [
-                FieldError("organisation_ids", f"unknown organisation {o}")
-                for o in data.organisation_ids
-                if o not in orgs
-            ]
-            staff = await self.session.scalars(
-                select(Person.id).where(Person.organisation_id.in_(data.organisation_ids))
-            )
-            wanted.update(dict.fromkeys(staff.all()))
-        if errors:
-            raise Invalid("some ids do not exist", errors=errors)
-        if not (data.person_ids or data.group_ids or data.organisation_ids):
-            raise Invalid.field("person_ids", "name at least one person, group or organisation")
-        return list(wanted)
+        return await expand_audience(
+            self.session,
+            person_ids=data.person_ids,
+            group_ids=data.group_ids,
+            organisation_ids=data.organisation_ids,
+        )
 
     async def invite(self, event_id: UUID, data: schemas.InviteRequest) -> schemas.InviteResult:
         event = await self._event_open_for_invitations(event_id)

@@ -21,6 +21,11 @@ class EmailKind(enum.StrEnum):
     REMINDER = "reminder"
     WAITLISTED = "waitlisted"
     WAITLIST_PROMOTED = "waitlist_promoted"
+    ROUND_OPENED = "round_opened"
+    ROUND_EXTENDED = "round_extended"
+    ROUND_CLOSING = "round_closing"
+    COMMENT_RESPONSE = "comment_response"
+    REPLY_DIGEST = "reply_digest"
 
 
 class OutboxState(enum.StrEnum):

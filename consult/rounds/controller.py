@@ -1,0 +1,154 @@
+"""Comment rounds and comments over /api/v1. Staff use staff tokens; a stakeholder uses the token
+of their personal round link, and the services keep them to that round and their own comments."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Request, get, patch, post, put
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.auth.guards import any_staff, facilitators
+from consult.auth.principals import Principal
+from consult.directory.models import OrganisationKind
+from consult.pagination import Page, PageParams
+from consult.rounds import schemas
+from consult.rounds.comments import CommentFilters, CommentService
+from consult.rounds.models import CommentKind, Decision
+from consult.rounds.service import RoundService
+
+AnyRequest = Request[Principal, str, State]
+
+
+def _rounds(db_session: AsyncSession, request: AnyRequest) -> RoundService:
+    return RoundService(db_session, request.app.state.settings, request.user)
+
+
+def _comments(db_session: AsyncSession, request: AnyRequest) -> CommentService:
+    return CommentService(db_session, request.app.state.settings, request.user)
+
+
+class RoundController(Controller):
+    path = "/api/v1/rounds"
+    tags = ["comment rounds"]
+
+    @post("/", guards=[facilitators])
+    async def create_round(
+        self, db_session: AsyncSession, request: AnyRequest, data: schemas.RoundCreate
+    ) -> schemas.RoundOut:
+        service = _rounds(db_session, request)
+        return (await service.out([await service.create(data)]))[0]
+
+    @get("/")
+    async def list_rounds(
+        self, db_session: AsyncSession, request: AnyRequest, page: PageParams
+    ) -> Page[schemas.RoundOut]:
+        """Staff see every round; a stakeholder sees the round of their link."""
+        service = _rounds(db_session, request)
+        rows, total = await service.visible_rounds(page)
+        return Page(items=await service.out(rows), total=total, limit=page.limit, offset=page.offset)
+
+    @get("/{round_id:uuid}")
+    async def get_round(
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID
+    ) -> schemas.RoundOut:
+        service = _rounds(db_session, request)
+        return (await service.out([await service.get(round_id)]))[0]
+
+    @patch("/{round_id:uuid}", guards=[facilitators])
+    async def update_round(
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.RoundPatch
+    ) -> schemas.RoundOut:
+        """A later ``closes_at`` extends the deadline and tells the invitees."""
+        service = _rounds(db_session, request)
+        return (await service.out([await service.update(round_id, data)]))[0]
+
+    @post("/{round_id:uuid}/invitees", guards=[facilitators], status_code=200)
+    async def add_invitees(
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.Audience
+    ) -> schemas.InviteesAdded:
+        return await _rounds(db_session, request).add_invitees(round_id, data)
+
+    @get("/{round_id:uuid}/draft")
+    async def draft(
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID
+    ) -> schemas.RoundDraft:
+        return await _rounds(db_session, request).draft(round_id)
+
+    @post("/{round_id:uuid}/comments")
+    async def create_comment(
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.CommentCreate
+    ) -> schemas.CommentOut:
+        service = _comments(db_session, request)
+        return await service.one(await service.create(round_id, data))
+
+    @get("/{round_id:uuid}/comments")
+    async def list_comments(
+        self,
+        db_session: AsyncSession,
+        request: AnyRequest,
+        round_id: UUID,
+        page: PageParams,
+        section_key: str | None = None,
+        organisation_id: UUID | None = None,
+        organisation_kind: OrganisationKind | None = None,
+        kind: CommentKind | None = None,
+        decision: Decision | None = None,
+    ) -> schemas.CommentTree:
+        """Threads per section in draft order; ``limit``/``offset`` count top-level threads."""
+        filters = CommentFilters(
+            section_key=section_key,
+            organisation_id=organisation_id,
+            organisation_kind=organisation_kind,
+            kind=kind,
+            decision=decision,
+        )
+        return await _comments(db_session, request).tree(round_id, filters, page)
+
+
+class CommentController(Controller):
+    path = "/api/v1/comments/{comment_id:uuid}"
+    tags = ["comment rounds"]
+
+    @patch("/")
+    async def update_comment(
+        self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID, data: schemas.CommentPatch
+    ) -> schemas.CommentOut:
+        service = _comments(db_session, request)
+        return await service.one(await service.update(comment_id, data))
+
+    @post("/withdraw", status_code=200)
+    async def withdraw(
+        self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
+    ) -> schemas.CommentOut:
+        service = _comments(db_session, request)
+        return await service.one(await service.withdraw(comment_id))
+
+    @post("/hide", guards=[facilitators], status_code=200)
+    async def hide(
+        self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID, data: schemas.HideRequest
+    ) -> schemas.CommentOut:
+        service = _comments(db_session, request)
+        return await service.one(await service.hide(comment_id, data.reason))
+
+    @post("/restore", guards=[facilitators], status_code=200)
+    async def restore(
+        self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
+    ) -> schemas.CommentOut:
+        service = _comments(db_session, request)
+        return await service.one(await service.restore(comment_id))
+
+    @put("/response", guards=[facilitators])
+    async def respond(
+        self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID, data: schemas.ResponseIn
+    ) -> schemas.CommentOut:
+        service = _comments(db_session, request)
+        return await service.one(await service.respond(comment_id, data))
+
+    @get("/history", guards=[any_staff])
+    async def history(
+        self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
+    ) -> schemas.CommentHistory:
+        """Earlier texts of the comment and the facilitators' hide/restore log."""
+        return await _comments(db_session, request).history(comment_id)

@@ -1,0 +1,48 @@
+"""Personal round links, ``{base_url}/r/{token}``: the token is also a bearer token for the parts
+of the API a stakeholder may use. Random, shown only in the email, stored as a digest; it works
+until some days after the round closes (to read; comments need the round open)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from consult.auth.principals import StakeholderPrincipal
+from consult.auth.tokens import new_token, token_digest
+from consult.rounds.models import CommentRound, RoundInvitee, RoundLink
+from consult.settings import Settings
+
+ROUND_LINK_PREFIX = "csr_"
+
+
+def link_expiry(round_: CommentRound, settings: Settings) -> dt.datetime:
+    return round_.closes_at + dt.timedelta(days=settings.round_link_days_after_close)
+
+
+def new_round_link(session: Session, invitee: RoundInvitee, round_: CommentRound, settings: Settings) -> str:
+    """A fresh link for ``invitee``; returns its URL (the only place the token ever appears)."""
+    token = new_token(ROUND_LINK_PREFIX)
+    session.add(
+        RoundLink(
+            invitee_id=invitee.id, token_hash=token_digest(token), expires_at=link_expiry(round_, settings)
+        )
+    )
+    return f"{settings.base_url}/r/{token}"
+
+
+async def resolve_round_token(session: AsyncSession, token: str) -> StakeholderPrincipal | None:
+    row = (
+        await session.execute(
+            select(RoundInvitee.person_id, RoundInvitee.round_id)
+            .join(RoundLink, RoundLink.invitee_id == RoundInvitee.id)
+            .where(
+                RoundLink.token_hash == token_digest(token), RoundLink.expires_at > dt.datetime.now(dt.UTC)
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return StakeholderPrincipal(person_id=row.person_id, round_id=row.round_id)
