@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
+import anyio
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -20,6 +21,8 @@ from consult.drafts.controller import DocumentController
 from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
 from consult.health import health
+from consult.invitations.controller import InvitationController, RsvpController
+from consult.mail.outbox import committed_ids, dispatch
 from consult.pagination import provide_page_params
 from consult.rounds.controller import CommentController, RoundController
 from consult.settings import Settings, get_settings
@@ -29,7 +32,10 @@ PUBLIC_PATHS = ["^/health$", "^/schema", "^/rsvp/", "^/r/"]
 
 
 async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-    """One session per request, committed when the handler succeeds and rolled back otherwise."""
+    """One session per request, committed when the handler succeeds and rolled back otherwise.
+
+    Emails the request put in the outbox go to the workers only once the commit has succeeded.
+    """
     async with state.db_sessionmaker() as session:
         try:
             yield session
@@ -37,6 +43,9 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
             await session.rollback()
             raise
         await session.commit()
+        queued = committed_ids(session)
+        if queued:
+            await anyio.to_thread.run_sync(dispatch, queued)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -58,6 +67,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GroupController,
             ConsultationController,
             EventController,
+            InvitationController,
+            RsvpController,
             DocumentController,
             RoundController,
             CommentController,

@@ -1,1 +1,42 @@
 """Thin Celery tasks: each takes ids, opens a worker session and calls a consult service."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from uuid import UUID
+
+from sqlalchemy.orm import Session, sessionmaker
+
+import consult.invitations.mailing  # noqa: F401 - registers the invitation email kinds
+from consult.db import create_worker_engine, sync_session_factory
+from consult.invitations.mailing import queue_due_reminders
+from consult.mail.delivery import relay, send_batch
+from consult.mail.outbox import SEND_TASK, committed_ids, dispatch
+from consult.settings import get_settings
+from workers.app import celery_app
+
+
+@lru_cache(maxsize=1)
+def sessions() -> sessionmaker[Session]:
+    """One engine per worker process, created lazily after the prefork."""
+    return sync_session_factory(create_worker_engine(get_settings()))
+
+
+@celery_app.task(name=SEND_TASK, acks_late=True)
+def send_emails(ids: list[str]) -> int:
+    return send_batch(sessions(), get_settings(), [UUID(i) for i in ids])
+
+
+@celery_app.task(name="consult.relay_outbox", acks_late=True)
+def relay_outbox() -> int:
+    return relay(sessions(), get_settings())
+
+
+@celery_app.task(name="consult.send_due_reminders", acks_late=True)
+def send_due_reminders() -> int:
+    with sessions()() as session:
+        queue_due_reminders(session, get_settings())
+        session.commit()
+        queued = committed_ids(session)
+    dispatch(queued)
+    return len(queued)

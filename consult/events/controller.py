@@ -5,6 +5,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +14,7 @@ from consult.events import schemas
 from consult.events.models import EventFormat, EventKind, EventStatus
 from consult.events.service import ConsultationService, EventService
 from consult.events.timing import parse_bound
+from consult.invitations.service import InvitationService
 from consult.pagination import Page, PageParams
 
 
@@ -102,16 +104,19 @@ class EventController(Controller):
 
     @patch("/{event_id:uuid}", guards=[organisers])
     async def update_event(
-        self, db_session: AsyncSession, event_id: UUID, data: schemas.EventPatch
+        self, db_session: AsyncSession, state: State, event_id: UUID, data: schemas.EventPatch
     ) -> schemas.EventOut:
         change = await EventService(db_session).update(event_id, data)
+        await InvitationService(db_session, state.settings).notify_change(change)
         return schemas.EventOut.from_model(change.event)
 
     @post("/{event_id:uuid}/cancel", guards=[organisers], status_code=200)
     async def cancel_event(
-        self, db_session: AsyncSession, event_id: UUID, data: schemas.EventCancel
+        self, db_session: AsyncSession, state: State, event_id: UUID, data: schemas.EventCancel
     ) -> schemas.EventOut:
-        return schemas.EventOut.from_model(await EventService(db_session).cancel(event_id, data.reason))
+        event = await EventService(db_session).cancel(event_id, data.reason)
+        await InvitationService(db_session, state.settings).notify_cancelled(event)
+        return schemas.EventOut.from_model(event)
 
     @delete("/{event_id:uuid}", guards=[organisers])
     async def delete_event(self, db_session: AsyncSession, event_id: UUID) -> None:

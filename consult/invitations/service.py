@@ -352,10 +352,12 @@ class InvitationService:
         if invitation.rsvp is response:
             return RsvpResult(invitation=invitation, changed=False)
         held_a_place = invitation.rsvp is Rsvp.ACCEPTED and invitation.waitlisted_at is None
+        # Count the places before this answer changes anything (autoflush would count it).
+        must_wait = response is Rsvp.ACCEPTED and await self._is_full(event)
         invitation.rsvp = response
         invitation.responded_at = dt.datetime.now(dt.UTC)
         invitation.waitlisted_at = None
-        if response is Rsvp.ACCEPTED and await self._is_full(event):
+        if must_wait:
             invitation.waitlisted_at = invitation.responded_at
             enqueue(
                 self.session,

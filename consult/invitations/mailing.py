@@ -1,0 +1,282 @@
+"""Worker side of invitation emails: the letters (with their calendar parts), delivery state on
+the invitation, and the reminder scan. Runs in Celery workers on a synchronous session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from consult.auth.tokens import new_token, token_digest
+from consult.events.calendar import (
+    AgendaLine,
+    Attendee,
+    CalendarEvent,
+    Method,
+    Party,
+    build_calendar,
+    describe,
+)
+from consult.events.models import Event, EventStatus
+from consult.invitations.models import DeliveryState, Invitation, InvitationRole, ReminderSent, Rsvp, RsvpLink
+from consult.mail.compose import CalendarPart, Letter, address
+from consult.mail.delivery import KindHandler, register
+from consult.mail.i18n import best_language, format_in, format_time, format_when, gettext
+from consult.mail.models import EmailKind, OutboundEmail, OutboxState
+from consult.mail.outbox import enqueue, mail_domain
+from consult.mail.render import render_email
+from consult.settings import Settings
+
+RSVP_PREFIX = "rsvp_"
+
+_ICAL_ROLES = {
+    InvitationRole.CHAIR: "CHAIR",
+    InvitationRole.OPTIONAL: "OPT-PARTICIPANT",
+    InvitationRole.PARTICIPANT: "REQ-PARTICIPANT",
+    InvitationRole.SPEAKER: "REQ-PARTICIPANT",
+}
+
+
+@dataclass(frozen=True)
+class _KindSpec:
+    template: str
+    method: Method | None  # the iTIP method of the calendar part, None for no calendar
+    rsvp_buttons: bool
+
+
+_SPECS = {
+    EmailKind.INVITATION: _KindSpec("invitation", Method.REQUEST, True),
+    EmailKind.EVENT_UPDATE: _KindSpec("event_update", Method.REQUEST, True),
+    EmailKind.EVENT_CANCELLED: _KindSpec("event_cancelled", Method.CANCEL, False),
+    EmailKind.UNINVITED: _KindSpec("uninvited", Method.CANCEL, False),
+    EmailKind.REMINDER: _KindSpec("reminder", None, True),
+    EmailKind.WAITLISTED: _KindSpec("waitlisted", None, False),
+    EmailKind.WAITLIST_PROMOTED: _KindSpec("waitlist_promoted", None, False),
+}
+
+
+def calendar_event(event: Event) -> CalendarEvent:
+    return CalendarEvent(
+        uid=event.ical_uid,
+        sequence=event.ical_sequence,
+        title=event.title,
+        description=event.description,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        location=event.location,
+        online_url=event.online_url,
+        cancelled=event.status is EventStatus.CANCELLED,
+        agenda=[AgendaLine(i.starts_at, i.title, i.speaker) for i in event.agenda],
+    )
+
+
+def _same_offset(zone_a: str, zone_b: str, at: dt.datetime) -> bool:
+    return at.astimezone(ZoneInfo(zone_a)).utcoffset() == at.astimezone(ZoneInfo(zone_b)).utcoffset()
+
+
+def event_context(event: Event, zone: str, language: str) -> dict[str, Any]:
+    """What every event email and the RSVP page show: the event in its own zone and the reader's."""
+    return {
+        "event": {
+            "title": event.title,
+            "description": event.description,
+            "location": event.location,
+            "online_url": event.online_url,
+            "format": event.format.value,
+        },
+        "when_event": format_when(event.starts_at, event.ends_at, event.timezone, language),
+        "when_recipient": None
+        if _same_offset(zone, event.timezone, event.starts_at)
+        else format_when(event.starts_at, event.ends_at, zone, language),
+        "agenda": [
+            {
+                "time": format_time(i.starts_at, event.timezone, language),
+                "title": i.title,
+                "speaker": i.speaker,
+            }
+            for i in event.agenda
+        ],
+    }
+
+
+def rsvp_links(base_url: str, token: str) -> dict[str, str]:
+    return {
+        answer: f"{base_url}/rsvp/{token}?answer={answer}" for answer in ("accepted", "tentative", "declined")
+    }
+
+
+def _new_rsvp_link(session: Session, invitation: Invitation, settings: Settings) -> str:
+    token = new_token(RSVP_PREFIX)
+    expires_at = invitation.event.ends_at + dt.timedelta(days=settings.rsvp_link_days_after_event)
+    session.add(RsvpLink(invitation_id=invitation.id, token_hash=token_digest(token), expires_at=expires_at))
+    return token
+
+
+def _letter(
+    session: Session, row: OutboundEmail, invitation: Invitation, settings: Settings
+) -> Letter | None:
+    spec = _SPECS[row.kind]
+    event, person = invitation.event, invitation.person
+    if event.status is EventStatus.CANCELLED and spec.method is not Method.CANCEL:
+        return None  # cancelled before this email went out: only the cancellation is worth sending
+    language = best_language(person.language.value)
+    context: dict[str, Any] = {
+        **event_context(event, person.timezone, language),
+        "person_name": person.full_name,
+        "rsvp": invitation.rsvp.value,
+        "rsvp_links": None,
+        "organiser_email": settings.mail_from,
+        "changes": [gettext(language, label) for label in row.context.get("changes", [])],
+        "reason": row.context.get("reason"),
+        "starts_in": format_in(event.starts_at - dt.datetime.now(dt.UTC), language),
+    }
+    wants_answer = spec.rsvp_buttons and (
+        row.kind is not EmailKind.REMINDER or invitation.rsvp is Rsvp.NEEDS_ACTION
+    )
+    if wants_answer:
+        context["rsvp_links"] = rsvp_links(settings.base_url, _new_rsvp_link(session, invitation, settings))
+    rendered = render_email(spec.template, language, context)
+    organizer = Party(email=settings.mail_from, name=settings.mail_from_name)
+    calendar = None
+    if spec.method is not None:
+        links = context["rsvp_links"]
+        answer_line = [f"{gettext(language, 'Reply')}: {links['accepted']}"] if links else []
+        ics = build_calendar(
+            calendar_event(event),
+            spec.method,
+            organizer=organizer,
+            attendee=Attendee(email=person.email, name=person.full_name, role=_ICAL_ROLES[invitation.role]),
+            description=describe(calendar_event(event), answer_line),
+        )
+        calendar = CalendarPart(method=spec.method.value, ics=ics)
+    return Letter(
+        sender=address(settings.mail_from, settings.mail_from_name),
+        recipient=address(person.email, person.full_name),
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=row.message_id,
+        in_reply_to=row.in_reply_to,
+        calendar=calendar,
+    )
+
+
+def compose(session: Session, rows: Sequence[OutboundEmail], settings: Settings) -> dict[UUID, Letter]:
+    ids = {row.invitation_id for row in rows if row.invitation_id}
+    invitations = {
+        inv.id: inv
+        for inv in session.scalars(
+            select(Invitation)
+            .where(Invitation.id.in_(ids))
+            .options(
+                joinedload(Invitation.person),
+                joinedload(Invitation.event).selectinload(Event.agenda),
+            )
+        ).unique()
+    }
+    letters: dict[UUID, Letter] = {}
+    for row in rows:
+        invitation = invitations.get(row.invitation_id) if row.invitation_id else None
+        if invitation is None:
+            continue
+        letter = _letter(session, row, invitation, settings)
+        if letter is not None:
+            letters[row.id] = letter
+    return letters
+
+
+def on_result(session: Session, row: OutboundEmail) -> None:
+    """The invitation shows how its latest email fared."""
+    if row.invitation_id is None:
+        return
+    invitation = session.get(Invitation, row.invitation_id)
+    if invitation is None:
+        return
+    if row.state is OutboxState.SENT:
+        invitation.delivery_state = DeliveryState.SENT
+        invitation.delivery_error = None
+        invitation.last_sent_at = row.sent_at
+    elif row.state is OutboxState.FAILED:
+        invitation.delivery_state = DeliveryState.FAILED
+        invitation.delivery_error = row.last_error
+    else:
+        invitation.delivery_error = row.last_error
+
+
+register(list(_SPECS), KindHandler(compose=compose, on_result=on_result))
+
+
+def queue_due_reminders(session: Session, settings: Settings, now: dt.datetime | None = None) -> list[UUID]:
+    """Queue the reminders that are due, at most one per invitation, offset and event start.
+
+    Only the most imminent due reminder goes out: an invitation that was late for the one-day
+    reminder (beat was down, or the event moved closer) gets the one-hour one, not both. A moved
+    event starts afresh, since the rows are keyed by the event's start.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    offsets = sorted(settings.reminder_offsets_minutes)
+    if not offsets:
+        return []
+    events = session.scalars(
+        select(Event).where(
+            Event.status == EventStatus.SCHEDULED,
+            Event.starts_at > now,
+            Event.starts_at <= now + dt.timedelta(minutes=offsets[-1]),
+        )
+    ).all()
+    queued: list[OutboundEmail] = []
+    for event in events:
+        due = [o for o in offsets if now >= event.starts_at - dt.timedelta(minutes=o)]
+        if not due:
+            continue
+        done = {
+            (inv_id, offset)
+            for inv_id, offset in session.execute(
+                select(ReminderSent.invitation_id, ReminderSent.offset_minutes)
+                .join(Invitation, Invitation.id == ReminderSent.invitation_id)
+                .where(Invitation.event_id == event.id, ReminderSent.event_starts_at == event.starts_at)
+            ).tuples()
+        }
+        invitations = session.scalars(
+            select(Invitation).where(
+                Invitation.event_id == event.id,
+                Invitation.withdrawn_at.is_(None),
+                Invitation.rsvp.in_([Rsvp.ACCEPTED, Rsvp.NEEDS_ACTION]),
+                Invitation.waitlisted_at.is_(None),
+            )
+        ).all()
+        for invitation in invitations:
+            if (invitation.id, due[0]) in done:
+                continue
+            # Someone we wrote to recently (the invitation itself, or the update that moved the
+            # event) hears from us again only once that mail is older than half the offset.
+            if invitation.last_sent_at and invitation.last_sent_at > now - dt.timedelta(minutes=due[0] / 2):
+                continue
+            for offset in due:
+                if (invitation.id, offset) not in done:
+                    session.add(
+                        ReminderSent(
+                            invitation_id=invitation.id,
+                            offset_minutes=offset,
+                            event_starts_at=event.starts_at,
+                        )
+                    )
+            queued.append(
+                enqueue(
+                    session,
+                    kind=EmailKind.REMINDER,
+                    person_id=invitation.person_id,
+                    invitation_id=invitation.id,
+                    domain=mail_domain(settings.mail_from),
+                    context={"offset_minutes": due[0]},
+                    in_reply_to=invitation.thread_message_id,
+                )
+            )
+    session.flush()
+    return [row.id for row in queued]

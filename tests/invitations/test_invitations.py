@@ -1,0 +1,346 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+from sqlalchemy import select, update
+
+from consult.invitations.models import Invitation
+from consult.mail.models import OutboundEmail
+from tests.helpers import problem
+from tests.invitations.conftest import calendar_of, parts, rsvp_token, vevent
+
+ORGANIZER = "consult@example.org"
+
+
+def invite_all(api, scenario, **extra):
+    response = api.post(
+        f"/api/v1/events/{scenario.event['id']}/invitations",
+        json={"person_ids": [p["id"] for p in scenario.people.values()], **extra},
+    )
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def test_each_invitee_gets_one_email_with_a_calendar_request(api, scenario, worker, smtp, db):
+    result = invite_all(api, scenario, role="speaker")
+    assert result["created_count"] == 4
+    assert result["existing_count"] == 0
+    received = smtp.wait_for(4)
+
+    event_row = db.execute(select(OutboundEmail.message_id, OutboundEmail.person_id)).all()
+    message_ids = {str(pid): mid for mid, pid in event_row}
+    from consult.events.models import Event
+
+    uid = db.scalar(select(Event.ical_uid))
+    for mail in received:
+        assert len(mail.rcpt_tos) == 1
+        recipient = mail.rcpt_tos[0]
+        message = mail.message
+        assert message["To"].addresses[0].addr_spec == recipient
+        assert "Cc" not in message and "Bcc" not in message
+        person = scenario.people[recipient]
+        assert message["Message-ID"] == message_ids[person["id"]]
+
+        assert message.get_content_type() == "multipart/mixed"
+        alternative = message.get_payload()[0]
+        assert alternative.get_content_type() == "multipart/alternative"
+        assert [p.get_content_type() for p in alternative.get_payload()] == [
+            "text/plain",
+            "text/html",
+            "text/calendar",
+        ]
+        attachment = message.get_payload()[1]
+        assert attachment.get_filename() == "invite.ics"
+
+        method, calendar, raw = calendar_of(mail)
+        assert method == "REQUEST" == str(calendar["METHOD"])
+        assert icalendar.Calendar.from_ical(attachment.get_payload(decode=True))["METHOD"] == "REQUEST"
+        assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
+        assert b"\n" not in raw.replace(b"\r\n", b"")
+        item = vevent(calendar)
+        assert str(item["UID"]) == uid
+        assert int(item["SEQUENCE"]) == 0
+        assert item["DTSTAMP"].dt.tzinfo is not None and item["DTSTAMP"].dt.utcoffset() == dt.timedelta(0)
+        assert item["DTSTART"].dt == dt.datetime.fromisoformat(scenario.event["starts_at"])
+        assert str(item["ORGANIZER"]) == f"mailto:{ORGANIZER}"
+        assert item["ORGANIZER"].params["CN"]
+        attendee = item["ATTENDEE"]
+        assert not isinstance(attendee, list), "one attendee per file: the recipient"
+        assert str(attendee) == f"mailto:{recipient}"
+        assert attendee.params["CN"] == person["full_name"]
+        assert attendee.params["PARTSTAT"] == "NEEDS-ACTION"
+        assert attendee.params["RSVP"] == "TRUE"
+        assert attendee.params["ROLE"] == "REQ-PARTICIPANT"
+        assert "Capacities and needs of the institutions" in str(item["DESCRIPTION"])
+        assert "Hilton Baku" in str(item["LOCATION"])
+
+    by_language = {mail.rcpt_tos[0]: mail.message["Subject"] for mail in received}
+    assert len(set(by_language.values())) == 4, "each language has its own subject"
+    assert any("\u0400" <= ch <= "\u04ff" for ch in by_language["i.petrova@ngo.example.org"])
+
+    listing = api.get(f"/api/v1/events/{scenario.event['id']}/invitations").json()
+    assert listing["total"] == 4
+    assert {i["delivery_state"] for i in listing["items"]} == {"sent"}
+    assert listing["counts"]["by_rsvp"]["needs_action"] == 4
+    assert listing["counts"]["by_organisation_kind"]["international"]["invited"] == 2
+
+
+import icalendar  # noqa: E402
+
+
+def test_inviting_twice_never_sends_twice(api, scenario, worker, smtp):
+    invite_all(api, scenario)
+    smtp.wait_for(4)
+    again = invite_all(api, scenario)
+    assert again["created_count"] == 0
+    assert again["existing_count"] == 4
+    groups = api.post(
+        "/api/v1/groups", json={"name": "WG", "person_ids": [p["id"] for p in scenario.people.values()]}
+    )
+    by_group = api.post(
+        f"/api/v1/events/{scenario.event['id']}/invitations", json={"group_ids": [groups.json()["id"]]}
+    )
+    assert by_group.json()["created_count"] == 0
+    import time
+
+    time.sleep(2)
+    assert len(smtp.received) == 4
+
+
+def test_reschedule_cancel_and_uninvite_keep_the_uid_and_raise_the_sequence(api, scenario, worker, smtp, db):
+    invite_all(api, scenario)
+    first = {m.rcpt_tos[0]: m for m in smtp.wait_for(4)}
+    uid = str(vevent(calendar_of(next(iter(first.values())))[1])["UID"])
+
+    ru, az = "i.petrova@ngo.example.org", "g.shukurova@migration.example.org"
+    token = rsvp_token(first[ru])
+    declined = httpx.post(f"{api.base_url}/rsvp/{token}", json={"response": "declined"})
+    assert declined.status_code == 200, declined.text
+
+    moved = api.patch(
+        f"/api/v1/events/{scenario.event['id']}",
+        json={
+            "starts_at": scenario.event["starts_at_local"][:19].replace("T10", "T12"),
+            "ends_at": scenario.event["ends_at_local"][:19].replace("T16", "T18"),
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["sequence"] == 1
+    smtp.wait_for(7)
+    updates = smtp.received[4:]
+    assert ru not in {m.rcpt_tos[0] for m in updates}, "who declined gets no update"
+    for mail in updates:
+        method, calendar, _ = calendar_of(mail)
+        item = vevent(calendar)
+        assert method == "REQUEST"
+        assert str(item["UID"]) == uid
+        assert int(item["SEQUENCE"]) == 1
+        assert item["DTSTART"].dt == dt.datetime.fromisoformat(moved.json()["starts_at"])
+        original = first[mail.rcpt_tos[0]].message["Message-ID"]
+        assert mail.message["In-Reply-To"] == original
+        assert original in mail.message["References"]
+
+    invitation_id = db.scalar(select(Invitation.id).where(Invitation.person_id == scenario.people[az]["id"]))
+    assert api.delete(f"/api/v1/events/{scenario.event['id']}/invitations/{invitation_id}").status_code == 204
+    withdrawn = smtp.wait_for(8)[7]
+    assert withdrawn.rcpt_tos == [az]
+    method, calendar, _ = calendar_of(withdrawn)
+    assert method == "CANCEL" == str(calendar["METHOD"])
+    assert int(vevent(calendar)["SEQUENCE"]) == 2
+
+    cancelled = api.post(
+        f"/api/v1/events/{scenario.event['id']}/cancel", json={"reason": "The venue is closed"}
+    )
+    assert cancelled.json()["sequence"] == 3
+    cancellations = smtp.wait_for(11)[8:]
+    assert {m.rcpt_tos[0] for m in cancellations} == set(scenario.people) - {az}
+    for mail in cancellations:
+        method, calendar, _ = calendar_of(mail)
+        item = vevent(calendar)
+        assert method == "CANCEL" == str(calendar["METHOD"])
+        assert str(item["STATUS"]) == "CANCELLED"
+        assert str(item["UID"]) == uid
+        assert int(item["SEQUENCE"]) == 3
+        assert "The venue is closed" in parts(mail)["text/plain"].get_content()
+
+
+def test_calendar_download_is_a_publish_without_attendees(api, scenario):
+    response = api.get(f"/api/v1/events/{scenario.event['id']}/calendar.ics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert calendar["METHOD"] == "PUBLISH"
+    item = vevent(calendar)
+    assert "ATTENDEE" not in item and "ORGANIZER" not in item
+    assert item["DTSTART"].dt == dt.datetime.fromisoformat(scenario.event["starts_at"])
+
+
+def test_rsvp_page_and_answers(api, scenario, worker, smtp):
+    invite_all(api, scenario)
+    mail = {m.rcpt_tos[0]: m for m in smtp.wait_for(4)}["a.gruber@icmpd.example.org"]
+    token = rsvp_token(mail)
+    page = httpx.get(f"{api.base_url}/rsvp/{token}?answer=accepted")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Launch of the migrant integration strategy" in page.text
+    assert 'name="response"' in page.text
+
+    form = httpx.post(f"{api.base_url}/rsvp/{token}", data={"response": "tentative"})
+    assert form.status_code == 200 and form.headers["content-type"].startswith("text/html")
+    answer = httpx.post(f"{api.base_url}/rsvp/{token}", json={"response": "accepted"})
+    assert answer.json()["response"] == "accepted"
+    problem(httpx.post(f"{api.base_url}/rsvp/{token}", json={"response": "maybe-later"}), 422, "response")
+    assert httpx.get(f"{api.base_url}/rsvp/rsvp_unknown-token").status_code == 404
+    problem(httpx.post(f"{api.base_url}/rsvp/rsvp_unknown-token", json={"response": "accepted"}), 404)
+
+    listing = api.get(f"/api/v1/events/{scenario.event['id']}/invitations").json()
+    assert listing["counts"]["by_rsvp"]["accepted"] == 1
+    assert listing["counts"]["by_organisation_kind"]["international"]["accepted"] == 1
+    accepted = api.get(
+        f"/api/v1/events/{scenario.event['id']}/invitations", params={"rsvp": "accepted"}
+    ).json()
+    assert [i["person"]["email"] for i in accepted["items"]] == ["a.gruber@icmpd.example.org"]
+    assert accepted["items"][0]["responded_at"]
+
+
+def test_a_full_event_keeps_a_waiting_list(api, scenario, make_event, worker, smtp):
+    event = make_event(capacity=1, title="Small workshop", kind="workshop")
+    api.post(
+        f"/api/v1/events/{event['id']}/invitations",
+        json={"person_ids": [p["id"] for p in scenario.people.values()]},
+    )
+    mails = {m.rcpt_tos[0]: m for m in smtp.wait_for(4)}
+    first, second = "a.gruber@icmpd.example.org", "l.dubois@eeas.example.org"
+    assert (
+        httpx.post(f"{api.base_url}/rsvp/{rsvp_token(mails[first])}", json={"response": "accepted"}).json()[
+            "waitlisted"
+        ]
+        is False
+    )
+    queued = httpx.post(
+        f"{api.base_url}/rsvp/{rsvp_token(mails[second])}", json={"response": "accepted"}
+    ).json()
+    assert queued["waitlisted"] is True
+    assert smtp.wait_for(5)[4].rcpt_tos == [second]
+
+    counts = api.get(f"/api/v1/events/{event['id']}/invitations").json()["counts"]
+    assert counts["confirmed"] == 1 and counts["waitlisted"] == 1
+
+    httpx.post(f"{api.base_url}/rsvp/{rsvp_token(mails[first])}", json={"response": "declined"})
+    promoted = smtp.wait_for(6)[5]
+    assert promoted.rcpt_tos == [second]
+    counts = api.get(f"/api/v1/events/{event['id']}/invitations").json()["counts"]
+    assert counts["confirmed"] == 1 and counts["waitlisted"] == 0
+
+
+def test_invitations_refuse_bad_input(api, scenario):
+    url = f"/api/v1/events/{scenario.event['id']}/invitations"
+    problem(api.post(url, json={}), 422, "person_ids")
+    problem(api.post(url, json={"group_ids": ["018f4a7e-0000-7000-8000-000000000000"]}), 422, "group_ids")
+    problem(api.post(url, json={"person_ids": [], "role": "boss"}), 422, "role")
+    problem(
+        api.post(
+            "/api/v1/events/018f4a7e-0000-7000-8000-000000000000/invitations",
+            json={"person_ids": [next(iter(scenario.people.values()))["id"]]},
+        ),
+        404,
+    )
+    api.post(f"/api/v1/events/{scenario.event['id']}/cancel", json={"reason": "x"})
+    problem(api.post(url, json={"person_ids": [next(iter(scenario.people.values()))["id"]]}), 409)
+
+
+def test_a_permanent_smtp_refusal_is_recorded_without_retry(api, scenario, worker, smtp, db):
+    refused = "l.dubois@eeas.example.org"
+    smtp.refuse(refused, "550 5.1.1 <l.dubois@eeas.example.org>: mailbox unavailable")
+    invite_all(api, scenario)
+    smtp.wait_for(3)
+    listing = _wait_for_delivery(
+        api, scenario, lambda items: any(i["delivery_state"] == "failed" for i in items)
+    )
+    failed = [i for i in listing if i["delivery_state"] == "failed"]
+    assert [i["person"]["email"] for i in failed] == [refused]
+    assert "550" in failed[0]["delivery_error"]
+    import time
+
+    time.sleep(3)
+    row = db.scalar(select(OutboundEmail).where(OutboundEmail.person_id == scenario.people[refused]["id"]))
+    assert row.attempts == 1
+    assert row.state == "failed"
+
+
+def _wait_for_delivery(api, scenario, predicate, timeout=30.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        items = api.get(f"/api/v1/events/{scenario.event['id']}/invitations").json()["items"]
+        if predicate(items):
+            return items
+        time.sleep(0.2)
+    raise AssertionError(items)
+
+
+def test_mail_queued_while_smtp_is_down_arrives_once_it_is_back(api, scenario, worker, smtp, db):
+    import time
+
+    smtp.stop()
+    invite_all(api, scenario)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        errors = db.scalars(select(OutboundEmail.last_error)).all()
+        db.rollback()
+        if errors and all(errors):
+            break
+        time.sleep(0.2)
+    assert all(errors), "the first attempts failed and were recorded"
+    smtp.start()
+    received = smtp.wait_for(4, timeout=30)
+    time.sleep(2)
+    assert sorted(m.rcpt_tos[0] for m in smtp.received) == sorted(scenario.people)
+    assert {
+        i["delivery_state"]
+        for i in _wait_for_delivery(
+            api, scenario, lambda items: all(i["delivery_state"] == "sent" for i in items)
+        )
+    } == {"sent"}
+    assert len(received) == 4
+
+
+def test_reminders_go_out_once_per_offset_and_again_when_the_event_moves(
+    api, scenario, make_event, worker, smtp, db
+):
+    import time
+
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
+    event = make_event(
+        starts_at=soon.isoformat(), ends_at=(soon + dt.timedelta(hours=2)).isoformat(), agenda=[]
+    )
+    person = scenario.people["a.gruber@icmpd.example.org"]
+    api.post(f"/api/v1/events/{event['id']}/invitations", json={"person_ids": [person["id"]]})
+    smtp.wait_for(1)
+    time.sleep(3)
+    assert len(smtp.received) == 1, "just invited: the invitation is the reminder"
+
+    def age_the_invitation():
+        db.execute(update(Invitation).values(last_sent_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)))
+        db.commit()
+
+    age_the_invitation()
+    reminder = smtp.wait_for(2)[1]
+    assert "multipart/alternative" in reminder.message.get_content_type() or reminder.message.is_multipart()
+    assert reminder.message["In-Reply-To"] == smtp.received[0].message["Message-ID"]
+    age_the_invitation()
+    time.sleep(3)
+    assert len(smtp.received) == 2, "each reminder at most once"
+
+    later = soon + dt.timedelta(minutes=20)
+    api.patch(
+        f"/api/v1/events/{event['id']}",
+        json={"starts_at": later.isoformat(), "ends_at": (later + dt.timedelta(hours=2)).isoformat()},
+    )
+    smtp.wait_for(3)  # the update
+    age_the_invitation()
+    smtp.wait_for(4)
+    time.sleep(2)
+    assert len(smtp.received) == 4
