@@ -24,6 +24,10 @@ from consult.directory.service import GroupService, OrganisationService, PersonS
 from consult.events import schemas as events
 from consult.events.models import Consultation, Event, EventFormat, EventKind
 from consult.events.service import ConsultationService, EventService
+from consult.invitations.models import InvitationRole
+from consult.invitations.schemas import InviteRequest
+from consult.invitations.service import InvitationService
+from consult.mail.outbox import committed_ids, dispatch
 from consult.settings import Settings
 
 Kind = OrganisationKind
@@ -194,7 +198,7 @@ async def _load_directory(session: AsyncSession, created: Counter[str]) -> None:
     await groups.add_members(group.id, working_group)  # adds only the missing members
 
 
-async def _load_events(session: AsyncSession, created: Counter[str]) -> None:
+async def _load_events(session: AsyncSession, settings: Settings, created: Counter[str]) -> None:
     consultation = await session.scalar(select(Consultation).where(Consultation.title == CONSULTATION.title))
     if consultation is None:
         consultation = await ConsultationService(session).create(CONSULTATION)
@@ -204,8 +208,15 @@ async def _load_events(session: AsyncSession, created: Counter[str]) -> None:
         select(Event.id).where(Event.consultation_id == consultation.id, Event.title == launch.title)
     )
     if existing is None:
-        await EventService(session).create(launch)
+        existing = (await EventService(session).create(launch)).id
         created["events"] += 1
+    # Everyone in the directory is invited to the launch; people invited before get nothing new.
+    everyone = list((await session.scalars(select(Person.id))).all())
+    invited = await InvitationService(session, settings).invite(
+        existing, InviteRequest(person_ids=everyone, role=InvitationRole.PARTICIPANT)
+    )
+    if invited.created_count:
+        created["invitations"] += invited.created_count
 
 
 async def _load(settings: Settings) -> Counter[str]:
@@ -214,7 +225,8 @@ async def _load(settings: Settings) -> Counter[str]:
     try:
         async with async_session_factory(engine).begin() as session:
             await _load_directory(session, created)
-            await _load_events(session, created)
+            await _load_events(session, settings, created)
+        dispatch(committed_ids(session))  # the invitation emails, once the rows are committed
     finally:
         await engine.dispose()
     return created
@@ -228,7 +240,7 @@ def load(settings: Settings) -> Counter[str]:
 def describe(created: Counter[str]) -> str:
     total = (
         f"{len(ORGANISATIONS)} organisations, {len(PEOPLE)} people, 1 group ({WORKING_GROUP.name!r}), "
-        f"1 consultation ({CONSULTATION.title!r}) with its launch event in Baku"
+        f"1 consultation ({CONSULTATION.title!r}) with its launch event in Baku, to which everyone is invited"
     )
     if not created:
         return f"Demo data already present: {total}."

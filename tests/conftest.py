@@ -49,6 +49,7 @@ os.environ.update(
         "CONSULT_OUTBOX_RELAY_SECONDS": "1",
         "CONSULT_OUTBOX_RELAY_GRACE_SECONDS": "2",
         "CONSULT_REMINDER_SCAN_SECONDS": "1",
+        "CONSULT_ROUND_SCAN_SECONDS": "1",
     }
 )
 
@@ -105,10 +106,10 @@ def db(db_engine) -> Iterator:
 
 @pytest.fixture(autouse=True)
 def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    engine = request.getfixturevalue("db_engine") if "database" in request.fixturenames else None
     yield
-    if "database" not in request.fixturenames:
+    if engine is None:
         return
-    engine = request.getfixturevalue("db_engine")
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
