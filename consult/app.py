@@ -25,6 +25,7 @@ from consult.invitations.controller import InvitationController, RsvpController
 from consult.mail.outbox import committed_ids, dispatch
 from consult.pagination import provide_page_params
 from consult.rounds.controller import CommentController, RoundController
+from consult.rounds.pages import RoundPageController
 from consult.settings import Settings, get_settings
 
 # Paths outside the bearer-token API: probes, the schema, and links people open from their email.
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DocumentController,
             RoundController,
             CommentController,
+            RoundPageController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

@@ -60,6 +60,7 @@ def make_celery(settings: Settings) -> Celery:
                 "task": "consult.send_due_reminders",
                 "schedule": settings.reminder_scan_seconds,
             },
+            "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.round_scan_seconds},
         },
     )
     return app

@@ -12,6 +12,7 @@ from consult.db import create_worker_engine, sync_session_factory
 from consult.invitations.mailing import queue_due_reminders
 from consult.mail.delivery import relay, send_batch
 from consult.mail.outbox import SEND_TASK, committed_ids, dispatch
+from consult.rounds.mailing import queue_closing_reminders, queue_openings, queue_reply_digests
 from consult.settings import get_settings
 from workers.app import celery_app
 
@@ -36,6 +37,20 @@ def relay_outbox() -> int:
 def send_due_reminders() -> int:
     with sessions()() as session:
         queue_due_reminders(session, get_settings())
+        session.commit()
+        queued = committed_ids(session)
+    dispatch(queued)
+    return len(queued)
+
+
+@celery_app.task(name="consult.scan_rounds", acks_late=True)
+def scan_rounds() -> int:
+    """Opening emails of rounds whose time has come, reminders before closing, reply digests."""
+    settings = get_settings()
+    with sessions()() as session:
+        queue_openings(session, settings)
+        queue_closing_reminders(session, settings)
+        queue_reply_digests(session, settings)
         session.commit()
         queued = committed_ids(session)
     dispatch(queued)

@@ -387,9 +387,7 @@ class CommentService:
                         .order_by(Comment.created_at, Comment.id)
                     )
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         keys = {comment.section_key for comment, *_ in rows if comment.section_key}
         sections = {

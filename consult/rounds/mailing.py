@@ -136,9 +136,7 @@ def queue_reply_digests(session: Session, settings: Settings) -> list[UUID]:
             select(ReplyNotice.person_id, func.max(ReplyNotice.sent_at))
             .where(ReplyNotice.person_id.in_(people), ReplyNotice.sent_at.is_not(None))
             .group_by(ReplyNotice.person_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     quiet_since = now - dt.timedelta(minutes=settings.reply_digest_minutes)
     replies: dict[UUID, list[str]] = {}
@@ -209,7 +207,7 @@ def _rounds_with_titles(session: Session, round_ids: set[UUID]) -> dict[UUID, tu
         .join(DocumentVersion, DocumentVersion.id == CommentRound.document_version_id)
         .join(Document, Document.id == DocumentVersion.document_id)
         .where(CommentRound.id.in_(round_ids))
-    ).tuples()
+    )
     return {round_.id: (round_, title) for round_, title in rows}
 
 
@@ -316,7 +314,7 @@ def compose_digests(
                 == func.coalesce(Comment.on_behalf_of_organisation_id, author.organisation_id),
             )
             .where(Comment.id.in_(reply_ids))
-        ).tuples()
+        )
     }
     rounds = _rounds_with_titles(session, {reply.round_id for reply, _, _ in replies.values()})
     invitees = _invitees(
@@ -372,7 +370,7 @@ def _section_headings(
                 )
             )
         )
-    ).tuples()
+    )
     by_version = {(version_id, key): heading for version_id, key, heading in rows}
     return {
         (round_id, key): by_version[(version_of[round_id], key)]

@@ -58,9 +58,7 @@ class RoundService:
                     .where(RoundInvitee.round_id.in_([r.id for r in rounds]))
                     .group_by(RoundInvitee.round_id)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         now = dt.datetime.now(dt.UTC)
         return [
@@ -132,9 +130,7 @@ class RoundService:
                             Person.organisation_id.in_(audience.organisation_ids)
                         )
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
         existing = {
             invitee.person_id: invitee
