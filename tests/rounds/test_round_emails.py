@@ -36,6 +36,11 @@ def wait_for_mail(smtp, address: str, count: int = 1, timeout: float = 30.0) -> 
     raise AssertionError(f"{address}: expected {count} emails, got {len(smtp.to(address))}")
 
 
+def subject_of(received) -> str:
+    """The decoded subject; folding whitespace around encoded words is not part of it."""
+    return " ".join(str(received.message["Subject"]).split())
+
+
 def stakeholder(server: str, received) -> httpx.Client:
     return httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token_of(text_of(received))}"})
 
@@ -44,7 +49,7 @@ def test_opening_email_with_a_working_link(make_round, directory, smtp, worker, 
     round_ = make_round(person_ids=[directory.person(IRINA), directory.person(ANNA)])
     [to_irina] = wait_for_mail(smtp, IRINA)
     [to_anna] = wait_for_mail(smtp, ANNA)
-    assert to_irina.message["Subject"] == f"Приглашение к комментариям: {round_['title']}"
+    assert subject_of(to_irina) == f"Приглашение к комментариям: {round_['title']}"
     assert "Integration strategy" in text_of(to_anna)
     with stakeholder(server, to_irina) as irina:
         listed = irina.get("/api/v1/rounds").json()
@@ -90,7 +95,7 @@ def test_reminder_only_to_organisations_that_have_not_commented(
         assert posted.status_code == 201
     # Only the NGO has not commented: Irina is reminded; the migration service (Gülnarə, Rauf) and the
     # individually invited expert are not.
-    reminders = [m for m in wait_for_mail(smtp, IRINA, 2) if m.message["Subject"].startswith("Напоминание")]
+    reminders = [m for m in wait_for_mail(smtp, IRINA, 2) if subject_of(m).startswith("Напоминание")]
     assert len(reminders) == 1
     time.sleep(3)
     assert len(smtp.to(IRINA)) == 2  # at most one reminder
@@ -103,7 +108,7 @@ def test_extending_the_deadline_tells_the_invitees(make_round, directory, smtp, 
     extended = facilitator.patch(f"/api/v1/rounds/{round_['id']}", json={"closes_at": from_now(days=20)})
     assert extended.status_code == 200, extended.text
     _, extension = wait_for_mail(smtp, LUC, 2)
-    assert extension.message["Subject"].startswith("Délai prolongé")
+    assert subject_of(extension).startswith("Délai prolongé")
     assert "/r/csr_" in text_of(extension)
 
 
@@ -111,38 +116,32 @@ def test_response_and_reply_digest(make_round, directory, smtp, worker, facilita
     round_ = make_round(person_ids=[directory.person(ANNA), directory.person(IRINA), directory.person(LUC)])
     to_anna, to_irina, to_luc = (wait_for_mail(smtp, who)[0] for who in (ANNA, IRINA, LUC))
     url = f"/api/v1/rounds/{round_['id']}/comments"
-    with (
-        stakeholder(server, to_anna) as anna,
-        stakeholder(server, to_irina) as irina,
-        stakeholder(server, to_luc) as luc,
-    ):
+    with stakeholder(server, to_anna) as anna, stakeholder(server, to_irina) as irina:
         comment = anna.post(url, json={"body": "The desk should open on Saturdays."}).json()
         irina.post(url, json={"body": "Yes, many migrants work on weekdays.", "parent_id": comment["id"]})
-        luc.post(url, json={"body": "Agreed.", "parent_id": comment["id"], "attribution": "anonymous"})
         anna.post(url, json={"body": "Answering myself does not notify me.", "parent_id": comment["id"]})
-
-    # Two replies, one digest.
     _, digest = wait_for_mail(smtp, ANNA, 2)
-    assert digest.message["Subject"] == "New replies to your comments"
+    assert subject_of(digest) == "New replies to your comments"
     body = text_of(digest)
     assert "Ирина Петрова replied:" in body and "Yes, many migrants work on weekdays." in body
-    assert "Someone replied:" in body and "Luc Dubois" not in body
-    time.sleep(2)
-    assert len(smtp.to(ANNA)) == 2
 
-    # A later reply within the hour waits for the next digest.
-    with stakeholder(server, to_irina) as irina:
+    # Replies within the hour after a digest wait, then go out together in one email.
+    with stakeholder(server, to_irina) as irina, stakeholder(server, to_luc) as luc:
+        luc.post(url, json={"body": "Agreed.", "parent_id": comment["id"], "attribution": "anonymous"})
         irina.post(url, json={"body": "One more thought.", "parent_id": comment["id"]})
     time.sleep(3)
     assert len(smtp.to(ANNA)) == 2
     pending = db.scalars(select(ReplyNotice).where(ReplyNotice.sent_at.is_(None))).all()
-    assert len(pending) == 1
-    # Once the last digest is over an hour old, the waiting reply goes out.
+    assert len(pending) == 2
     an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=61)
     db.execute(update(ReplyNotice).where(ReplyNotice.sent_at.is_not(None)).values(sent_at=an_hour_ago))
     db.commit()
     _, _, second_digest = wait_for_mail(smtp, ANNA, 3)
-    assert "One more thought." in text_of(second_digest)
+    body = text_of(second_digest)
+    assert "Someone replied:" in body and "Agreed." in body and "Luc Dubois" not in body
+    assert "One more thought." in body
+    time.sleep(2)
+    assert len(smtp.to(ANNA)) == 3
 
     answered = facilitator.put(
         f"/api/v1/comments/{comment['id']}/response",
@@ -150,7 +149,7 @@ def test_response_and_reply_digest(make_round, directory, smtp, worker, facilita
     )
     assert answered.status_code == 200, answered.text
     *_, response_mail = wait_for_mail(smtp, ANNA, 4)
-    assert response_mail.message["Subject"] == "Your comment has been answered"
+    assert subject_of(response_mail) == "Your comment has been answered"
     text = text_of(response_mail)
     assert "Partially accepted" in text and "Saturday mornings in Baku only." in text
     assert "The desk should open on Saturdays." in text
