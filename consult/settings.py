@@ -70,6 +70,8 @@ class Settings:
     mail_claim_lease_seconds: float = field(
         default_factory=lambda: _env_float("MAIL_CLAIM_LEASE_SECONDS", 300.0)
     )
+    # SMTP connections each worker process keeps open in parallel while sending a batch.
+    smtp_connections: int = field(default_factory=lambda: _env_int("SMTP_CONNECTIONS", 2))
     # Messages per second per worker process (0 = no limit).
     mail_rate_per_second: float = field(default_factory=lambda: _env_float("MAIL_RATE_PER_SECOND", 0.0))
     outbox_relay_seconds: float = field(default_factory=lambda: _env_float("OUTBOX_RELAY_SECONDS", 30.0))

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from consult.auth.tokens import new_token, token_digest
@@ -191,22 +191,33 @@ def compose(session: Session, rows: Sequence[OutboundEmail], settings: Settings)
     return letters
 
 
-def on_result(session: Session, row: OutboundEmail) -> None:
-    """The invitation shows how its latest email fared."""
-    if row.invitation_id is None:
-        return
-    invitation = session.get(Invitation, row.invitation_id)
-    if invitation is None:
-        return
-    if row.state is OutboxState.SENT:
-        invitation.delivery_state = DeliveryState.SENT
-        invitation.delivery_error = None
-        invitation.last_sent_at = row.sent_at
-    elif row.state is OutboxState.FAILED:
-        invitation.delivery_state = DeliveryState.FAILED
-        invitation.delivery_error = row.last_error
-    else:
-        invitation.delivery_error = row.last_error
+_invitations = cast(Table, Invitation.__table__)
+_DELIVERY = (
+    update(_invitations)
+    .where(_invitations.c.id == bindparam("invitation"))
+    .values(
+        delivery_state=bindparam("delivery_state"),
+        delivery_error=bindparam("delivery_error"),
+        last_sent_at=func.coalesce(bindparam("sent_at"), _invitations.c.last_sent_at),
+    )
+)
+_DELIVERY_STATES = {OutboxState.SENT: DeliveryState.SENT, OutboxState.FAILED: DeliveryState.FAILED}
+
+
+def on_result(session: Session, rows: Sequence[OutboundEmail]) -> None:
+    """Each invitation shows how its latest email fared; a retry keeps it queued, with the error."""
+    params = [
+        {
+            "invitation": row.invitation_id,
+            "delivery_state": _DELIVERY_STATES.get(row.state, DeliveryState.QUEUED),
+            "delivery_error": row.last_error,
+            "sent_at": row.sent_at if row.state is OutboxState.SENT else None,
+        }
+        for row in rows
+        if row.invitation_id is not None
+    ]
+    if params:
+        session.connection().execute(_DELIVERY, params)
 
 
 register(list(_SPECS), KindHandler(compose=compose, on_result=on_result))

@@ -14,10 +14,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.charset import BASE64, Charset
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import cast
+
+# The classic MIME classes: an order of magnitude faster than EmailMessage's header registry,
+# which matters when a worker assembles thousands of invitations. Every header value that can carry
+# user text goes through one_line() and RFC 2047 encoding, so no value can start a new header.
+_WIRE = compat32.clone(linesep="\r\n")
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = BASE64
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,7 @@ class CalendarPart:
 class OutgoingEmail:
     """Everything the SMTP layer needs; ``envelope_from`` may differ from From (VERP)."""
 
-    message: EmailMessage
+    raw: bytes
     envelope_from: str
     recipient: str
 
@@ -62,48 +74,47 @@ def address(email: str, name: str = "") -> Address:
     return Address(display_name=one_line(name), username=local, domain=domain)
 
 
-# Quoted-printable keeps non-ASCII text 7-bit clean for relays without 8BITMIME.
-_CTE = "quoted-printable"
+def _mailbox(who: Address) -> str:
+    return formataddr((who.display_name, who.addr_spec), charset="utf-8")
 
 
-def _add_bodies(part: EmailMessage, letter: Letter) -> None:
-    part.set_content(letter.text, subtype="plain", charset="utf-8", cte=_CTE)
-    part.add_alternative(letter.html, subtype="html", charset="utf-8", cte=_CTE)
+def _text(content: str, subtype: str, method: str | None = None) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    if method:
+        part.set_param("method", method)
+    part.set_payload(content.encode("utf-8"), charset=_UTF8)
+    return part
 
 
-def build_message(letter: Letter) -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
-    message["MIME-Version"] = "1.0"
-    message["From"] = letter.sender
-    message["To"] = letter.recipient
-    message["Subject"] = one_line(letter.subject)
+def _header(value: str) -> str:
+    """ASCII stays readable; anything else becomes RFC 2047 encoded words, folded by the generator.
+    (The classic Message takes a Header object wherever a string goes; the type stubs say str.)"""
+    value = one_line(value)
+    return value if value.isascii() else cast(str, Header(value, "utf-8"))
+
+
+def render_message(letter: Letter) -> bytes:
+    """The message as it goes on the wire (CRLF line ends)."""
+    bodies = MIMEMultipart("alternative")
+    bodies.attach(_text(letter.text, "plain"))
+    bodies.attach(_text(letter.html, "html"))
+    if letter.calendar is None:
+        message = bodies
+    else:
+        bodies.attach(_text(letter.calendar.ics.decode("utf-8"), "calendar", method=letter.calendar.method))
+        message = MIMEMultipart("mixed")
+        message.attach(bodies)
+        attachment = MIMEApplication(letter.calendar.ics, "ics", name="invite.ics")
+        attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        message.attach(attachment)
+    message["From"] = _mailbox(letter.sender)
+    message["To"] = _mailbox(letter.recipient)
+    message["Subject"] = _header(letter.subject)
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = letter.message_id
     if letter.in_reply_to:
         message["In-Reply-To"] = letter.in_reply_to
         message["References"] = letter.in_reply_to
     for name, value in letter.headers.items():
-        message[name] = one_line(value)
-
-    if letter.calendar is None:
-        _add_bodies(message, letter)
-        return message
-
-    message.make_mixed()
-    body = EmailMessage(policy=SMTP)
-    _add_bodies(body, letter)
-    body.add_alternative(
-        letter.calendar.ics.decode("utf-8"),
-        subtype="calendar",
-        charset="utf-8",
-        cte=_CTE,
-        params={"method": letter.calendar.method},
-    )
-    message.attach(body)
-    message.add_attachment(
-        letter.calendar.ics,
-        maintype="application",
-        subtype="ics",
-        filename="invite.ics",
-    )
-    return message
+        message[name] = _header(value)
+    return message.as_bytes(policy=_WIRE)

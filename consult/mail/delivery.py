@@ -10,14 +10,17 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
-from consult.mail.compose import Letter, OutgoingEmail, build_message
+from consult.mail.compose import Letter, OutgoingEmail, render_message
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
 from consult.mail.outbox import dispatch
 from consult.mail.smtp import Outcome, RateLimiter, Result, SmtpConfig, deliver
@@ -26,8 +29,12 @@ from consult.settings import Settings
 logger = logging.getLogger(__name__)
 
 Composer = Callable[[Session, Sequence[OutboundEmail], Settings], dict[UUID, Letter]]
-# Called once a row reaches sent or failed, or goes back to pending for a retry.
-ResultListener = Callable[[Session, OutboundEmail], None]
+# Called with rows that reached sent or failed, or went back to pending for a retry.
+ResultListener = Callable[[Session, Sequence[OutboundEmail]], None]
+
+# Outcomes are committed after this many messages, or after this long, whichever comes first.
+RECORD_EVERY = 10
+RECORD_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,24 +82,84 @@ def _claim(session: Session, ids: Sequence[UUID], settings: Settings) -> list[Ou
     return list(session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(claimed))).all())
 
 
-def _record(session: Session, row: OutboundEmail, result: Result, settings: Settings) -> None:
+def _outcome_values(row: OutboundEmail, result: Result, settings: Settings) -> dict[str, Any]:
+    """The row's columns after this attempt: sent, retried later with backoff, or failed."""
     now = dt.datetime.now(dt.UTC)
-    row.last_error = None if result.outcome is Outcome.SENT else result.detail[:2000]
+    values: dict[str, Any] = {
+        "state": OutboxState.FAILED,
+        "sent_at": row.sent_at,
+        "next_attempt_at": row.next_attempt_at,
+        "dispatched_at": row.dispatched_at,
+        "last_error": result.detail[:2000],
+    }
     if result.outcome is Outcome.SENT:
-        row.state = OutboxState.SENT
-        row.sent_at = now
+        values |= {"state": OutboxState.SENT, "sent_at": now, "last_error": None}
     elif result.outcome is Outcome.RETRY and row.attempts < settings.mail_max_attempts:
-        row.state = OutboxState.PENDING
-        row.next_attempt_at = now + retry_delay(row.attempts, settings)
-        row.dispatched_at = None
-    else:
-        row.state = OutboxState.FAILED
-        if result.outcome is Outcome.RETRY:
-            row.last_error = f"gave up after {row.attempts} attempts: {result.detail}"[:2000]
-    handler = HANDLERS.get(row.kind)
-    if handler and handler.on_result:
-        handler.on_result(session, row)
+        values |= {
+            "state": OutboxState.PENDING,
+            "next_attempt_at": now + retry_delay(row.attempts, settings),
+            "dispatched_at": None,
+        }
+    elif result.outcome is Outcome.RETRY:
+        values["last_error"] = f"gave up after {row.attempts} attempts: {result.detail}"[:2000]
+    return values
+
+
+_table = cast(Table, OutboundEmail.__table__)
+_RECORD = (
+    update(_table)
+    .where(_table.c.id == bindparam("row_id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in ("state", "sent_at", "next_attempt_at", "dispatched_at", "last_error")
+        }
+    )
+)
+
+
+def _record(session: Session, outcomes: Sequence[tuple[OutboundEmail, Result]], settings: Settings) -> None:
+    """Store the outcomes of several messages in one round trip and commit them."""
+    if not outcomes:
+        return
+    params = []
+    for row, result in outcomes:
+        values = _outcome_values(row, result, settings)
+        for name, value in values.items():
+            set_committed_value(row, name, value)
+        params.append({"row_id": row.id, **values})
+    session.connection().execute(_RECORD, params)
+    by_kind: dict[EmailKind, list[OutboundEmail]] = {}
+    for row, _ in outcomes:
+        by_kind.setdefault(row.kind, []).append(row)
+    for kind, rows in by_kind.items():
+        handler = HANDLERS.get(kind)
+        if handler and handler.on_result:
+            handler.on_result(session, rows)
     session.commit()
+
+
+class _Recorder:
+    """Collects outcomes and commits them every few messages (and at the end of the batch): a
+    worker killed mid-batch re-sends at most the messages since the last commit."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.pending: list[tuple[OutboundEmail, Result]] = []
+        self.last_flush = time.monotonic()
+        self.sent = 0
+
+    def add(self, row: OutboundEmail, result: Result) -> None:
+        self.sent += result.outcome is Outcome.SENT
+        self.pending.append((row, result))
+        if len(self.pending) >= RECORD_EVERY or time.monotonic() - self.last_flush > RECORD_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        _record(self.session, self.pending, self.settings)
+        self.pending = []
+        self.last_flush = time.monotonic()
 
 
 def _compose_all(
@@ -101,6 +168,7 @@ def _compose_all(
     """Letters for the rows that compose; a row that cannot be composed fails with the reason."""
     ready_rows: list[OutboundEmail] = []
     ready: list[OutgoingEmail] = []
+    unsendable: list[tuple[OutboundEmail, Result]] = []
     by_kind: dict[EmailKind, list[OutboundEmail]] = {}
     for row in rows:
         by_kind.setdefault(row.kind, []).append(row)
@@ -110,18 +178,17 @@ def _compose_all(
         for row in kind_rows:
             letter = letters.get(row.id)
             if letter is None:
-                _record(
-                    session, row, Result(Outcome.FAILED, f"nothing to send for {kind.value} email"), settings
-                )
+                unsendable.append((row, Result(Outcome.FAILED, f"nothing to send for {kind.value} email")))
                 continue
             ready_rows.append(row)
             ready.append(
                 OutgoingEmail(
-                    message=build_message(letter),
+                    raw=render_message(letter),
                     envelope_from=settings.mail_from,
                     recipient=letter.recipient.addr_spec,
                 )
             )
+    _record(session, unsendable, settings)
     session.commit()
     return ready_rows, ready
 
@@ -133,16 +200,21 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, ids: Sequenc
         if not rows:
             return 0
         ready_rows, outgoing = _compose_all(session, rows, settings)
-        sent = 0
-
-        def on_result(index: int, result: Result) -> None:
-            nonlocal sent
-            sent += result.outcome is Outcome.SENT
-            _record(session, ready_rows[index], result, settings)
-
+        recorder = _Recorder(session, settings)
         config = SmtpConfig.from_url(settings.smtp_url, settings.smtp_timeout)
-        asyncio.run(deliver(config, outgoing, on_result, RateLimiter(settings.mail_rate_per_second)))
-        return sent
+        try:
+            asyncio.run(
+                deliver(
+                    config,
+                    outgoing,
+                    lambda index, result: recorder.add(ready_rows[index], result),
+                    RateLimiter(settings.mail_rate_per_second),
+                    connections=settings.smtp_connections,
+                )
+            )
+        finally:
+            recorder.flush()
+        return recorder.sent
 
 
 def relay(sessions: sessionmaker[Session], settings: Settings) -> int:

@@ -9,6 +9,7 @@ import asyncio
 import enum
 import ipaddress
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -143,65 +144,75 @@ class RateLimiter:
         self.next_slot = max(now, self.next_slot) + self.interval
 
 
-async def deliver(
+def _refusal(refused: dict[str, aiosmtplib.SMTPResponse]) -> Result:
+    return classify(
+        aiosmtplib.SMTPRecipientsRefused(
+            [aiosmtplib.SMTPRecipientRefused(r.code, r.message, rcpt) for rcpt, r in refused.items()]
+        )
+    )
+
+
+async def _send_over_one_connection(
     config: SmtpConfig,
     emails: Sequence[OutgoingEmail],
+    waiting: deque[int],
     on_result: Callable[[int, Result], None],
-    limiter: RateLimiter | None = None,
+    limiter: RateLimiter,
 ) -> None:
-    """Send every message over one connection, reporting each result as it is known.
-
-    A connection that breaks mid-batch is opened again once; messages it cannot reach are
-    reported for retry.
-    """
-    limiter = limiter or RateLimiter(0)
+    """Take messages from ``waiting`` until it is empty; a broken connection is opened again once,
+    a connection that cannot be opened leaves the rest to the other connections."""
     smtp: aiosmtplib.SMTP | None = None
     reconnects_left = 1
     try:
-        for index, email in enumerate(emails):
+        while waiting:
             if smtp is None or not smtp.is_connected:
                 try:
                     smtp = config.client()
                     await smtp.connect()
                 except (aiosmtplib.SMTPException, OSError) as exc:
-                    failure = classify(exc)
-                    for rest in range(index, len(emails)):
-                        on_result(rest, Result(Outcome.RETRY, failure.detail))
+                    on_result(waiting.popleft(), classify(exc))
                     return
+            index = waiting.popleft()
+            email = emails[index]
             await limiter.wait()
             try:
-                refused, response = await smtp.send_message(
-                    email.message, sender=email.envelope_from, recipients=[email.recipient]
-                )
+                refused, response = await smtp.sendmail(email.envelope_from, [email.recipient], email.raw)
             except aiosmtplib.SMTPServerDisconnected as exc:
                 on_result(index, classify(exc))
+                smtp = None
                 if reconnects_left == 0:
-                    for rest in range(index + 1, len(emails)):
-                        on_result(rest, Result(Outcome.RETRY, "connection lost"))
                     return
                 reconnects_left -= 1
-                smtp = None
                 continue
             except (aiosmtplib.SMTPException, OSError) as exc:
                 on_result(index, classify(exc))
                 continue
-            if refused:
-                on_result(
-                    index,
-                    classify(
-                        aiosmtplib.SMTPRecipientsRefused(
-                            [
-                                aiosmtplib.SMTPRecipientRefused(r.code, r.message, rcpt)
-                                for rcpt, r in refused.items()
-                            ]
-                        )
-                    ),
-                )
-            else:
-                on_result(index, Result(Outcome.SENT, response))
+            on_result(index, _refusal(refused) if refused else Result(Outcome.SENT, response))
     finally:
         if smtp is not None and smtp.is_connected:
             try:
                 await smtp.quit()
             except (aiosmtplib.SMTPException, OSError):
                 smtp.close()
+
+
+async def deliver(
+    config: SmtpConfig,
+    emails: Sequence[OutgoingEmail],
+    on_result: Callable[[int, Result], None],
+    limiter: RateLimiter | None = None,
+    connections: int = 1,
+) -> None:
+    """Send every message, over ``connections`` reused connections in parallel (one waits for the
+    server's reply while another writes), reporting each result as it is known. Messages no
+    connection could reach are reported for retry."""
+    waiting = deque(range(len(emails)))
+    limiter = limiter or RateLimiter(0)
+    await asyncio.gather(
+        *(
+            _send_over_one_connection(config, emails, waiting, on_result, limiter)
+            for _ in range(max(1, min(connections, len(emails))))
+        )
+    )
+    for index in waiting:
+        on_result(index, Result(Outcome.RETRY, "no SMTP connection could be opened"))
