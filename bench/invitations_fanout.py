@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -56,21 +56,61 @@ from consult.migrations import upgrade  # noqa: E402
 from consult.settings import get_settings  # noqa: E402
 
 
-class CountingSink:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.messages: list[tuple[str, str, bytes]] = []
-        self.last_at = 0.0
+class Sink:
+    """An aiosmtpd server in a process of its own (so it never shares a GIL with the senders being
+    measured) that keeps each message in a folder and counts them."""
 
-    async def handle_DATA(self, server, session, envelope) -> str:
-        with self.lock:
-            self.messages.append((envelope.mail_from, envelope.rcpt_tos[0], envelope.original_content))
-            self.last_at = time.perf_counter()
-        return "250 OK"
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.received = multiprocessing.Value("i", 0)
+        self.last_at = multiprocessing.Value("d", 0.0)  # time.perf_counter(): CLOCK_MONOTONIC, shared
+        self.stop_event = multiprocessing.Event()
+        self.ready = multiprocessing.Event()
+        self.process = multiprocessing.Process(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope) -> str:
+                with sink.received.get_lock():
+                    number = sink.received.value
+                    (sink.folder / f"{number:06d}.eml").write_bytes(
+                        f"{envelope.mail_from}\n{envelope.rcpt_tos[0]}\n".encode() + envelope.original_content
+                    )
+                    sink.received.value = number + 1
+                    sink.last_at.value = time.perf_counter()
+                return "250 OK"
+
+        controller = Controller(Handler(), hostname="127.0.0.1", port=SMTP_PORT)
+        controller.start()
+        self.ready.set()
+        self.stop_event.wait()
+        controller.stop()
+
+    def start(self) -> None:
+        self.process.start()
+        self.ready.wait(10)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.process.join(10)
+
+    def reset(self) -> None:
+        for path in self.folder.glob("*.eml"):
+            path.unlink()
+        with self.received.get_lock():
+            self.received.value = 0
 
     def count(self) -> int:
-        with self.lock:
-            return len(self.messages)
+        return int(self.received.value)
+
+    def messages(self) -> list[tuple[str, str, bytes]]:
+        found = []
+        for path in sorted(self.folder.glob("*.eml")):
+            sender, recipient, raw = path.read_bytes().split(b"\n", 2)
+            found.append((sender.decode(), recipient.decode(), raw))
+        return found
 
 
 def wait_http(url: str, timeout: float = 30) -> None:
@@ -111,9 +151,9 @@ def main() -> None:
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    sink = CountingSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
+    mail_folder = TemporaryDirectory()
+    sink = Sink(Path(mail_folder.name))
+    sink.start()
     processes: list[subprocess.Popen[bytes]] = []
     engine = None
     try:
@@ -208,11 +248,13 @@ def main() -> None:
                 time.sleep(0.05)
             if sink.count() < args.count:
                 raise SystemExit(f"only {sink.count()} of {args.count} arrived; see {worker_log}")
-            fanout_rate = args.count / (sink.last_at - started)
+            fanout_rate = args.count / (sink.last_at.value - started)
 
-        messages = list(sink.messages)
+        messages = sink.messages()
         size = sum(len(m[2]) for m in messages) / len(messages)
+        sink.reset()
         reused = asyncio.run(resend_reused(messages))
+        sink.reset()
         fresh = asyncio.run(resend_new_connections(messages))
         print(
             f"messages: {args.count}, average size {size / 1024:.1f} KB, worker processes: {args.concurrency}"
@@ -228,7 +270,8 @@ def main() -> None:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
-        controller.stop()
+        sink.stop()
+        mail_folder.cleanup()
         if engine is not None:
             engine.dispose()
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
