@@ -344,3 +344,28 @@ def test_reminders_go_out_once_per_offset_and_again_when_the_event_moves(
     smtp.wait_for(4)
     time.sleep(2)
     assert len(smtp.received) == 4
+
+
+def test_a_temporary_smtp_refusal_is_retried_until_it_goes_through(api, scenario, worker, smtp, db):
+    import time
+
+    greylisted = "a.gruber@icmpd.example.org"
+    smtp.refuse(greylisted, "451 4.7.1 Greylisted, please try again later")
+    invite_all(api, scenario)
+    smtp.wait_for(3)
+    deadline = time.monotonic() + 20
+    row = None
+    while time.monotonic() < deadline:
+        row = db.scalar(
+            select(OutboundEmail).where(OutboundEmail.person_id == scenario.people[greylisted]["id"])
+        )
+        db.rollback()
+        if row is not None and row.attempts >= 2:
+            break
+        time.sleep(0.2)
+    assert row is not None and row.attempts >= 2, "retried after the 451"
+    assert row.state in ("pending", "sending")
+    assert "451" in row.last_error
+    smtp.handler.replies.clear()
+    received = smtp.wait_for(4, timeout=30)
+    assert [m.rcpt_tos[0] for m in received].count(greylisted) == 1

@@ -53,3 +53,19 @@ def test_replies_are_classified():
     assert classify(greylisted).outcome is Outcome.RETRY
     assert classify(ConnectionRefusedError("refused")).outcome is Outcome.RETRY
     assert classify(aiosmtplib.SMTPServerDisconnected("gone")).outcome is Outcome.RETRY
+
+
+def test_the_rate_limiter_spaces_messages_out():
+    import asyncio
+    import time
+
+    from consult.mail.smtp import RateLimiter
+
+    async def send_five(limiter: RateLimiter) -> float:
+        started = time.monotonic()
+        for _ in range(5):
+            await limiter.wait()
+        return time.monotonic() - started
+
+    assert asyncio.run(send_five(RateLimiter(20))) >= 0.19  # 4 gaps of 50 ms
+    assert asyncio.run(send_five(RateLimiter(0))) < 0.05
