@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -120,42 +121,43 @@ def tmp_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("consult-data")
 
 
+@contextmanager
+def api_server(data_dir: Path, **env: str) -> Iterator[str]:
+    """The API in its own uvicorn process, as it runs in production; ``env`` overrides settings."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, "CONSULT_DATA_DIR": str(data_dir), "CONSULT_BASE_URL": base_url, **env}
+    with (data_dir / f"server-{port}.log").open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "consult.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_http(f"{base_url}/health", process=process)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def server(database: str, tmp_data_dir: Path) -> Iterator[str]:
-    """The API in its own uvicorn process, as it runs in production."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "CONSULT_DATA_DIR": str(tmp_data_dir),
-        "CONSULT_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    log = (tmp_data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "consult.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{base_url}/health", process=process)
+    with api_server(tmp_data_dir) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture

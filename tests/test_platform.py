@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import httpx
 
-from tests.conftest import free_port, wait_for_http
+from tests.conftest import api_server, free_port
 from tests.helpers import problem
 
 
@@ -19,37 +15,11 @@ def test_health_reports_database_and_redis(server):
 
 
 def test_health_says_when_redis_is_down(database, tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "CONSULT_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
-        "CONSULT_DATA_DIR": str(tmp_path),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "consult.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/health", process=process)
-        response = httpx.get(f"http://127.0.0.1:{port}/health")
-        assert response.status_code == 503
-        assert response.json()["database"] == "ok"
-        assert response.json()["redis"].startswith("error")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with api_server(tmp_path, CONSULT_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0") as base_url:
+        response = httpx.get(f"{base_url}/health")
+    assert response.status_code == 503
+    assert response.json()["database"] == "ok"
+    assert response.json()["redis"].startswith("error")
 
 
 def test_openapi_schema_lists_the_api(server):

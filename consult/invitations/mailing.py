@@ -25,11 +25,12 @@ from consult.events.calendar import (
 )
 from consult.events.models import Event, EventStatus
 from consult.invitations.models import DeliveryState, Invitation, InvitationRole, ReminderSent, Rsvp, RsvpLink
+from consult.invitations.service import email_invitee
 from consult.mail.compose import CalendarPart, Letter, address
 from consult.mail.delivery import KindHandler, register
 from consult.mail.i18n import best_language, format_in, format_time, format_when, gettext
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
-from consult.mail.outbox import enqueue, mail_domain
+from consult.mail.outbox import mail_domain
 from consult.mail.render import render_email
 from consult.settings import Settings
 
@@ -279,14 +280,12 @@ def queue_due_reminders(session: Session, settings: Settings, now: dt.datetime |
                         )
                     )
             queued.append(
-                enqueue(
+                email_invitee(
                     session,
-                    kind=EmailKind.REMINDER,
-                    person_id=invitation.person_id,
-                    invitation_id=invitation.id,
-                    domain=mail_domain(settings.mail_from),
+                    invitation,
+                    EmailKind.REMINDER,
+                    mail_domain(settings.mail_from),
                     context={"offset_minutes": due[0]},
-                    in_reply_to=invitation.thread_message_id,
                 )
             )
     session.flush()

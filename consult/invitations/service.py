@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from consult.auth.tokens import token_digest
 from consult.crud import get_or_404
@@ -23,7 +24,7 @@ from consult.events.models import Event, EventStatus
 from consult.events.service import EventChange
 from consult.invitations import schemas
 from consult.invitations.models import Invitation, Rsvp, RsvpLink
-from consult.mail.models import EmailKind
+from consult.mail.models import EmailKind, OutboundEmail
 from consult.mail.outbox import enqueue, mail_domain
 from consult.pagination import PageParams
 from consult.settings import Settings
@@ -44,6 +45,25 @@ def _active() -> ColumnElement[bool]:
 
 def _confirmed() -> ColumnElement[bool]:
     return and_(Invitation.rsvp == Rsvp.ACCEPTED, Invitation.waitlisted_at.is_(None), _active())
+
+
+def email_invitee(
+    session: AsyncSession | Session,
+    invitation: Invitation,
+    kind: EmailKind,
+    domain: str,
+    context: dict[str, Any] | None = None,
+) -> OutboundEmail:
+    """Queue an email about the invitation, threaded under the first invitation email."""
+    return enqueue(
+        session,
+        kind=kind,
+        person_id=invitation.person_id,
+        invitation_id=invitation.id,
+        domain=domain,
+        context=context,
+        in_reply_to=invitation.thread_message_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -105,13 +125,7 @@ class InvitationService:
             created.append(invitation)
         await self.session.flush()
         for invitation in created:
-            row = enqueue(
-                self.session,
-                kind=EmailKind.INVITATION,
-                person_id=invitation.person_id,
-                invitation_id=invitation.id,
-                domain=self.domain,
-            )
+            row = email_invitee(self.session, invitation, EmailKind.INVITATION, self.domain)
             invitation.thread_message_id = row.message_id
         await self.session.flush()
         emails = dict(
@@ -236,14 +250,7 @@ class InvitationService:
         invitation.waitlisted_at = None
         if event.status is EventStatus.SCHEDULED:
             event.ical_sequence += 1
-            enqueue(
-                self.session,
-                kind=EmailKind.UNINVITED,
-                person_id=invitation.person_id,
-                invitation_id=invitation.id,
-                domain=self.domain,
-                in_reply_to=invitation.thread_message_id,
-            )
+            email_invitee(self.session, invitation, EmailKind.UNINVITED, self.domain)
             if held_a_place:
                 await self.fill_free_places(event)
         await self.session.flush()
@@ -284,15 +291,7 @@ class InvitationService:
             )
         ).all()
         for invitation in invitations:
-            enqueue(
-                self.session,
-                kind=kind,
-                person_id=invitation.person_id,
-                invitation_id=invitation.id,
-                domain=self.domain,
-                context=dict(context),
-                in_reply_to=invitation.thread_message_id,
-            )
+            email_invitee(self.session, invitation, kind, self.domain, context=dict(context))
         await self.session.flush()
 
     async def fill_free_places(self, event: Event) -> None:
@@ -310,14 +309,7 @@ class InvitationService:
         )
         for invitation in (await self.session.scalars(waiting)).all():
             invitation.waitlisted_at = None
-            enqueue(
-                self.session,
-                kind=EmailKind.WAITLIST_PROMOTED,
-                person_id=invitation.person_id,
-                invitation_id=invitation.id,
-                domain=self.domain,
-                in_reply_to=invitation.thread_message_id,
-            )
+            email_invitee(self.session, invitation, EmailKind.WAITLIST_PROMOTED, self.domain)
         await self.session.flush()
 
     async def _confirmed_count(self, event: Event) -> int:
@@ -359,14 +351,7 @@ class InvitationService:
         invitation.waitlisted_at = None
         if must_wait:
             invitation.waitlisted_at = invitation.responded_at
-            enqueue(
-                self.session,
-                kind=EmailKind.WAITLISTED,
-                person_id=invitation.person_id,
-                invitation_id=invitation.id,
-                domain=self.domain,
-                in_reply_to=invitation.thread_message_id,
-            )
+            email_invitee(self.session, invitation, EmailKind.WAITLISTED, self.domain)
         await self.session.flush()
         if held_a_place and response is not Rsvp.ACCEPTED:
             await self.fill_free_places(event)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 
@@ -14,7 +11,7 @@ from consult.auth.models import Role
 from consult.directory.models import Person
 from consult.mail.delivery import RECORD_EVERY
 from consult.settings import get_settings
-from tests.conftest import free_port, wait_for_http
+from tests.conftest import api_server, free_port
 
 
 def _people(db, count: int) -> list[str]:
@@ -31,40 +28,15 @@ def test_a_broker_outage_at_commit_time_loses_nothing(make_event, tokens, worker
     """An API whose broker is unreachable still accepts the invitation; the relay delivers it."""
     event = make_event()
     person_ids = _people(db, 3)
-    port = free_port()
-    env = {
-        **os.environ,
-        "CONSULT_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
-        "CONSULT_DATA_DIR": str(tmp_path),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "consult.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/health", process=process)
+    dead_broker = f"redis://127.0.0.1:{free_port()}/0"
+    with api_server(tmp_path, CONSULT_REDIS_URL=dead_broker) as base_url:
         response = httpx.post(
-            f"http://127.0.0.1:{port}/api/v1/events/{event['id']}/invitations",
+            f"{base_url}/api/v1/events/{event['id']}/invitations",
             json={"person_ids": person_ids},
             headers={"Authorization": f"Bearer {tokens[Role.ORGANISER]}"},
             timeout=30,
         )
-        assert response.status_code == 202, response.text
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    assert response.status_code == 202, response.text
     received = smtp.wait_for(3, timeout=30)
     assert sorted(m.rcpt_tos[0] for m in received) == [f"participant{i:03d}@example.org" for i in range(3)]
 
