@@ -61,7 +61,9 @@ class Letter:
 
 
 def one_line(text: str) -> str:
-    """Header text from user input: line breaks would start new headers, so they become spaces."""
+    """Header text from user input: line breaks (which would start a new header, "\\r\\nBcc: ...")
+    become spaces. str.split() breaks on every Unicode line boundary (U+2028 included), which some
+    clients would otherwise show as a broken subject."""
     return " ".join(text.split())
 
 

@@ -21,14 +21,11 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from consult.mail.compose import one_line
 from consult.mail.i18n import best_language, translations
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
-# Anything that would end a header line: CR, LF and the other line boundaries str.splitlines() knows
-# (a stray U+2028 is harmless to SMTP but breaks some clients' subject display all the same).
-_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
-_SPACES = re.compile(r"[ \t]{2,}")
 
 
 @dataclass(frozen=True)
@@ -54,11 +51,6 @@ def render_email(name: str, language: str, context: Mapping[str, Any]) -> Render
 def render_page(name: str, language: str, context: Mapping[str, Any]) -> str:
     """The HTML page ``name`` in ``language`` (unknown languages get English)."""
     return _environment(best_language(language)).get_template(f"pages/{name}.html").render(context)
-
-
-def one_line(text: str) -> str:
-    """A header value: line breaks (which would start a new header, "\\r\\nBcc: ...") become spaces."""
-    return _SPACES.sub(" ", _LINE_BREAKS.sub(" ", text.replace("\t", " "))).strip()
 
 
 def _tidy_text(text: str) -> str:

@@ -18,6 +18,7 @@ import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
+from consult.mail.compose import one_line
 from consult.mail.i18n import (
     SUPPORTED_LANGUAGES,
     best_language,
@@ -26,7 +27,7 @@ from consult.mail.i18n import (
     format_when,
     gettext,
 )
-from consult.mail.render import RenderedEmail, is_web_url, one_line, render_email, render_page
+from consult.mail.render import RenderedEmail, is_web_url, render_email, render_page
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "consult" / "mail" / "translations"
