@@ -20,6 +20,7 @@ from consult.directory.controller import GroupController, OrganisationController
 from consult.drafts.controller import DocumentController
 from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
+from consult.exports.controller import ExportController, StatsController
 from consult.health import health
 from consult.invitations.controller import InvitationController, RsvpController
 from consult.mail.outbox import committed_ids, dispatch
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RoundController,
             CommentController,
             RoundPageController,
+            ExportController,
+            StatsController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

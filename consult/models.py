@@ -5,6 +5,7 @@ from consult.db import Base
 from consult.directory.models import Organisation, Person, PersonGroup, group_member
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.events.models import AgendaItem, Consultation, Event
+from consult.exports.models import EventAttendance, ExportJob
 from consult.invitations.models import Invitation, ReminderSent, RsvpLink
 from consult.mail.models import OutboundEmail
 from consult.rounds.models import (
@@ -28,6 +29,8 @@ __all__ = [
     "DocumentSection",
     "DocumentVersion",
     "Event",
+    "EventAttendance",
+    "ExportJob",
     "Invitation",
     "ModerationEntry",
     "Organisation",

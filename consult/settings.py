@@ -99,6 +99,16 @@ class Settings:
     round_scan_seconds: float = field(default_factory=lambda: _env_float("ROUND_SCAN_SECONDS", 60.0))
     # Replies to someone's comments reach them in one digest per this many minutes at most.
     reply_digest_minutes: float = field(default_factory=lambda: _env_float("REPLY_DIGEST_MINUTES", 60.0))
+    # Exports: rounds with more comments than this are exported by a worker (POST .../exports) only.
+    export_sync_max_comments: int = field(default_factory=lambda: _env_int("EXPORT_SYNC_MAX_COMMENTS", 20000))
+    # How often beat looks for export jobs the broker lost or whose worker died, and how long each may
+    # stay unclaimed (queued) or silent (running, no progress report) before it is dispatched again.
+    export_scan_seconds: float = field(default_factory=lambda: _env_float("EXPORT_SCAN_SECONDS", 30.0))
+    export_relay_grace_seconds: float = field(
+        default_factory=lambda: _env_float("EXPORT_RELAY_GRACE_SECONDS", 60.0)
+    )
+    export_lease_seconds: float = field(default_factory=lambda: _env_float("EXPORT_LEASE_SECONDS", 300.0))
+    export_max_attempts: int = field(default_factory=lambda: _env_int("EXPORT_MAX_ATTEMPTS", 3))
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -119,6 +129,11 @@ class Settings:
     @property
     def broker_dir(self) -> Path:
         return self.data_dir / "broker"
+
+    @property
+    def export_dir(self) -> Path:
+        """Files written by export jobs."""
+        return self.data_dir / "exports"
 
     @property
     def beat_schedule_path(self) -> Path:

@@ -61,6 +61,7 @@ def make_celery(settings: Settings) -> Celery:
                 "schedule": settings.reminder_scan_seconds,
             },
             "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.round_scan_seconds},
+            "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.export_scan_seconds},
         },
     )
     return app

@@ -7,8 +7,10 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import consult.exports.mailing  # registers the export-ready email
 import consult.invitations.mailing  # noqa: F401 - registers the invitation email kinds
 from consult.db import create_worker_engine, sync_session_factory
+from consult.exports.service import RUN_TASK, requeue_lost, run_job
 from consult.invitations.mailing import queue_due_reminders
 from consult.mail.delivery import relay, send_batch
 from consult.mail.outbox import SEND_TASK, committed_ids, dispatch
@@ -55,3 +57,16 @@ def scan_rounds() -> int:
         queued = committed_ids(session)
     dispatch(queued)
     return len(queued)
+
+
+@celery_app.task(name=RUN_TASK, acks_late=True)
+def run_export(job_id: str) -> str:
+    """Write an export job's file; a job already done or held by another worker is left alone."""
+    state = run_job(sessions(), get_settings(), UUID(job_id))
+    return state.value if state else "skipped"
+
+
+@celery_app.task(name="consult.scan_exports", acks_late=True)
+def scan_exports() -> int:
+    """Export jobs whose task was lost (broker) or whose worker died are dispatched again."""
+    return len(requeue_lost(sessions(), get_settings()))

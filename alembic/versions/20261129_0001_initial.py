@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 03:39:13.754945
+Create Date: 2026-11-29 04:03:40.379880
 """
 
 from collections.abc import Sequence
@@ -381,6 +381,44 @@ def upgrade() -> None:
         sa.UniqueConstraint("version_id", "key", name=op.f("uq_document_section_version_id")),
     )
     op.create_table(
+        "event_attendance",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("event_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("recorded_by_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["event.id"], name=op.f("fk_event_attendance_event_id_event"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["invitation.id"],
+            name=op.f("fk_event_attendance_invitation_id_invitation"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_event_attendance_person_id_person"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["staff_user.id"],
+            name=op.f("fk_event_attendance_recorded_by_id_staff_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_event_attendance")),
+        sa.UniqueConstraint("event_id", "person_id", name=op.f("uq_event_attendance_event_id")),
+    )
+    with op.batch_alter_table("event_attendance", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_event_attendance_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_event_attendance_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
         "outbound_email",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column(
@@ -398,6 +436,7 @@ def upgrade() -> None:
                 "round_closing",
                 "comment_response",
                 "reply_digest",
+                "export_ready",
                 name="emailkind",
                 native_enum=False,
                 length=32,
@@ -580,6 +619,57 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_comment_thread_id"), ["thread_id"], unique=False)
 
     op.create_table(
+        "export_job",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("round_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column(
+            "format",
+            sa.Enum("csv", "xlsx", "docx", "json", name="exportformat", native_enum=False, length=8),
+            nullable=False,
+        ),
+        sa.Column(
+            "filters",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "state",
+            sa.Enum("queued", "running", "done", "failed", name="exportstate", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("progress", sa.Float(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("file_path", sa.String(length=1000), nullable=True),
+        sa.Column("row_count", sa.Integer(), nullable=True),
+        sa.Column("requested_by_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("dispatched_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("started_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("heartbeat_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("finished_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"],
+            ["staff_user.id"],
+            name=op.f("fk_export_job_requested_by_id_staff_user"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["comment_round.id"],
+            name=op.f("fk_export_job_round_id_comment_round"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_export_job")),
+    )
+    with op.batch_alter_table("export_job", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_export_job_requested_by_id"), ["requested_by_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_export_job_round_id"), ["round_id"], unique=False)
+        batch_op.create_index("ix_export_job_state", ["state"], unique=False)
+
+    op.create_table(
         "round_invitee",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("round_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -753,6 +843,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_round_invitee_person_id"))
 
     op.drop_table("round_invitee")
+    with op.batch_alter_table("export_job", schema=None) as batch_op:
+        batch_op.drop_index("ix_export_job_state")
+        batch_op.drop_index(batch_op.f("ix_export_job_round_id"))
+        batch_op.drop_index(batch_op.f("ix_export_job_requested_by_id"))
+
+    op.drop_table("export_job")
     with op.batch_alter_table("comment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_comment_thread_id"))
         batch_op.drop_index("ix_comment_round_root")
@@ -776,6 +872,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbound_email_due")
 
     op.drop_table("outbound_email")
+    with op.batch_alter_table("event_attendance", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_event_attendance_person_id"))
+        batch_op.drop_index(batch_op.f("ix_event_attendance_event_id"))
+
+    op.drop_table("event_attendance")
     op.drop_table("document_section")
     with op.batch_alter_table("comment_round", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_comment_round_opens_at"))

@@ -26,6 +26,7 @@ class EmailKind(enum.StrEnum):
     ROUND_CLOSING = "round_closing"
     COMMENT_RESPONSE = "comment_response"
     REPLY_DIGEST = "reply_digest"
+    EXPORT_READY = "export_ready"
 
 
 class OutboxState(enum.StrEnum):

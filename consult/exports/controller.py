@@ -1,0 +1,179 @@
+"""Exports of a round's comments and participation statistics over /api/v1.
+
+Who may do what:
+- Exports are the facilitators' work: admins and facilitators export and queue export jobs.
+  Organisers may read them (download a round's export, follow a job, download its file) but not
+  queue jobs. Stakeholders get 403 everywhere here.
+- Statistics: all staff read them; organisers and admins record attendance.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from litestar.response import File
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.auth.guards import any_staff, facilitators, organisers
+from consult.auth.principals import Principal
+from consult.directory.models import OrganisationKind
+from consult.events.timing import parse_bound
+from consult.exports import schemas
+from consult.exports.matrix import ExportFilters
+from consult.exports.models import ExportFormat, ExportJob
+from consult.exports.service import FORMATS, ExportService, download_url
+from consult.exports.stats import StatsService, stats_workbook
+from consult.rounds.models import CommentKind, Decision
+from consult.settings import Settings
+
+AnyRequest = Request[Principal, str, State]
+XLSX = FORMATS[ExportFormat.XLSX].media_type
+
+
+def _service(db_session: AsyncSession, request: AnyRequest) -> ExportService:
+    return ExportService(db_session, request.app.state.settings, request.user)
+
+
+def _job_out(settings: Settings, job: ExportJob) -> schemas.ExportJobOut:
+    return schemas.ExportJobOut(
+        id=job.id,
+        round_id=job.round_id,
+        format=job.format,
+        filters=job.filters,
+        state=job.state,
+        progress=job.progress,
+        error=job.error,
+        row_count=job.row_count,
+        requested_by_id=job.requested_by_id,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        download_url=download_url(settings, job),
+    )
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+
+
+class ExportController(Controller):
+    path = "/api/v1"
+    tags = ["exports"]
+
+    @get("/rounds/{round_id:uuid}/export", guards=[any_staff])
+    async def export_round(
+        self,
+        db_session: AsyncSession,
+        request: AnyRequest,
+        round_id: UUID,
+        format: ExportFormat = ExportFormat.XLSX,
+        section_key: str | None = None,
+        organisation_id: UUID | None = None,
+        organisation_kind: OrganisationKind | None = None,
+        kind: CommentKind | None = None,
+        decision: Decision | None = None,
+        created_from: Annotated[
+            str | None, Parameter(query="from", description="comments written at or after (ISO 8601)")
+        ] = None,
+        created_to: Annotated[
+            str | None, Parameter(query="to", description="comments written before (ISO 8601)")
+        ] = None,
+    ) -> Response[bytes]:
+        """The comment-response matrix as a file, in draft order; same filters as the comment list."""
+        filters = ExportFilters(
+            section_key=section_key,
+            organisation_id=organisation_id,
+            organisation_kind=organisation_kind,
+            kind=kind,
+            decision=decision,
+            created_from=parse_bound(created_from, "from"),
+            created_to=parse_bound(created_to, "to"),
+        )
+        found = await _service(db_session, request).export_now(round_id, filters, format)
+        return Response(found.content, media_type=found.media_type, headers=_attachment(found.filename))
+
+    @post("/rounds/{round_id:uuid}/exports", guards=[facilitators], status_code=202)
+    async def queue_export(
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.ExportRequest
+    ) -> schemas.ExportJobOut:
+        """Queue a worker to write the file (any size); you get an email when it is ready."""
+        filters = ExportFilters(
+            section_key=data.section_key,
+            organisation_id=data.organisation_id,
+            organisation_kind=data.organisation_kind,
+            kind=data.kind,
+            decision=data.decision,
+            created_from=data.created_from,
+            created_to=data.created_to,
+        )
+        job = await _service(db_session, request).create_job(round_id, filters, data.format)
+        return _job_out(request.app.state.settings, job)
+
+    @get("/exports/{export_id:uuid}", guards=[any_staff])
+    async def get_export(
+        self, db_session: AsyncSession, request: AnyRequest, export_id: UUID
+    ) -> schemas.ExportJobOut:
+        job = await _service(db_session, request).job(export_id)
+        return _job_out(request.app.state.settings, job)
+
+    @get("/exports/{export_id:uuid}/file", guards=[any_staff])
+    async def export_file(self, db_session: AsyncSession, request: AnyRequest, export_id: UUID) -> File:
+        job, path = await _service(db_session, request).job_file(export_id)
+        spec = FORMATS[job.format]
+        return File(
+            path=path,
+            filename=f"comments-{job.round_id}.{spec.extension}",
+            media_type=spec.media_type,
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+class StatsController(Controller):
+    path = "/api/v1"
+    tags = ["statistics"]
+
+    @post("/events/{event_id:uuid}/attendance", guards=[organisers], status_code=200)
+    async def record_attendance(
+        self, db_session: AsyncSession, request: AnyRequest, event_id: UUID, data: schemas.AttendanceIn
+    ) -> schemas.AttendanceOut:
+        return await StatsService(db_session, request.user).record_attendance(event_id, data)
+
+    @get("/events/{event_id:uuid}/stats", guards=[any_staff])
+    async def event_stats(
+        self, db_session: AsyncSession, request: AnyRequest, event_id: UUID
+    ) -> schemas.EventStats:
+        return await StatsService(db_session, request.user).event_stats(event_id)
+
+    @get("/consultations/{consultation_id:uuid}/stats", guards=[any_staff])
+    async def consultation_stats(
+        self,
+        db_session: AsyncSession,
+        request: AnyRequest,
+        consultation_id: UUID,
+        format: Annotated[str, Parameter(query="format", pattern="^(json|xlsx)$")] = "json",
+    ) -> Response[bytes]:
+        """Invited / accepted / declined / attended per event, comments per round; ``?format=xlsx``
+        (or ``/stats.xlsx``) gives the same as a workbook."""
+        stats = await StatsService(db_session, request.user).consultation_stats(consultation_id)
+        if format == "xlsx":
+            return _stats_file(stats)
+        return Response(msgspec.json.encode(stats), media_type="application/json")
+
+    @get("/consultations/{consultation_id:uuid}/stats.xlsx", guards=[any_staff])
+    async def consultation_stats_xlsx(
+        self, db_session: AsyncSession, request: AnyRequest, consultation_id: UUID
+    ) -> Response[bytes]:
+        return _stats_file(await StatsService(db_session, request.user).consultation_stats(consultation_id))
+
+
+def _stats_file(stats: schemas.ConsultationStats) -> Response[bytes]:
+    return Response(
+        stats_workbook(stats),
+        media_type=XLSX,
+        headers=_attachment(f"participation-{stats.consultation_id}.xlsx"),
+    )

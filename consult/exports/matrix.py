@@ -1,0 +1,516 @@
+"""The comment-response matrix of a round: one builder of the rows, shared by every export format.
+
+Rows come in draft order (comments on the whole draft first, then section by section), each thread
+whole and depth-first: a top-level comment numbered ``12``, its replies ``12.1``, ``12.2``, a reply
+to a reply ``12.1.1``. Hidden and withdrawn comments never appear, nor do replies under them.
+Authors are shown as they chose: ``named`` (name and organisation), ``organisation`` (organisation
+only) or ``anonymous`` (neither).
+
+The rows are read with a server-side cursor in chunks (``yield_per``) and only one thread is held
+in memory at a time, so a round of any size streams through in constant memory. The summary figures
+are gathered while the rows go by; read them after the rows have been consumed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, select, true
+from sqlalchemy.orm import Session, aliased
+
+from consult.directory.models import Organisation, OrganisationKind, Person
+from consult.drafts.models import Document, DocumentSection, DocumentVersion
+from consult.errors import Invalid, NotFound
+from consult.rounds.models import Attribution, Comment, CommentKind, CommentRound, Decision, RoundInvitee
+from consult.rounds.visibility import ShownAuthor, public_author
+
+CHUNK_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """The comment list's filters, plus a date range on when comments were written.
+
+    Like the comment list, they select threads: a thread is exported whole when any of its exported
+    comments matches. Anonymous comments never match an organisation filter (that would reveal it).
+    """
+
+    section_key: str | None = None
+    organisation_id: UUID | None = None
+    organisation_kind: OrganisationKind | None = None
+    kind: CommentKind | None = None
+    decision: Decision | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+
+    def to_json(self) -> dict[str, str]:
+        return {name: _plain(value) for name, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ExportFilters:
+        def get(name: str) -> Any:
+            return data.get(name)
+
+        def when(name: str) -> dt.datetime | None:
+            raw = get(name)
+            return dt.datetime.fromisoformat(raw) if raw else None
+
+        return cls(
+            section_key=get("section_key"),
+            organisation_id=UUID(get("organisation_id")) if get("organisation_id") else None,
+            organisation_kind=OrganisationKind(get("organisation_kind"))
+            if get("organisation_kind")
+            else None,
+            kind=CommentKind(get("kind")) if get("kind") else None,
+            decision=Decision(get("decision")) if get("decision") else None,
+            created_from=when("created_from"),
+            created_to=when("created_to"),
+        )
+
+    def check(self) -> None:
+        if self.created_from and self.created_to and self.created_to < self.created_from:
+            raise Invalid.field("to", "must not be before from")
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def label(value: str | None) -> str | None:
+    """An enum value as people read it: "partially_accepted" -> "partially accepted"."""
+    return value.replace("_", " ") if value else None
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # a MatrixRow field
+    header: str
+    width: float  # in characters, for spreadsheets
+    wrap: bool = False
+
+
+@dataclass
+class MatrixRow:
+    number: str  # "12", "12.1", "12.1.1"
+    reply_to: str | None  # the number of the comment answered
+    level: int  # 0 for a top-level comment
+    section_key: str | None
+    section_number: str | None
+    section_heading: str | None
+    quote: str | None
+    organisation: str | None
+    organisation_kind: str | None
+    author: str | None
+    attribution: str
+    kind: str
+    text: str
+    proposed_text: str | None
+    created_at: dt.datetime
+    decision: str | None
+    rationale: str | None
+    taken_up: str | None
+    comment_id: UUID
+    parent_id: UUID | None
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("number", "No.", 8),
+    Column("reply_to", "Reply to", 9),
+    Column("section_number", "Section", 10),
+    Column("section_heading", "Heading", 30, wrap=True),
+    Column("quote", "Quoted passage", 36, wrap=True),
+    Column("organisation", "Organisation", 28, wrap=True),
+    Column("organisation_kind", "Kind of organisation", 16),
+    Column("author", "Author", 22, wrap=True),
+    Column("kind", "Comment kind", 12),
+    Column("text", "Comment", 60, wrap=True),
+    Column("proposed_text", "Proposed text", 45, wrap=True),
+    Column("created_at", "Written (UTC)", 17),
+    Column("decision", "Decision", 18),
+    Column("rationale", "Rationale", 50, wrap=True),
+    Column("taken_up", "Taken up in", 30, wrap=True),
+)
+
+
+def cell_values(row: MatrixRow) -> list[Any]:
+    """The row's values in ``COLUMNS`` order (times as UTC text, without the offset)."""
+    values: list[Any] = []
+    for column in COLUMNS:
+        value = getattr(row, column.key)
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+        values.append(value)
+    return values
+
+
+def json_row(row: MatrixRow) -> dict[str, Any]:
+    data = asdict(row)
+    data["created_at"] = row.created_at.astimezone(dt.UTC).isoformat()
+    data["comment_id"] = str(row.comment_id)
+    data["parent_id"] = str(row.parent_id) if row.parent_id else None
+    return data
+
+
+@dataclass(frozen=True)
+class SectionInfo:
+    key: str
+    number: str
+    heading: str
+    level: int
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    round_id: UUID
+    title: str
+    document_title: str
+    version_number: int
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    sections: list[SectionInfo]  # the draft's headings, in draft order
+
+
+@dataclass
+class Summary:
+    """Figures about the exported rows, and the round's response rate (whatever the filters)."""
+
+    comments: int = 0
+    threads: int = 0
+    replies: int = 0
+    by_section: Counter[str | None] = field(default_factory=Counter)  # by section key
+    by_organisation_kind: Counter[str | None] = field(default_factory=Counter)
+    by_decision: Counter[str | None] = field(default_factory=Counter)
+    invited_organisations: list[str] = field(default_factory=list)
+    commented_organisations: list[str] = field(default_factory=list)
+
+    def add(self, row: MatrixRow) -> None:
+        self.comments += 1
+        if row.level == 0:
+            self.threads += 1
+        else:
+            self.replies += 1
+        self.by_section[row.section_key] += 1
+        self.by_organisation_kind[row.organisation_kind] += 1
+        self.by_decision[row.decision] += 1
+
+    @property
+    def silent_organisations(self) -> list[str]:
+        commented = set(self.commented_organisations)
+        return [name for name in self.invited_organisations if name not in commented]
+
+    @property
+    def response_rate(self) -> float | None:
+        if not self.invited_organisations:
+            return None
+        invited = set(self.invited_organisations)
+        return len(invited & set(self.commented_organisations)) / len(invited)
+
+    def section_lines(self, info: RoundInfo) -> list[tuple[str, str, int]]:
+        """(number, heading, count) in draft order; comments on the whole draft first."""
+        lines: list[tuple[str, str, int]] = []
+        if self.by_section.get(None):
+            lines.append(("", "Whole draft", self.by_section[None]))
+        lines.extend(
+            (s.number, s.heading, self.by_section[s.key]) for s in info.sections if self.by_section.get(s.key)
+        )
+        return lines
+
+    def kind_lines(self) -> list[tuple[str, int]]:
+        return sorted(((k or "not stated", n) for k, n in self.by_organisation_kind.items()), key=_by_count)
+
+    def decision_lines(self) -> list[tuple[str, int]]:
+        order = [label(d.value) for d in Decision] + [None]
+        return [(d or "not answered yet", self.by_decision[d]) for d in order if self.by_decision.get(d)]
+
+    def to_json(self, info: RoundInfo) -> dict[str, Any]:
+        return {
+            "comments": self.comments,
+            "threads": self.threads,
+            "replies": self.replies,
+            "by_section": [
+                {"number": n or None, "heading": h, "comments": c} for n, h, c in self.section_lines(info)
+            ],
+            "by_organisation_kind": dict(self.kind_lines()),
+            "by_decision": dict(self.decision_lines()),
+            "invited_organisations": len(self.invited_organisations),
+            "organisations_that_commented": sorted(
+                set(self.invited_organisations) & set(self.commented_organisations)
+            ),
+            "organisations_that_did_not_comment": self.silent_organisations,
+            "response_rate": self.response_rate,
+        }
+
+
+def _by_count(item: tuple[str, int]) -> tuple[int, str]:
+    return (-item[1], item[0])
+
+
+_ROW_COLUMNS = (
+    Comment.id,
+    Comment.thread_id,
+    Comment.parent_id,
+    Comment.section_key,
+    Comment.kind,
+    Comment.body,
+    Comment.quote,
+    Comment.proposed_text,
+    Comment.attribution,
+    Comment.created_at,
+    Comment.decision,
+    Comment.rationale,
+    Comment.taken_up_version_id,
+    Comment.taken_up_section_key,
+)
+
+
+def _exported(comment: type[Comment]) -> ColumnElement[bool]:
+    return comment.hidden_at.is_(None) & comment.withdrawn_at.is_(None)
+
+
+class Matrix:
+    """The rows of one round's export, for one set of filters, on a synchronous session."""
+
+    def __init__(
+        self, session: Session, round_id: UUID, filters: ExportFilters, chunk_rows: int = CHUNK_ROWS
+    ) -> None:
+        self.session = session
+        self.filters = filters
+        self.chunk_rows = chunk_rows
+        round_ = session.get(CommentRound, round_id)
+        if round_ is None:
+            raise NotFound(f"comment round {round_id} does not exist")
+        self.round = round_
+        self.info = self._info()
+        self.summary = Summary()
+        self._sections = {s.key: s for s in self.info.sections}
+        self._positions = {s.key: i for i, s in enumerate(self.info.sections)}
+        self._taken_up = self._taken_up_labels()
+        self._response_rate()
+
+    # --- what is read before the rows ----------------------------------------------------------
+
+    def _info(self) -> RoundInfo:
+        version, document_title = self.session.execute(
+            select(DocumentVersion, Document.title)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(DocumentVersion.id == self.round.document_version_id)
+        ).one()
+        sections = self.session.execute(
+            select(
+                DocumentSection.key, DocumentSection.number, DocumentSection.heading, DocumentSection.level
+            )
+            .where(DocumentSection.version_id == version.id)
+            .order_by(DocumentSection.position)
+        ).all()
+        return RoundInfo(
+            round_id=self.round.id,
+            title=self.round.title,
+            document_title=document_title,
+            version_number=version.number,
+            opens_at=self.round.opens_at,
+            closes_at=self.round.closes_at,
+            sections=[SectionInfo(key, number, heading, level) for key, number, heading, level in sections],
+        )
+
+    def _taken_up_labels(self) -> dict[tuple[UUID, str], str]:
+        """ "version 2, 1.1.3 Heading" for each place an answer says a comment was taken up."""
+        pairs = (
+            select(Comment.taken_up_version_id, Comment.taken_up_section_key)
+            .where(Comment.round_id == self.round.id, Comment.taken_up_version_id.is_not(None))
+            .distinct()
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(DocumentSection.version_id, DocumentSection.key, DocumentVersion.number)
+            .add_columns(DocumentSection.number, DocumentSection.heading)
+            .join(DocumentVersion, DocumentVersion.id == DocumentSection.version_id)
+            .join(
+                pairs,
+                and_(
+                    pairs.c.taken_up_version_id == DocumentSection.version_id,
+                    pairs.c.taken_up_section_key == DocumentSection.key,
+                ),
+            )
+        ).all()
+        return {
+            (version_id, key): f"version {version}, {number} {heading}"
+            for version_id, key, version, number, heading in rows
+        }
+
+    def _response_rate(self) -> None:
+        """Invited organisations (invited as such, or through their people) and those that commented."""
+        invitee = aliased(Person)
+        invited_ids = (
+            select(func.coalesce(RoundInvitee.invited_organisation_id, invitee.organisation_id).label("id"))
+            .join(invitee, invitee.id == RoundInvitee.person_id)
+            .where(RoundInvitee.round_id == self.round.id)
+            .subquery()
+        )
+        self.summary.invited_organisations = list(
+            self.session.scalars(
+                select(Organisation.name)
+                .where(Organisation.id.in_(select(invited_ids.c.id)))
+                .order_by(Organisation.name)
+            ).all()
+        )
+        author = aliased(Person)
+        speaks_for = func.coalesce(Comment.on_behalf_of_organisation_id, author.organisation_id)
+        commented_ids = (
+            select(distinct(speaks_for))
+            .join(author, author.id == Comment.author_id)
+            .where(Comment.round_id == self.round.id, _exported(Comment))
+        )
+        self.summary.commented_organisations = list(
+            self.session.scalars(
+                select(Organisation.name)
+                .where(Organisation.id.in_(commented_ids))
+                .order_by(Organisation.name)
+            ).all()
+        )
+
+    # --- the rows ------------------------------------------------------------------------------
+
+    def _statement(self) -> Select[*tuple[Any, ...]]:
+        author = aliased(Person)
+        root = aliased(Comment)
+        position = func.coalesce(DocumentSection.position, -1)
+        return (
+            select(
+                *_ROW_COLUMNS,
+                author.full_name.label("author_name"),
+                Organisation.name.label("org_name"),
+                Organisation.kind.label("org_kind"),
+            )
+            .join(root, root.id == Comment.thread_id)
+            .join(author, author.id == Comment.author_id)
+            .outerjoin(
+                Organisation,
+                Organisation.id
+                == func.coalesce(Comment.on_behalf_of_organisation_id, author.organisation_id),
+            )
+            .outerjoin(
+                DocumentSection,
+                and_(
+                    DocumentSection.version_id == self.round.document_version_id,
+                    DocumentSection.key == Comment.section_key,
+                ),
+            )
+            .where(Comment.round_id == self.round.id, _exported(Comment), self._thread_matches())
+            .order_by(position, root.created_at, Comment.thread_id, Comment.created_at, Comment.id)
+        )
+
+    def _thread_matches(self) -> ColumnElement[bool]:
+        f = self.filters
+        conditions: list[ColumnElement[bool]] = []
+        if f.section_key is not None:
+            conditions.append(Comment.section_key == f.section_key)
+        member = aliased(Comment)
+        member_author = aliased(Person)
+        speaks_for = func.coalesce(member.on_behalf_of_organisation_id, member_author.organisation_id)
+        matches: list[ColumnElement[bool]] = []
+        if f.kind is not None:
+            matches.append(member.kind == f.kind)
+        if f.decision is not None:
+            matches.append(member.decision == f.decision)
+        if f.created_from is not None:
+            matches.append(member.created_at >= f.created_from)
+        if f.created_to is not None:
+            matches.append(member.created_at < f.created_to)
+        if f.organisation_id is not None or f.organisation_kind is not None:
+            matches.append(member.attribution != Attribution.ANONYMOUS)
+            if f.organisation_id is not None:
+                matches.append(speaks_for == f.organisation_id)
+            if f.organisation_kind is not None:
+                matches.append(
+                    exists().where(Organisation.id == speaks_for, Organisation.kind == f.organisation_kind)
+                )
+        if matches:
+            conditions.append(
+                exists().where(
+                    member.thread_id == Comment.thread_id,
+                    member_author.id == member.author_id,
+                    _exported(member),
+                    *matches,
+                )
+            )
+        return and_(true(), *conditions)
+
+    def count(self) -> int:
+        """How many comments the filters select (replies under a hidden or withdrawn comment included)."""
+        stmt = self._statement().order_by(None).with_only_columns(func.count(Comment.id))
+        return int(self.session.scalar(stmt) or 0)
+
+    def rows(self) -> Iterator[MatrixRow]:
+        """The rows in draft order, threads depth-first; fills ``summary`` as they go by."""
+        result = self.session.execute(
+            self._statement().execution_options(yield_per=self.chunk_rows, stream_results=True)
+        )
+        thread: list[Any] = []
+        threads = 0
+        try:
+            for record in result:
+                if thread and record.thread_id != thread[0].thread_id:
+                    threads += 1
+                    yield from self._thread_rows(thread, threads)
+                    thread = []
+                thread.append(record)
+            if thread:
+                threads += 1
+                yield from self._thread_rows(thread, threads)
+        finally:
+            result.close()
+
+    def _thread_rows(self, records: list[Any], number: int) -> Iterator[MatrixRow]:
+        children: dict[UUID | None, list[Any]] = {}
+        for record in records:  # oldest first
+            children.setdefault(record.parent_id, []).append(record)
+        root = next((r for r in children.get(None, []) if r.id == r.thread_id), None)
+        if root is None:  # the top-level comment is hidden or withdrawn: the thread goes with it
+            return
+        stack: list[tuple[Any, str, str | None, int]] = [(root, str(number), None, 0)]
+        while stack:
+            record, label_, parent_label, level = stack.pop()
+            row = self._row(record, label_, parent_label, level)
+            self.summary.add(row)
+            yield row
+            replies = children.get(record.id, [])
+            for index in range(len(replies), 0, -1):  # pushed in reverse: popped oldest first
+                stack.append((replies[index - 1], f"{label_}.{index}", label_, level + 1))
+
+    def _row(self, r: Any, number: str, reply_to: str | None, level: int) -> MatrixRow:
+        section = self._sections.get(r.section_key) if r.section_key else None
+        shown = public_author(
+            r.attribution,
+            ShownAuthor(full_name=r.author_name, organisation_name=r.org_name, organisation_kind=r.org_kind),
+        )
+        return MatrixRow(
+            number=number,
+            reply_to=reply_to,
+            level=level,
+            section_key=r.section_key,
+            section_number=section.number if section else None,
+            section_heading=section.heading if section else None,
+            quote=r.quote,
+            organisation=shown.organisation_name,
+            organisation_kind=label(shown.organisation_kind.value) if shown.organisation_kind else None,
+            author=shown.full_name,
+            attribution=r.attribution.value,
+            kind=r.kind.value,
+            text=r.body,
+            proposed_text=r.proposed_text,
+            created_at=r.created_at,
+            decision=label(r.decision.value) if r.decision else None,
+            rationale=r.rationale if r.decision else None,
+            taken_up=self._taken_up.get((r.taken_up_version_id, r.taken_up_section_key))
+            if r.taken_up_version_id
+            else None,
+            comment_id=r.id,
+            parent_id=r.parent_id,
+        )

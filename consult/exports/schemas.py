@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta, Struct
+
+from consult.directory.models import OrganisationKind
+from consult.exports.models import ExportFormat, ExportState
+from consult.rounds.models import CommentKind, Decision
+
+AwareTime = Annotated[dt.datetime, Meta(tz=True, description="ISO 8601 with an offset")]
+IdList = Annotated[list[UUID], Meta(max_length=20_000)]
+
+
+class ExportRequest(Struct, forbid_unknown_fields=True):
+    """An export job: the format and the comment list's filters (``from``/``to`` on when comments
+    were written)."""
+
+    format: ExportFormat = ExportFormat.XLSX
+    section_key: str | None = None
+    organisation_id: UUID | None = None
+    organisation_kind: OrganisationKind | None = None
+    kind: CommentKind | None = None
+    decision: Decision | None = None
+    created_from: AwareTime | None = msgspec.field(default=None, name="from")
+    created_to: AwareTime | None = msgspec.field(default=None, name="to")
+
+
+class ExportJobOut(Struct):
+    id: UUID
+    round_id: UUID
+    format: ExportFormat
+    filters: dict[str, Any]
+    state: ExportState
+    progress: float
+    error: str | None
+    row_count: int | None
+    requested_by_id: UUID | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    download_url: str | None
+
+
+class AttendanceIn(Struct, forbid_unknown_fields=True):
+    """Who was there: people (invited or not) and/or invitations of the event. ``attended: false``
+    takes them off the list again."""
+
+    person_ids: IdList = msgspec.field(default_factory=list)
+    invitation_ids: IdList = msgspec.field(default_factory=list)
+    attended: bool = True
+
+
+class AttendanceOut(Struct):
+    event_id: UUID
+    added: list[UUID]  # person ids
+    removed: list[UUID]
+    attended: int  # people on the list now
+
+
+class Figures(Struct):
+    invited: int = 0
+    accepted: int = 0
+    declined: int = 0
+    tentative: int = 0
+    no_answer: int = 0
+    attended: int = 0
+    attended_uninvited: int = 0  # walk-ins, among ``attended``
+
+
+class Group(Struct):
+    key: str | None  # organisation kind, or organisation id; None: individuals
+    label: str
+    figures: Figures
+
+
+class EventStats(Struct):
+    event_id: UUID
+    title: str
+    starts_at: dt.datetime
+    status: str
+    totals: Figures
+    by_organisation_kind: list[Group]
+    by_organisation: list[Group]
+
+
+class CountGroup(Struct):
+    key: str | None
+    label: str
+    count: int
+
+
+class RoundStats(Struct):
+    round_id: UUID
+    title: str
+    document_title: str
+    version_number: int
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    comments: int  # hidden and withdrawn comments left out
+    threads: int
+    replies: int
+    authors: int
+    organisations: int
+    invited_organisations: int
+    organisations_that_commented: int
+    by_organisation_kind: list[CountGroup]  # comments per kind
+
+
+class Headline(Struct):
+    """The figures for reports: "more than 40 participants from 14 organisations"."""
+
+    participants: int  # distinct people who attended any event
+    organisations: int  # their distinct organisations
+    by_organisation_kind: list[CountGroup]  # participants per kind
+    comments: int
+    commenting_organisations: int
+
+
+class ConsultationStats(Struct):
+    consultation_id: UUID
+    title: str
+    headline: Headline
+    events: list[EventStats]
+    rounds: list[RoundStats]

@@ -1,0 +1,350 @@
+"""Exports of a round's comment-response matrix, right away (small rounds) or as a job a worker
+writes to the data folder (any size), and the bookkeeping of those jobs.
+
+One function writes every format (``write_export``), on a synchronous session: the API calls it
+through ``AsyncSession.run_sync``, the worker directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO
+from uuid import UUID
+
+import anyio.to_thread
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, sessionmaker
+
+from consult.auth.models import StaffUser
+from consult.auth.principals import Principal, StaffPrincipal
+from consult.directory.models import Person
+from consult.errors import Conflict, Forbidden, NotFound
+from consult.exports.csvjson import write_csv, write_json
+from consult.exports.docx import write_docx
+from consult.exports.matrix import ExportFilters, Matrix
+from consult.exports.models import ExportFormat, ExportJob, ExportState
+from consult.exports.xlsx import write_xlsx
+from consult.mail.models import EmailKind
+from consult.mail.outbox import committed_ids, dispatch, enqueue, mail_domain
+from consult.rounds.models import CommentRound
+from consult.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+RUN_TASK = "consult.run_export"
+Writer = Callable[[Matrix, IO[bytes], Callable[[int], None] | None], int]
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    write: Writer
+    media_type: str
+    extension: str
+
+
+FORMATS: dict[ExportFormat, FormatSpec] = {
+    ExportFormat.XLSX: FormatSpec(
+        write_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+    ),
+    ExportFormat.DOCX: FormatSpec(
+        write_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"
+    ),
+    ExportFormat.CSV: FormatSpec(write_csv, "text/csv; charset=utf-8", "csv"),
+    ExportFormat.JSON: FormatSpec(write_json, "application/json", "json"),
+}
+
+
+def write_export(
+    session: Session,
+    round_id: UUID,
+    filters: ExportFilters,
+    fmt: ExportFormat,
+    out: IO[bytes],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the round's matrix to ``out`` in ``fmt``; returns the number of rows."""
+    return FORMATS[fmt].write(Matrix(session, round_id, filters), out, progress)
+
+
+def filename(round_: CommentRound, fmt: ExportFormat) -> str:
+    return f"comments-{round_.id}.{FORMATS[fmt].extension}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- the API side --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    content: bytes
+    filename: str
+    media_type: str
+
+
+class ExportService:
+    def __init__(self, session: AsyncSession, settings: Settings, principal: Principal) -> None:
+        self.session = session
+        self.settings = settings
+        self.principal = principal
+
+    def _staff(self) -> StaffPrincipal:
+        if not isinstance(self.principal, StaffPrincipal):
+            raise Forbidden("exports are for staff")
+        return self.principal
+
+    async def _round(self, round_id: UUID) -> CommentRound:
+        round_ = await self.session.get(CommentRound, round_id)
+        if round_ is None:
+            raise NotFound(f"comment round {round_id} does not exist")
+        return round_
+
+    async def export_now(self, round_id: UUID, filters: ExportFilters, fmt: ExportFormat) -> ExportFile:
+        """The file, written in the request. Larger rounds go through a job (``create_job``)."""
+        self._staff()
+        filters.check()
+        round_ = await self._round(round_id)
+
+        def write(session: Session) -> bytes:
+            matrix = Matrix(session, round_id, filters)
+            if matrix.count() > self.settings.export_sync_max_comments:
+                raise Conflict(
+                    f"more than {self.settings.export_sync_max_comments} comments: "
+                    f"queue the export with POST /api/v1/rounds/{round_id}/exports"
+                )
+            with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as out:
+                FORMATS[fmt].write(matrix, out, None)
+                out.seek(0)
+                return out.read()
+
+        content = await self.session.run_sync(write)
+        return ExportFile(content, filename(round_, fmt), FORMATS[fmt].media_type)
+
+    async def create_job(self, round_id: UUID, filters: ExportFilters, fmt: ExportFormat) -> ExportJob:
+        """Record the job, commit, then hand it to the workers (a lost hand-over is redone by the scan)."""
+        staff = self._staff()
+        filters.check()
+        await self._round(round_id)
+        job = ExportJob(
+            round_id=round_id,
+            format=fmt,
+            filters=filters.to_json(),
+            requested_by_id=staff.user_id,
+            dispatched_at=_now(),
+        )
+        self.session.add(job)
+        await self.session.commit()
+        await anyio.to_thread.run_sync(dispatch_jobs, [job.id])
+        return job
+
+    async def job(self, job_id: UUID) -> ExportJob:
+        self._staff()
+        job = await self.session.get(ExportJob, job_id)
+        if job is None:
+            raise NotFound(f"export {job_id} does not exist")
+        return job
+
+    async def job_file(self, job_id: UUID) -> tuple[ExportJob, str]:
+        job = await self.job(job_id)
+        if job.state is not ExportState.DONE or job.file_path is None:
+            raise Conflict(f"export {job_id} is {job.state.value}, not done")
+        path = self.settings.export_dir / job.file_path
+        if not path.is_file():
+            raise NotFound(f"the file of export {job_id} is no longer there")
+        return job, str(path)
+
+
+def download_url(settings: Settings, job: ExportJob) -> str | None:
+    if job.state is not ExportState.DONE:
+        return None
+    return f"{settings.base_url}/api/v1/exports/{job.id}/file"
+
+
+# --- the worker side -----------------------------------------------------------------------------
+
+
+def dispatch_jobs(ids: Iterable[UUID]) -> None:
+    """Hand jobs to the workers. A broker that is down only delays them: the scan dispatches again."""
+    from workers.app import celery_app
+
+    try:
+        for job_id in ids:
+            celery_app.send_task(RUN_TASK, args=[str(job_id)])
+    except Exception:
+        logger.warning("broker unavailable; the export scan will dispatch the job", exc_info=True)
+
+
+def _claim(session: Session, job_id: UUID, settings: Settings) -> ExportJob | None:
+    """Take the job unless another worker holds it (a running job whose heartbeat stopped is free)."""
+    now = _now()
+    claimed = session.scalar(
+        update(ExportJob)
+        .where(
+            ExportJob.id == job_id,
+            or_(
+                ExportJob.state == ExportState.QUEUED,
+                and_(
+                    ExportJob.state == ExportState.RUNNING,
+                    ExportJob.heartbeat_at < now - dt.timedelta(seconds=settings.export_lease_seconds),
+                ),
+            ),
+        )
+        .values(
+            state=ExportState.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            progress=0.0,
+            attempts=ExportJob.attempts + 1,
+        )
+        .returning(ExportJob.id)
+    )
+    session.commit()
+    return session.get(ExportJob, claimed) if claimed else None
+
+
+def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -> ExportState | None:
+    """Write the job's file, reporting progress; tell the requester by email when it is ready.
+
+    Returns the state the job ended in, or None when there was nothing to do (done already, or
+    held by another worker).
+    """
+    with sessions() as session:
+        job = _claim(session, job_id, settings)
+        if job is None:
+            return None
+        session.expunge(job)
+    spec = FORMATS[job.format]
+    folder = settings.export_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{job.id}.{spec.extension}"
+    partial = folder / f"{name}.part"
+
+    def report(fraction: float) -> None:
+        with sessions() as session:
+            session.execute(
+                update(ExportJob)
+                .where(ExportJob.id == job.id, ExportJob.state == ExportState.RUNNING)
+                .values(progress=fraction, heartbeat_at=_now())
+            )
+            session.commit()
+
+    try:
+        with sessions() as reader, partial.open("wb") as out:
+            matrix = Matrix(reader, job.round_id, ExportFilters.from_json(job.filters))
+            total = max(matrix.count(), 1)
+            report(0.0)
+            rows = spec.write(matrix, out, lambda done: report(min(done / total, 0.99)))
+        os.replace(partial, folder / name)
+    except Exception as exc:
+        logger.exception("export %s failed", job.id)
+        partial.unlink(missing_ok=True)
+        with sessions() as session:
+            session.execute(
+                update(ExportJob)
+                .where(ExportJob.id == job.id)
+                .values(
+                    state=ExportState.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=_now()
+                )
+            )
+            session.commit()
+        return ExportState.FAILED
+    with sessions() as session:
+        session.execute(
+            update(ExportJob)
+            .where(ExportJob.id == job.id)
+            .values(
+                state=ExportState.DONE,
+                progress=1.0,
+                file_path=name,
+                row_count=rows,
+                error=None,
+                finished_at=_now(),
+                heartbeat_at=_now(),
+            )
+        )
+        person_id = _requester_person(session, job.requested_by_id)
+        if person_id is not None:
+            enqueue(
+                session,
+                kind=EmailKind.EXPORT_READY,
+                person_id=person_id,
+                domain=mail_domain(settings.mail_from),
+                context={"export_id": str(job.id)},
+            )
+        session.commit()
+        queued = committed_ids(session)
+    dispatch(queued)
+    return ExportState.DONE
+
+
+def _requester_person(session: Session, staff_user_id: UUID | None) -> UUID | None:
+    """The directory entry the outbox addresses the staff user by (same email), added when missing.
+
+    Outgoing emails point at a person; staff users are not people, so a staff member without a
+    directory entry gets one (named after the address, English) the first time an export is ready.
+    """
+    if staff_user_id is None:
+        return None
+    user = session.get(StaffUser, staff_user_id)
+    if user is None or not user.is_active:
+        return None
+    email = user.email.lower()
+    found = session.scalar(select(Person.id).where(Person.email == email))
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            person = Person(full_name=email.partition("@")[0], email=email, position="consult staff")
+            session.add(person)
+        return person.id
+    except IntegrityError:  # added meanwhile by someone else
+        return session.scalar(select(Person.id).where(Person.email == email))
+
+
+def requeue_lost(sessions: sessionmaker[Session], settings: Settings) -> list[UUID]:
+    """Dispatch again the queued jobs the broker lost and the running jobs whose worker died; jobs
+    that died too often fail."""
+    now = _now()
+    stale = now - dt.timedelta(seconds=settings.export_relay_grace_seconds)
+    dead = now - dt.timedelta(seconds=settings.export_lease_seconds)
+    with sessions() as session:
+        session.execute(
+            update(ExportJob)
+            .where(
+                ExportJob.state == ExportState.RUNNING,
+                ExportJob.heartbeat_at < dead,
+                ExportJob.attempts >= settings.export_max_attempts,
+            )
+            .values(
+                state=ExportState.FAILED,
+                error=f"gave up after {settings.export_max_attempts} attempts",
+                finished_at=now,
+            )
+        )
+        due = list(
+            session.scalars(
+                select(ExportJob.id).where(
+                    or_(
+                        and_(
+                            ExportJob.state == ExportState.QUEUED,
+                            or_(ExportJob.dispatched_at.is_(None), ExportJob.dispatched_at < stale),
+                        ),
+                        and_(ExportJob.state == ExportState.RUNNING, ExportJob.heartbeat_at < dead),
+                    )
+                )
+            ).all()
+        )
+        if due:
+            session.execute(update(ExportJob).where(ExportJob.id.in_(due)).values(dispatched_at=now))
+        session.commit()
+    dispatch_jobs(due)
+    return due
