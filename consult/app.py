@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import SerializationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -31,6 +33,15 @@ from consult.settings import Settings, get_settings
 
 # Paths outside the bearer-token API: probes, the schema, and links people open from their email.
 PUBLIC_PATHS = ["^/health$", "^/schema", "^/rsvp/", "^/r/"]
+
+
+class ConsultRequest(Request[Any, Any, Any]):
+    async def json(self) -> Any:
+        """msgspec gives up on very deeply nested JSON with a RecursionError: a malformed body (400)."""
+        try:
+            return await super().json()
+        except RecursionError as exc:
+            raise SerializationException("the JSON body is nested too deeply") from exc
 
 
 async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -84,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=ConsultRequest,
         state=State({"settings": settings, "db_sessionmaker": async_session_factory(engine)}),
         lifespan=[dispose_engine],
         openapi_config=OpenAPIConfig(

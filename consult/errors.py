@@ -16,6 +16,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+from litestar.utils.scope.state import ScopeState
+from sqlalchemy.exc import DBAPIError
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +140,58 @@ def _duplicate_handler(request: Request[Any, Any, Any], exc: DuplicateKeyError) 
     return problem_response(request, status=409, title="Conflict", detail=str(exc.detail or exc))
 
 
+# PostgreSQL's "data exception" class: a value sent with a statement that the database cannot take.
+_DATA_EXCEPTION_CLASS = "22"
+_CHARACTER_NOT_IN_REPERTOIRE = "22021"  # e.g. NUL (U+0000), which PostgreSQL text cannot hold
+_NUL = "\x00"
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    orig = exc.orig
+    return str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+
+
+def _fields_with_nul(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path or "body"] if _NUL in value else []
+    if isinstance(value, dict):
+        return [f for k, v in value.items() for f in _fields_with_nul(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list | tuple):
+        return [f for i, v in enumerate(value) for f in _fields_with_nul(v, f"{path}[{i}]")]
+    return []
+
+
+def _nul_fields(request: Request[Any, Any, Any]) -> list[str]:
+    """The query parameters and body fields (as already parsed for the handler) that carry a NUL."""
+    found = [name for name, value in request.query_params.multi_items() if _NUL in value]
+    state = ScopeState.from_scope(request.scope)
+    for parsed in (state.json, state.form):
+        if isinstance(parsed, dict | list):
+            found += _fields_with_nul(dict(parsed) if isinstance(parsed, dict) else parsed, "")
+    return found
+
+
+def _data_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    """A value the database refuses (text with NUL, a number out of range of its column, ...) is the
+    client's input at fault, not a server error; the request's transaction has been rolled back."""
+    sqlstate = _sqlstate(exc)
+    if not sqlstate.startswith(_DATA_EXCEPTION_CLASS):
+        return _unexpected_handler(request, exc)
+    logger.warning("refused data on %s %s: %s", request.method, request.url.path, exc.orig)
+    if sqlstate == _CHARACTER_NOT_IN_REPERTOIRE:
+        reason = "text must not contain NUL (U+0000) characters"
+        fields = _nul_fields(request)
+        errors = [FieldError(f, reason) for f in fields]
+        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors) or reason
+        return problem_response(request, status=422, title="Invalid input", detail=detail, errors=errors)
+    return problem_response(
+        request,
+        status=422,
+        title="Invalid input",
+        detail="a value is out of the range or format the database can store",
+    )
+
+
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
@@ -153,5 +207,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http_error_handler,
     NotFoundError: _not_found_handler,
     DuplicateKeyError: _duplicate_handler,
+    DBAPIError: _data_error_handler,
     Exception: _unexpected_handler,
 }

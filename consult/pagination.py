@@ -11,6 +11,8 @@ from litestar.params import Parameter
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 200
+# PostgreSQL takes OFFSET as a bigint; no list comes near this, and a larger value is a 422 naming ``offset``.
+MAX_OFFSET = 2**31 - 1
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -28,6 +30,6 @@ class PageParams:
 
 def provide_page_params(
     limit: Annotated[int, Parameter(query="limit", ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
-    offset: Annotated[int, Parameter(query="offset", ge=0, description="rows to skip")] = 0,
+    offset: Annotated[int, Parameter(query="offset", ge=0, le=MAX_OFFSET, description="rows to skip")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)

@@ -33,6 +33,12 @@ from consult.events.models import Consultation
 from consult.pagination import PageParams
 
 _FILENAME_LENGTH = 255
+_MAX_VERSION_NUMBER = 2**31 - 1  # the column is a PostgreSQL integer
+
+
+def _storable(number: int) -> bool:
+    """Whether a version number from a URL can be looked up at all; larger ones name no version."""
+    return 1 <= number <= _MAX_VERSION_NUMBER
 
 
 class DocumentService:
@@ -169,10 +175,14 @@ class VersionService:
             if number == 1:
                 raise Invalid.field("against", "version 1 is the first; name a version to compare with")
             against = number - 1
-        base = await self.session.scalar(
-            select(DocumentVersion).where(
-                DocumentVersion.document_id == document_id, DocumentVersion.number == against
+        base = (
+            await self.session.scalar(
+                select(DocumentVersion).where(
+                    DocumentVersion.document_id == document_id, DocumentVersion.number == against
+                )
             )
+            if _storable(against)
+            else None
         )
         if base is None:
             raise Invalid.field("against", f"the document has no version {against}")
@@ -185,10 +195,14 @@ class VersionService:
         return VersionComparison(number=number, against=against, changes=changes)
 
     async def _version(self, document_id: UUID, number: int) -> DocumentVersion:
-        version = await self.session.scalar(
-            select(DocumentVersion).where(
-                DocumentVersion.document_id == document_id, DocumentVersion.number == number
+        version = (
+            await self.session.scalar(
+                select(DocumentVersion).where(
+                    DocumentVersion.document_id == document_id, DocumentVersion.number == number
+                )
             )
+            if _storable(number)
+            else None
         )
         if version is None:
             await DocumentService(self.session).get(document_id)  # an unknown document is named as such

@@ -7,10 +7,11 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.enums import MediaType
+from litestar.exceptions import SerializationException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
-from consult.errors import Invalid, NotFound
+from consult.errors import ConsultError, Invalid, NotFound
 from consult.events.calendar import Method, Party, build_calendar
 from consult.events.service import EventService
 from consult.invitations import schemas
@@ -108,7 +109,10 @@ class RsvpController(Controller):
         self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any], token: str
     ) -> Response[Any]:
         wants_json = request.headers.get("content-type", "").startswith("application/json")
-        raw: Any = await request.json() if wants_json else dict(await request.form())
+        try:
+            raw: Any = await request.json() if wants_json else dict(await request.form())
+        except SerializationException as exc:
+            raise ConsultError("the body is not valid JSON") from exc
         try:
             data = msgspec.convert(raw, schemas.RsvpAnswer)
         except msgspec.ValidationError as exc:
