@@ -27,7 +27,6 @@ from consult.mail.i18n import best_language, translations
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
-
 @dataclass(frozen=True)
 class RenderedEmail:
     subject: str  # one line, no CR/LF, trimmed
