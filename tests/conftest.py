@@ -55,6 +55,7 @@ os.environ.update(
 )
 
 from sqlalchemy import text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from consult.auth.models import Role  # noqa: E402
 from consult.auth.service import create_staff_user  # noqa: E402
@@ -112,8 +113,17 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if engine is None:
         return
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # The worker's beat tasks may hold row locks while TRUNCATE asks for all tables at once; when
+    # PostgreSQL picks the TRUNCATE as a deadlock victim, try again.
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
