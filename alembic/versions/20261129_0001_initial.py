@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 04:03:40.379880
+Create Date: 2026-11-29 04:26:09.663344
 """
 
 from collections.abc import Sequence
@@ -443,7 +443,8 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("staff_user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column(
             "context",
@@ -468,6 +469,9 @@ def upgrade() -> None:
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "person_id IS NOT NULL OR staff_user_id IS NOT NULL", name=op.f("ck_outbound_email_recipient")
+        ),
         sa.ForeignKeyConstraint(
             ["invitation_id"],
             ["invitation.id"],
@@ -477,6 +481,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["person_id"], ["person.id"], name=op.f("fk_outbound_email_person_id_person"), ondelete="CASCADE"
         ),
+        sa.ForeignKeyConstraint(
+            ["staff_user_id"],
+            ["staff_user.id"],
+            name=op.f("fk_outbound_email_staff_user_id_staff_user"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_email")),
         sa.UniqueConstraint("message_id", name=op.f("uq_outbound_email_message_id")),
     )
@@ -484,6 +494,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_outbound_email_due", ["state", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbound_email_invitation_id"), ["invitation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbound_email_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbound_email_staff_user_id"), ["staff_user_id"], unique=False)
 
     op.create_table(
         "reminder_sent",
@@ -867,6 +878,7 @@ def downgrade() -> None:
 
     op.drop_table("reminder_sent")
     with op.batch_alter_table("outbound_email", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbound_email_staff_user_id"))
         batch_op.drop_index(batch_op.f("ix_outbound_email_person_id"))
         batch_op.drop_index(batch_op.f("ix_outbound_email_invitation_id"))
         batch_op.drop_index("ix_outbound_email_due")

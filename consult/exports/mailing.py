@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consult.directory.models import Person
+from consult.auth.models import StaffUser
 from consult.exports.models import ExportJob, ExportState
 from consult.exports.service import download_url
 from consult.mail.compose import Letter, address
@@ -31,21 +31,25 @@ def compose_export_ready(
             .where(ExportJob.id.in_({UUID(row.context["export_id"]) for row in rows}))
         ).all()
     }
-    people = {
-        p.id: p for p in session.scalars(select(Person).where(Person.id.in_({r.person_id for r in rows})))
+    staff = {
+        u.id: u
+        for u in session.scalars(
+            select(StaffUser).where(StaffUser.id.in_({r.staff_user_id for r in rows}), StaffUser.is_active)
+        )
     }
     letters: dict[UUID, Letter] = {}
     for row in rows:
         found = jobs.get(UUID(row.context["export_id"]))
-        person = people.get(row.person_id)
-        if found is None or person is None or found[0].state is not ExportState.DONE:
+        requester = staff.get(row.staff_user_id) if row.staff_user_id else None
+        if found is None or requester is None or found[0].state is not ExportState.DONE:
             continue
         job, round_title = found
         rendered = render_email(
             "export_ready",
-            best_language(person.language.value),
+            # Staff accounts carry no language: the staff email is in English.
+            best_language(None),
             {
-                "person_name": person.full_name,
+                "person_name": requester.email,
                 "round_title": round_title,
                 "format": job.format.value.upper(),
                 "row_count": job.row_count or 0,
@@ -54,7 +58,7 @@ def compose_export_ready(
         )
         letters[row.id] = Letter(
             sender=address(settings.mail_from, settings.mail_from_name),
-            recipient=address(person.email, person.full_name),
+            recipient=address(requester.email),
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,

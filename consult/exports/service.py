@@ -18,13 +18,10 @@ from uuid import UUID
 
 import anyio.to_thread
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, sessionmaker
 
-from consult.auth.models import StaffUser
 from consult.auth.principals import Principal, StaffPrincipal
-from consult.directory.models import Person
 from consult.errors import Conflict, Forbidden, NotFound
 from consult.exports.csvjson import write_csv, write_json
 from consult.exports.docx import write_docx
@@ -271,12 +268,11 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
                 heartbeat_at=_now(),
             )
         )
-        person_id = _requester_person(session, job.requested_by_id)
-        if person_id is not None:
+        if job.requested_by_id is not None:
             enqueue(
                 session,
                 kind=EmailKind.EXPORT_READY,
-                person_id=person_id,
+                staff_user_id=job.requested_by_id,
                 domain=mail_domain(settings.mail_from),
                 context={"export_id": str(job.id)},
             )
@@ -284,30 +280,6 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
         queued = committed_ids(session)
     dispatch(queued)
     return ExportState.DONE
-
-
-def _requester_person(session: Session, staff_user_id: UUID | None) -> UUID | None:
-    """The directory entry the outbox addresses the staff user by (same email), added when missing.
-
-    Outgoing emails point at a person; staff users are not people, so a staff member without a
-    directory entry gets one (named after the address, English) the first time an export is ready.
-    """
-    if staff_user_id is None:
-        return None
-    user = session.get(StaffUser, staff_user_id)
-    if user is None or not user.is_active:
-        return None
-    email = user.email.lower()
-    found = session.scalar(select(Person.id).where(Person.email == email))
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            person = Person(full_name=email.partition("@")[0], email=email, position="consult staff")
-            session.add(person)
-        return person.id
-    except IntegrityError:  # added meanwhile by someone else
-        return session.scalar(select(Person.id).where(Person.email == email))
 
 
 def requeue_lost(sessions: sessionmaker[Session], settings: Settings) -> list[UUID]:

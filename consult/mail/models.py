@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,10 +44,17 @@ class OutboundEmail(Base):
     """
 
     __tablename__ = "outbound_email"
-    __table_args__ = (Index("ix_outbound_email_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_email_due", "state", "next_attempt_at"),
+        CheckConstraint("person_id IS NOT NULL OR staff_user_id IS NOT NULL", name="recipient"),
+    )
 
     kind: Mapped[EmailKind] = mapped_column(str_enum(EmailKind))
-    person_id: Mapped[UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    # Who receives it: a person of the directory, or a staff user (exports, for instance).
+    person_id: Mapped[UUID | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True, default=None
+    )
     invitation_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("invitation.id", ondelete="CASCADE"), index=True, default=None
     )
@@ -62,3 +69,10 @@ class OutboundEmail(Base):
     dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    @property
+    def person_recipient(self) -> UUID:
+        """The person an email of a person-addressed kind goes to (round and invitation emails)."""
+        if self.person_id is None:
+            raise ValueError(f"{self.kind.value} email {self.id} has no person recipient")
+        return self.person_id

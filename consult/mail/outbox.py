@@ -30,17 +30,22 @@ def enqueue(
     session: Session | AsyncSession,
     *,
     kind: EmailKind,
-    person_id: UUID,
     domain: str,
+    person_id: UUID | None = None,
+    staff_user_id: UUID | None = None,
     invitation_id: UUID | None = None,
     context: dict[str, Any] | None = None,
     in_reply_to: str | None = None,
 ) -> OutboundEmail:
-    """Add an email to the outbox in the caller's transaction; it is dispatched after commit."""
+    """Add an email to the outbox in the caller's transaction; it is dispatched after commit.
+    The recipient is a person of the directory or a staff user."""
+    if (person_id is None) == (staff_user_id is None):
+        raise ValueError("an email goes to either a person or a staff user")
     now = dt.datetime.now(dt.UTC)
     row = OutboundEmail(
         kind=kind,
         person_id=person_id,
+        staff_user_id=staff_user_id,
         invitation_id=invitation_id,
         context=context or {},
         message_id=new_message_id(domain),

@@ -223,7 +223,7 @@ def _invitees(session: Session, pairs: set[tuple[UUID, UUID]]) -> dict[tuple[UUI
 
 
 def _people(session: Session, rows: Sequence[OutboundEmail]) -> dict[UUID, Person]:
-    ids = {row.person_id for row in rows}
+    ids = {row.person_recipient for row in rows}
     return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids))).all()}
 
 
@@ -250,18 +250,18 @@ def compose_round_emails(
     session: Session, rows: Sequence[OutboundEmail], settings: Settings
 ) -> dict[UUID, Letter]:
     rounds = _rounds_with_titles(session, {UUID(row.context["round_id"]) for row in rows})
-    invitees = _invitees(session, {(UUID(row.context["round_id"]), row.person_id) for row in rows})
+    invitees = _invitees(session, {(UUID(row.context["round_id"]), row.person_recipient) for row in rows})
     people = _people(session, rows)
     letters: dict[UUID, Letter] = {}
     for row in rows:
         round_id = UUID(row.context["round_id"])
-        invitee = invitees.get((round_id, row.person_id))
+        invitee = invitees.get((round_id, row.person_recipient))
         if round_id not in rounds or invitee is None:
             continue
         round_, title = rounds[round_id]
         if row.kind is not EmailKind.ROUND_EXTENDED and round_.closes_at <= _now():
             continue  # a round that has closed since: the email has nothing left to ask for
-        person = people[row.person_id]
+        person = people[row.person_recipient]
         context = _round_context(session, round_, title, invitee, person, settings)
         letters[row.id] = _letter(row, person, _ROUND_TEMPLATES[row.kind], context, settings)
     return letters
@@ -286,7 +286,7 @@ def compose_responses(
         if comment is None or comment.decision is None or comment.rationale is None:
             continue
         round_, title = rounds[comment.round_id]
-        person = people[row.person_id]
+        person = people[row.person_recipient]
         context = {
             **_round_context(session, round_, title, invitees.get((round_.id, person.id)), person, settings),
             "section": headings.get((round_.id, comment.section_key)),
@@ -318,13 +318,13 @@ def compose_digests(
     }
     rounds = _rounds_with_titles(session, {reply.round_id for reply, _, _ in replies.values()})
     invitees = _invitees(
-        session, {(reply.round_id, row.person_id) for row in rows for reply, _, _ in replies.values()}
+        session, {(reply.round_id, row.person_recipient) for row in rows for reply, _, _ in replies.values()}
     )
     headings = _section_headings(session, (reply for reply, _, _ in replies.values()), rounds)
     people = _people(session, rows)
     letters: dict[UUID, Letter] = {}
     for row in rows:
-        person = people[row.person_id]
+        person = people[row.person_recipient]
         by_round: dict[UUID, list[dict[str, Any]]] = {}
         for reply_id in row.context["comment_ids"]:
             if UUID(reply_id) not in replies:
