@@ -24,6 +24,7 @@ from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
 from consult.exports.controller import ExportController, StatsController
 from consult.health import health
+from consult.inbound.controller import PersonMailController, UnsubscribeController
 from consult.invitations.controller import InvitationController, RsvpController
 from consult.mail.outbox import committed_ids, dispatch
 from consult.pagination import provide_page_params
@@ -32,7 +33,7 @@ from consult.rounds.pages import RoundPageController
 from consult.settings import Settings, get_settings
 
 # Paths outside the bearer-token API: probes, the schema, and links people open from their email.
-PUBLIC_PATHS = ["^/health$", "^/schema", "^/rsvp/", "^/r/"]
+PUBLIC_PATHS = ["^/health$", "^/schema", "^/rsvp/", "^/r/", "^/unsubscribe/"]
 
 
 class ConsultRequest(Request[Any, Any, Any]):
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RoundPageController,
             ExportController,
             StatsController,
+            PersonMailController,
+            UnsubscribeController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

@@ -7,7 +7,7 @@ from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.events.models import AgendaItem, Consultation, Event
 from consult.exports.models import EventAttendance, ExportJob
 from consult.invitations.models import Invitation, ReminderSent, RsvpLink
-from consult.mail.models import OutboundEmail
+from consult.mail.models import OutboundEmail, ReplyToken
 from consult.rounds.models import (
     Comment,
     CommentRevision,
@@ -39,6 +39,7 @@ __all__ = [
     "PersonGroup",
     "ReminderSent",
     "ReplyNotice",
+    "ReplyToken",
     "RoundInvitee",
     "RoundLink",
     "RsvpLink",

@@ -109,6 +109,20 @@ class Settings:
     )
     export_lease_seconds: float = field(default_factory=lambda: _env_float("EXPORT_LEASE_SECONDS", 300.0))
     export_max_attempts: int = field(default_factory=lambda: _env_int("EXPORT_MAX_ATTEMPTS", 3))
+    # Reply-by-email: Reply-To reply+TOKEN@ and VERP bounce+ID@ addresses use this domain (empty: the
+    # domain of mail_from); a reply token works this many days after the email that carried it.
+    reply_domain: str = field(default_factory=lambda: _env("REPLY_DOMAIN", ""))
+    reply_token_days: int = field(default_factory=lambda: _env_int("REPLY_TOKEN_DAYS", 90))
+    # Incoming mail (POST /api/v1/inbound/email): the largest raw message accepted, and how long a
+    # stored message may wait for its task before the beat scan processes it.
+    inbound_max_bytes: int = field(default_factory=lambda: _env_int("INBOUND_MAX_BYTES", 25 * 1024 * 1024))
+    inbound_scan_seconds: float = field(default_factory=lambda: _env_float("INBOUND_SCAN_SECONDS", 30.0))
+    inbound_grace_seconds: float = field(default_factory=lambda: _env_float("INBOUND_GRACE_SECONDS", 60.0))
+
+    @property
+    def mail_domain(self) -> str:
+        """The domain of reply, bounce and unsubscribe addresses."""
+        return self.reply_domain or self.mail_from.rpartition("@")[2] or "localhost"
 
     @property
     def uses_embedded_database(self) -> bool:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 04:26:09.663344
+Create Date: 2026-11-29 04:29:46.748804
 """
 
 from collections.abc import Sequence
@@ -177,6 +177,11 @@ def upgrade() -> None:
             "language", sa.Enum("az", "ru", "en", "fr", name="language", native_enum=False), nullable=False
         ),
         sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column(
+            "unsubscribed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True
+        ),
+        sa.Column("bounced_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("bounce_reason", sa.Text(), nullable=True),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
@@ -455,7 +460,17 @@ def upgrade() -> None:
         sa.Column("in_reply_to", sa.String(length=300), nullable=True),
         sa.Column(
             "state",
-            sa.Enum("pending", "sending", "sent", "failed", name="outboxstate", native_enum=False, length=32),
+            sa.Enum(
+                "pending",
+                "sending",
+                "sent",
+                "failed",
+                "bounced",
+                "suppressed",
+                name="outboxstate",
+                native_enum=False,
+                length=32,
+            ),
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -807,6 +822,52 @@ def upgrade() -> None:
         batch_op.create_index("ix_reply_notice_person_sent", ["person_id", "sent_at"], unique=False)
 
     op.create_table(
+        "reply_token",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("outbound_email_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("round_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("comment_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("section_key", sa.String(length=16), nullable=True),
+        sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("expires_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comment_id"], ["comment.id"], name=op.f("fk_reply_token_comment_id_comment"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["invitation.id"],
+            name=op.f("fk_reply_token_invitation_id_invitation"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["outbound_email_id"],
+            ["outbound_email.id"],
+            name=op.f("fk_reply_token_outbound_email_id_outbound_email"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_reply_token_person_id_person"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["comment_round.id"],
+            name=op.f("fk_reply_token_round_id_comment_round"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reply_token")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_reply_token_token_hash")),
+    )
+    with op.batch_alter_table("reply_token", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reply_token_invitation_id"), ["invitation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reply_token_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reply_token_round_id"), ["round_id"], unique=False)
+
+    op.create_table(
         "round_link",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("invitee_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -836,6 +897,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_round_link_invitee_id"))
 
     op.drop_table("round_link")
+    with op.batch_alter_table("reply_token", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reply_token_round_id"))
+        batch_op.drop_index(batch_op.f("ix_reply_token_person_id"))
+        batch_op.drop_index(batch_op.f("ix_reply_token_invitation_id"))
+
+    op.drop_table("reply_token")
     with op.batch_alter_table("reply_notice", schema=None) as batch_op:
         batch_op.drop_index("ix_reply_notice_person_sent")
         batch_op.drop_index(batch_op.f("ix_reply_notice_comment_id"))

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from uuid import UUID
 
+from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,6 +61,11 @@ class Person(Base):
     position: Mapped[str | None] = mapped_column(String(300), default=None)
     language: Mapped[Language] = mapped_column(str_enum(Language, 2), default=Language.EN)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Reminders and digests stop when the person unsubscribes (List-Unsubscribe); all mail stops after
+    # a hard bounce until an organiser clears it.
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    bounced_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    bounce_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
 

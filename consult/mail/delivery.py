@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from uuid import UUID
 
@@ -20,9 +20,11 @@ from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from consult.directory.models import Person
 from consult.mail.compose import Letter, OutgoingEmail, render_message
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
 from consult.mail.outbox import dispatch
+from consult.mail.replies import UNSUBSCRIBABLE, list_unsubscribe_headers, reply_addresses, verp_address
 from consult.mail.smtp import Outcome, RateLimiter, Result, SmtpConfig, deliver
 from consult.settings import Settings
 
@@ -170,8 +172,10 @@ def _compose_all(
     ready: list[OutgoingEmail] = []
     unsendable: list[tuple[OutboundEmail, Result]] = []
     by_kind: dict[EmailKind, list[OutboundEmail]] = {}
+    rows = _suppress(session, rows)
     for row in rows:
         by_kind.setdefault(row.kind, []).append(row)
+    reply_to = reply_addresses(session, settings, rows)
     for kind, kind_rows in by_kind.items():
         handler = HANDLERS.get(kind)
         letters = handler.compose(session, kind_rows, settings) if handler else {}
@@ -180,17 +184,55 @@ def _compose_all(
             if letter is None:
                 unsendable.append((row, Result(Outcome.FAILED, f"nothing to send for {kind.value} email")))
                 continue
+            headers = dict(letter.headers)
+            if row.id in reply_to:
+                headers["Reply-To"] = reply_to[row.id]
+            if kind in UNSUBSCRIBABLE and row.person_id is not None:
+                headers |= list_unsubscribe_headers(settings, row.person_id)
             ready_rows.append(row)
             ready.append(
                 OutgoingEmail(
-                    raw=render_message(letter),
-                    envelope_from=settings.mail_from,
+                    raw=render_message(replace(letter, headers=headers)),
+                    envelope_from=verp_address(settings, row.id),
                     recipient=letter.recipient.addr_spec,
                 )
             )
     _record(session, unsendable, settings)
     session.commit()
     return ready_rows, ready
+
+
+def _suppress(session: Session, rows: Sequence[OutboundEmail]) -> list[OutboundEmail]:
+    """Rows to people whose address bounced, or who unsubscribed from the row's kind, are not sent;
+    returns the others."""
+    people = {
+        person_id: (bounced_at, unsubscribed_at)
+        for person_id, bounced_at, unsubscribed_at in session.execute(
+            select(Person.id, Person.bounced_at, Person.unsubscribed_at).where(
+                Person.id.in_({row.person_id for row in rows if row.person_id is not None})
+            )
+        ).tuples()
+    }
+    keep: list[OutboundEmail] = []
+    for row in rows:
+        bounced_at, unsubscribed_at = (
+            people.get(row.person_id, (None, None)) if row.person_id else (None, None)
+        )
+        reason = None
+        if bounced_at is not None:
+            reason = "not sent: the address bounced; an organiser can clear that"
+        elif unsubscribed_at is not None and row.kind in UNSUBSCRIBABLE:
+            reason = "not sent: the person unsubscribed from reminders and digests"
+        if reason is None:
+            keep.append(row)
+            continue
+        session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.id == row.id)
+            .values(state=OutboxState.SUPPRESSED, last_error=reason)
+        )
+        set_committed_value(row, "state", OutboxState.SUPPRESSED)
+    return keep
 
 
 def send_batch(sessions: sessionmaker[Session], settings: Settings, ids: Sequence[UUID]) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult.db import Base, str_enum
+from consult.drafts.models import SECTION_KEY_LENGTH
 
 
 class EmailKind(enum.StrEnum):
@@ -34,6 +35,8 @@ class OutboxState(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    BOUNCED = "bounced"  # sent, then a delivery status notification came back
+    SUPPRESSED = "suppressed"  # not sent: the person unsubscribed from this kind, or their address bounced
 
 
 class OutboundEmail(Base):
@@ -76,3 +79,28 @@ class OutboundEmail(Base):
         if self.person_id is None:
             raise ValueError(f"{self.kind.value} email {self.id} has no person recipient")
         return self.person_id
+
+
+class ReplyToken(Base):
+    """The token of a ``reply+TOKEN@`` address carried by one email: whose it is and what a reply to
+    it answers (a round, a comment thread, an invitation). Only the digest is stored."""
+
+    __tablename__ = "reply_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    outbound_email_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("outbound_email.id", ondelete="SET NULL"), default=None
+    )
+    round_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("comment_round.id", ondelete="CASCADE"), index=True, default=None
+    )
+    # The comment a reply answers (a reply goes into its thread); None: a new comment on the round.
+    comment_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), default=None
+    )
+    section_key: Mapped[str | None] = mapped_column(String(SECTION_KEY_LENGTH), default=None)
+    invitation_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), index=True, default=None
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
