@@ -11,9 +11,9 @@ the response status), ``title`` and ``detail``; a refused write leaves the row c
 as they were. The two exceptions are stated where they are made:
 
 * ``/rsvp/{token}``, ``/r/{token}`` and ``/unsubscribe/{token}`` are pages people open from their
-  email: an unknown link is a
-  404 HTML page, and a refused form is the page again with the error (HTML). They are fuzzed with
-  random tokens (no 5xx), and below with real tokens and hand-written malformed input.
+  email: an unknown link is a 404 HTML page, and a refused form is the page again with the error
+  (HTML). They are fuzzed with random tokens (no 5xx), and below with real tokens and hand-written
+  malformed input.
 * Multipart uploads (``POST /people/import``, ``POST /documents/{id}/versions``) are fuzzed, but the
   generator cannot produce meaningful files (XLSX, DOCX, CSV with the right header), so the hand-written
   tests below send random bytes, truncated zips, wrong content types and oversized files.
