@@ -24,7 +24,12 @@ from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
 from consult.exports.controller import ExportController, StatsController
 from consult.health import health
-from consult.inbound.controller import PersonMailController, UnsubscribeController
+from consult.inbound.controller import (
+    AttachmentController,
+    InboundController,
+    PersonMailController,
+    UnsubscribeController,
+)
 from consult.invitations.controller import InvitationController, RsvpController
 from consult.mail.outbox import committed_ids, dispatch
 from consult.pagination import provide_page_params
@@ -91,6 +96,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StatsController,
             PersonMailController,
             UnsubscribeController,
+            InboundController,
+            AttachmentController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

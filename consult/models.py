@@ -6,6 +6,7 @@ from consult.directory.models import Organisation, Person, PersonGroup, group_me
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.events.models import AgendaItem, Consultation, Event
 from consult.exports.models import EventAttendance, ExportJob
+from consult.inbound.models import CommentAttachment, InboundMessage
 from consult.invitations.models import Invitation, ReminderSent, RsvpLink
 from consult.mail.models import OutboundEmail, ReplyToken
 from consult.rounds.models import (
@@ -22,6 +23,7 @@ __all__ = [
     "AgendaItem",
     "Base",
     "Comment",
+    "CommentAttachment",
     "CommentRevision",
     "CommentRound",
     "Consultation",
@@ -31,6 +33,7 @@ __all__ = [
     "Event",
     "EventAttendance",
     "ExportJob",
+    "InboundMessage",
     "Invitation",
     "ModerationEntry",
     "Organisation",

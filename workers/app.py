@@ -62,6 +62,7 @@ def make_celery(settings: Settings) -> Celery:
             },
             "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.round_scan_seconds},
             "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.export_scan_seconds},
+            "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound_scan_seconds},
         },
     )
     return app

@@ -11,6 +11,7 @@ import consult.exports.mailing  # registers the export-ready email
 import consult.invitations.mailing  # noqa: F401 - registers the invitation email kinds
 from consult.db import create_worker_engine, sync_session_factory
 from consult.exports.service import RUN_TASK, requeue_lost, run_job
+from consult.inbound.service import PROCESS_TASK, pending_ids, process
 from consult.invitations.mailing import queue_due_reminders
 from consult.mail.delivery import relay, send_batch
 from consult.mail.outbox import SEND_TASK, committed_ids, dispatch
@@ -70,3 +71,19 @@ def run_export(job_id: str) -> str:
 def scan_exports() -> int:
     """Export jobs whose task was lost (broker) or whose worker died are dispatched again."""
     return len(requeue_lost(sessions(), get_settings()))
+
+
+@celery_app.task(name=PROCESS_TASK, acks_late=True)
+def process_inbound(inbound_id: str) -> str | None:
+    """Turn a stored incoming email into what it is (comment, RSVP, bounce...); done once per message."""
+    return process(get_settings(), [UUID(inbound_id)])[0]
+
+
+@celery_app.task(name="consult.scan_inbound", acks_late=True)
+def scan_inbound() -> int:
+    """Incoming emails whose task was lost (broker down, worker killed) are processed here."""
+    settings = get_settings()
+    ids = pending_ids(settings)
+    if ids:
+        process(settings, ids)
+    return len(ids)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 04:29:46.748804
+Create Date: 2026-11-29 04:36:37.731944
 """
 
 from collections.abc import Sequence
@@ -79,7 +79,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column(
             "role",
-            sa.Enum("admin", "organiser", "facilitator", name="role", native_enum=False, length=20),
+            sa.Enum("admin", "organiser", "facilitator", "intake", name="role", native_enum=False, length=20),
             nullable=False,
         ),
         sa.Column("is_active", sa.Boolean(), nullable=False),
@@ -798,6 +798,82 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_comment_revision_comment_id"), ["comment_id"], unique=False)
 
     op.create_table(
+        "inbound_message",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=1000), nullable=False),
+        sa.Column("message_id", sa.String(length=1000), nullable=True),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("raw", sa.LargeBinary(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("from_address", sa.String(length=320), nullable=True),
+        sa.Column("subject", sa.String(length=1000), nullable=True),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum("pending", "done", name="inboundstate", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "outcome",
+            sa.Enum(
+                "comment",
+                "rsvp",
+                "bounce",
+                "auto_reply",
+                "unsubscribed",
+                "rejected",
+                "ignored",
+                name="inboundoutcome",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=True,
+        ),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("answer_reason", sa.String(length=32), nullable=True),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("comment_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("outbound_email_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("processed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("answered_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["comment.id"],
+            name=op.f("fk_inbound_message_comment_id_comment"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["invitation.id"],
+            name=op.f("fk_inbound_message_invitation_id_invitation"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["outbound_email_id"],
+            ["outbound_email.id"],
+            name=op.f("fk_inbound_message_outbound_email_id_outbound_email"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_inbound_message_person_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_message")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_inbound_message_dedupe_key")),
+    )
+    with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_inbound_message_comment_id"), ["comment_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inbound_message_content_hash"), ["content_hash"], unique=False)
+        batch_op.create_index("ix_inbound_message_state", ["state", "created_at"], unique=False)
+
+    op.create_table(
         "reply_notice",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -888,11 +964,44 @@ def upgrade() -> None:
     with op.batch_alter_table("round_link", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_round_link_invitee_id"), ["invitee_id"], unique=False)
 
+    op.create_table(
+        "comment_attachment",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("comment_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("inbound_message_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("filename", sa.String(length=300), nullable=False),
+        sa.Column("content_type", sa.String(length=200), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["comment.id"],
+            name=op.f("fk_comment_attachment_comment_id_comment"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["inbound_message_id"],
+            ["inbound_message.id"],
+            name=op.f("fk_comment_attachment_inbound_message_id_inbound_message"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_attachment")),
+    )
+    with op.batch_alter_table("comment_attachment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_comment_attachment_comment_id"), ["comment_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("comment_attachment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comment_attachment_comment_id"))
+
+    op.drop_table("comment_attachment")
     with op.batch_alter_table("round_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_round_link_invitee_id"))
 
@@ -908,6 +1017,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reply_notice_comment_id"))
 
     op.drop_table("reply_notice")
+    with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_message_state")
+        batch_op.drop_index(batch_op.f("ix_inbound_message_content_hash"))
+        batch_op.drop_index(batch_op.f("ix_inbound_message_comment_id"))
+
+    op.drop_table("inbound_message")
     with op.batch_alter_table("comment_revision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_comment_revision_comment_id"))
 

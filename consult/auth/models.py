@@ -15,6 +15,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     ORGANISER = "organiser"
     FACILITATOR = "facilitator"
+    INTAKE = "intake"  # a mail gateway: may only hand over incoming email (POST /api/v1/inbound/email)
 
 
 class StaffUser(Base):

@@ -6,17 +6,24 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, MediaType, Response, get, post
+import anyio
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from msgspec import Struct
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.auth.guards import organisers
+from consult.auth.guards import any_staff, intake, organisers
 from consult.crud import get_or_404
 from consult.directory.models import Person
+from consult.errors import ConsultError, NotFound, PayloadTooLarge
+from consult.inbound import schemas
+from consult.inbound.models import CommentAttachment, InboundMessage, InboundOutcome
+from consult.inbound.service import dispatch_processing, store
 from consult.mail.i18n import best_language
 from consult.mail.render import render_page
 from consult.mail.replies import person_of_unsubscribe_token
+from consult.pagination import Page, PageParams
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -93,3 +100,123 @@ class UnsubscribeController(Controller):
             person.unsubscribed_at = dt.datetime.now(dt.UTC)
             await db_session.flush()
         return self._page(person, token, state, done=True)
+
+
+# Litestar refuses larger bodies before the handler runs; CONSULT_INBOUND_MAX_BYTES is checked inside.
+_MAX_REQUEST = 64 * 1024 * 1024
+_RFC822 = {"message/rfc822", "application/octet-stream", "text/plain"}
+
+
+class UnsupportedMediaType(ConsultError):
+    status_code = 415
+    title = "Unsupported media type"
+
+
+class InboundController(Controller):
+    path = "/api/v1/inbound"
+    tags = ["email intake"]
+
+    @post("/email", guards=[intake], status_code=202, request_max_body_size=_MAX_REQUEST)
+    async def receive(
+        self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any]
+    ) -> schemas.Received:
+        """One raw RFC 5322 message as the body (``Content-Type: message/rfc822``), from the mail
+        gateway (a token with role intake, or admin). Stored, then processed by a worker; the same
+        Message-ID (or the same bytes, without one) is processed once."""
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in _RFC822:
+            raise UnsupportedMediaType("send the raw message with Content-Type: message/rfc822")
+        raw = await request.body()
+        if not raw.strip():
+            raise ConsultError("the body is empty: send one raw RFC 5322 message")
+        if len(raw) > state.settings.inbound_max_bytes:
+            raise PayloadTooLarge(f"the message is larger than {state.settings.inbound_max_bytes} bytes")
+        row, duplicate = await store(db_session, raw)
+        await db_session.commit()
+        if not duplicate:
+            await anyio.to_thread.run_sync(dispatch_processing, [row.id])
+        return schemas.Received(id=row.id, duplicate=duplicate, state=row.state, outcome=row.outcome)
+
+    @get("/log", guards=[organisers])
+    async def log(
+        self,
+        db_session: AsyncSession,
+        page: PageParams,
+        outcome: InboundOutcome | None = None,
+    ) -> Page[schemas.LogEntry]:
+        """Every message received, newest first, with what became of it and why."""
+        stmt = select(InboundMessage).order_by(InboundMessage.created_at.desc(), InboundMessage.id)
+        if outcome is not None:
+            stmt = stmt.where(InboundMessage.outcome == outcome)
+        total = await db_session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        rows = (await db_session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
+        items = [
+            schemas.LogEntry(
+                id=r.id,
+                received_at=r.created_at,
+                source=r.source,
+                message_id=r.message_id,
+                from_address=r.from_address,
+                subject=r.subject,
+                state=r.state,
+                outcome=r.outcome,
+                reason=r.reason,
+                answered=r.answered_at is not None,
+                person_id=r.person_id,
+                comment_id=r.comment_id,
+                invitation_id=r.invitation_id,
+                outbound_email_id=r.outbound_email_id,
+                processed_at=r.processed_at,
+            )
+            for r in rows
+        ]
+        return Page(items=items, total=int(total or 0), limit=page.limit, offset=page.offset)
+
+
+class AttachmentController(Controller):
+    path = "/api/v1"
+    tags = ["comment rounds"]
+
+    @get("/comments/{comment_id:uuid}/attachments", guards=[any_staff])
+    async def list_attachments(
+        self, db_session: AsyncSession, comment_id: UUID
+    ) -> list[schemas.AttachmentOut]:
+        """Files that came attached to the email a comment was written in."""
+        rows = (
+            await db_session.execute(
+                select(
+                    CommentAttachment.id,
+                    CommentAttachment.filename,
+                    CommentAttachment.content_type,
+                    CommentAttachment.size,
+                )
+                .where(CommentAttachment.comment_id == comment_id)
+                .order_by(CommentAttachment.created_at, CommentAttachment.id)
+            )
+        ).all()
+        return [
+            schemas.AttachmentOut(
+                id=r.id,
+                comment_id=comment_id,
+                filename=r.filename,
+                content_type=r.content_type,
+                size=r.size,
+                url=f"/api/v1/attachments/{r.id}",
+            )
+            for r in rows
+        ]
+
+    @get("/attachments/{attachment_id:uuid}", guards=[any_staff], media_type="application/octet-stream")
+    async def download(self, db_session: AsyncSession, attachment_id: UUID) -> Response[bytes]:
+        found = await db_session.get(CommentAttachment, attachment_id)
+        if found is None:
+            raise NotFound(f"attachment {attachment_id} does not exist")
+        quoted = found.filename.replace("\\", "_").replace('"', "_")
+        return Response(
+            found.data,
+            media_type=found.content_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{quoted}"',
+                "X-Content-Type-Options": "nosniff",
+            },
+        )

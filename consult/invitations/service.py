@@ -334,7 +334,11 @@ class InvitationService:
         return invitation
 
     async def respond(self, token: str, response: Rsvp) -> RsvpResult:
-        invitation = await self.by_token(token)
+        return await self.respond_to(await self.by_token(token), response)
+
+    async def respond_to(self, invitation: Invitation, response: Rsvp) -> RsvpResult:
+        """Record an answer (from the RSVP page, the API or a calendar reply by email), keeping the
+        waiting list: a full in-person event puts an acceptance on it, a freed place promotes the next."""
         event = await self._locked_event(invitation.event_id)
         await self.session.refresh(invitation)  # read again now that answers to this event are serialised
         if event.status is EventStatus.CANCELLED:

@@ -1,0 +1,249 @@
+"""Email intake end to end: raw messages over HTTP, processed by the real worker, checked in the
+database and through the API; answers to what could not be recorded go out through the SMTP server."""
+
+from __future__ import annotations
+
+import time
+from email.message import EmailMessage
+from uuid import UUID
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from consult.auth.models import Role
+from consult.directory.models import Person
+from consult.events.models import Event
+from consult.inbound.models import CommentAttachment, InboundMessage, InboundState
+from consult.invitations.models import DeliveryState, Invitation
+from consult.mail.models import OutboundEmail, OutboxState
+from consult.mail.replies import reply_token_in
+from consult.rounds.models import Comment, CommentRound
+from tests.inbound.messages import REPLY_TEXTS, build
+from tests.rounds.test_round_emails import wait_for_mail
+
+ANNA = "a.gruber@expert.example.org"
+IRINA = "i.petrova@ngo.example.org"
+LUC = "l.dubois@eeas.example.org"
+
+
+@pytest.fixture
+def gateway(client_for, tokens) -> httpx.Client:
+    return client_for(None, token=tokens[Role.INTAKE])
+
+
+def submit(gateway: httpx.Client, raw: bytes, db, expect_new: bool = True) -> InboundMessage:
+    response = gateway.post("/api/v1/inbound/email", content=raw, headers={"Content-Type": "message/rfc822"})
+    assert response.status_code == 202, response.text
+    assert response.json()["duplicate"] is (not expect_new)
+    inbound_id = UUID(response.json()["id"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        db.expire_all()
+        row = db.get(InboundMessage, inbound_id)
+        if row is not None and row.state is InboundState.DONE:
+            return row
+        time.sleep(0.1)
+    raise AssertionError("the worker did not process the message")
+
+
+def round_email(make_round, directory, smtp, email: str, **round_fields):
+    round_ = make_round(person_ids=[directory.person(email)], **round_fields)
+    [received] = wait_for_mail(smtp, email)
+    return round_, received
+
+
+def reply_to(received, sender: str, text: str) -> bytes:
+    """A plain reply as a mail client writes it: to the Reply-To, threaded under the original."""
+    original = received.message
+    reply = EmailMessage()
+    reply["From"] = sender
+    reply["To"] = original["Reply-To"]
+    reply["Subject"] = "Re: " + str(original["Subject"])
+    reply["Message-ID"] = f"<reply-{time.monotonic_ns()}@example.org>"
+    reply["In-Reply-To"] = original["Message-ID"]
+    reply["References"] = original["Message-ID"]
+    quoted = "\n".join("> " + line for line in original.get_body(("plain",)).get_content().splitlines())
+    reply.set_content(
+        f"{text}\n\nOn Wed, 3 Mar 2027 at 10:00, Consult <{original['Reply-To']}> wrote:\n{quoted}\n"
+    )
+    return reply.as_bytes()
+
+
+def test_a_reply_to_the_round_email_becomes_a_comment(
+    make_round, directory, smtp, worker, gateway, db, facilitator, api
+):
+    round_, received = round_email(make_round, directory, smtp, ANNA)
+    raw = reply_to(received, ANNA, "Please add evening language courses to Action 1.1.3.")
+    row = submit(gateway, raw, db)
+    assert row.outcome is not None and row.outcome.value == "comment", row.reason
+    tree = facilitator.get(f"/api/v1/rounds/{round_['id']}/comments").json()
+    [section] = tree["sections"]
+    [thread] = section["threads"]
+    assert thread["body"] == "Please add evening language courses to Action 1.1.3."
+    assert thread["author"]["full_name"] == "Anna Gruber"
+    # The same message again (a retry of the gateway): stored once, one comment.
+    again = gateway.post("/api/v1/inbound/email", content=raw, headers={"Content-Type": "message/rfc822"})
+    assert again.status_code == 202 and again.json()["duplicate"] is True
+    assert len(db.scalars(select(Comment)).all()) == 1
+    log = api.get("/api/v1/inbound/log").json()
+    assert [e["outcome"] for e in log["items"]] == ["comment"]
+
+
+@pytest.mark.parametrize("name", sorted(REPLY_TEXTS))
+def test_each_client_and_language_lands_as_the_senders_words(
+    name, make_round, directory, smtp, worker, gateway, db
+):
+    sender, expected = REPLY_TEXTS[name]
+    round_, received = round_email(make_round, directory, smtp, sender)
+    token = reply_token_in(str(received.message["Reply-To"]))
+    row = submit(gateway, build(name, TOKEN=token, IN_REPLY_TO=received.message["Message-ID"]), db)
+    assert row.outcome is not None and row.outcome.value == "comment", row.reason
+    comment = db.get(Comment, row.comment_id)
+    assert comment.body == expected
+    assert comment.author_id == UUID(directory.person(sender))
+    assert comment.round_id == UUID(round_["id"]) and comment.parent_id is None
+
+
+def test_attachments_are_listed_with_the_comment(
+    make_round, directory, smtp, worker, gateway, db, facilitator
+):
+    _, received = round_email(make_round, directory, smtp, ANNA)
+    token = reply_token_in(str(received.message["Reply-To"]))
+    row = submit(gateway, build("outlook_html.eml", TOKEN=token), db)
+    listed = facilitator.get(f"/api/v1/comments/{row.comment_id}/attachments")
+    assert listed.status_code == 200, listed.text
+    [attachment] = listed.json()
+    assert (attachment["filename"], attachment["content_type"]) == ("ICMPD position.pdf", "application/pdf")
+    download = facilitator.get(attachment["url"])
+    assert download.content.startswith(b"%PDF-1.4")
+    assert len(db.scalars(select(CommentAttachment)).all()) == 1
+
+
+def test_wrong_sender_gets_one_answer_and_no_comment(make_round, directory, smtp, worker, gateway, db, api):
+    _, received = round_email(make_round, directory, smtp, ANNA)
+    row = submit(gateway, reply_to(received, LUC, "Forwarded: I agree."), db)
+    assert (row.outcome.value, row.answer_reason) == ("rejected", "sender_mismatch")
+    assert db.scalars(select(Comment)).all() == []
+    [answer] = wait_for_mail(smtp, LUC)
+    assert answer.message["Auto-Submitted"] == "auto-replied"
+    assert "Nous n'avons pas pu enregistrer" in str(answer.message["Subject"])  # Luc reads French
+    # A second one within the hour: logged, not answered again.
+    second = submit(gateway, reply_to(received, LUC, "Again."), db)
+    assert second.answered_at is None
+    time.sleep(1)
+    assert len(smtp.to(LUC)) == 1
+    log = api.get("/api/v1/inbound/log", params={"outcome": "rejected"}).json()
+    assert log["total"] == 2 and all("l.dubois" in e["reason"] for e in log["items"])
+
+
+def test_closed_round_and_unknown_token_are_answered(make_round, directory, smtp, worker, gateway, db):
+    round_, received = round_email(make_round, directory, smtp, IRINA)
+    db.execute(
+        update(CommentRound)
+        .where(CommentRound.id == UUID(round_["id"]))
+        .values(closes_at=CommentRound.opens_at)
+    )
+    db.commit()
+    row = submit(gateway, reply_to(received, IRINA, "Поздно, но всё же."), db)
+    assert row.answer_reason == "round_closed"
+    [answer] = wait_for_mail(smtp, IRINA, 2)[1:]
+    assert "Раунд комментариев" in answer.message.get_body(("plain",)).get_content()
+    unknown = build("gmail_en.eml", TOKEN="zzzzzzzzzzzzzzzzzzzzzzzz")
+    row = submit(gateway, unknown, db)
+    assert (row.outcome.value, row.answer_reason) == ("rejected", "unknown_token")
+    wait_for_mail(smtp, ANNA)
+
+
+def test_out_of_office_is_ignored_and_logged(make_round, directory, smtp, worker, gateway, db):
+    _, received = round_email(make_round, directory, smtp, LUC)
+    token = reply_token_in(str(received.message["Reply-To"]))
+    row = submit(gateway, build("ooo_fr.eml", TOKEN=token), db)
+    assert row.outcome.value == "auto_reply" and "Auto-Submitted" in row.reason
+    time.sleep(1)
+    assert len(smtp.to(LUC)) == 1 and db.scalars(select(Comment)).all() == []
+
+
+def _invite(api, scenario, smtp, email: str) -> tuple[dict, object]:
+    person = scenario.people[email]
+    api.post(f"/api/v1/events/{scenario.event['id']}/invitations", json={"person_ids": [person["id"]]})
+    [received] = wait_for_mail(smtp, email)
+    return person, received
+
+
+@pytest.mark.parametrize(
+    ("fixture", "email", "answer"),
+    [
+        ("itip_outlook_accept", "a.gruber@icmpd.example.org", "accepted"),
+        ("itip_google_decline", "l.dubois@eeas.example.org", "declined"),
+    ],
+)
+def test_calendar_answers_change_the_rsvp(fixture, email, answer, scenario, api, smtp, worker, gateway, db):
+    person, received = _invite(api, scenario, smtp, email)
+    event = db.get(Event, UUID(scenario.event["id"]))
+    values = {"UID": event.ical_uid, "IN_REPLY_TO": received.message["Message-ID"]}
+    row = submit(
+        gateway,
+        build(f"{fixture}.eml", ics=f"{fixture}.ics", SEQUENCE=str(event.ical_sequence), **values),
+        db,
+    )
+    assert row.outcome.value == "rsvp", row.reason
+    invitation = db.scalar(select(Invitation).where(Invitation.person_id == UUID(person["id"])))
+    assert invitation.rsvp.value == answer and row.invitation_id == invitation.id
+    # An answer to a SEQUENCE we never sent is suspicious: logged, nothing changes.
+    newer = build(f"{fixture}.eml", ics=f"{fixture}.ics", SEQUENCE=str(event.ical_sequence + 5), **values)
+    row = submit(gateway, newer.replace(b"PARTSTAT=ACCEPTED", b"PARTSTAT=DECLINED"), db)
+    assert row.outcome.value == "rejected" and "suspicious" in row.reason
+    db.expire_all()
+    assert db.get(Invitation, invitation.id).rsvp.value == answer
+
+
+def test_calendar_answer_from_another_sender_is_refused(scenario, api, smtp, worker, gateway, db):
+    _invite(api, scenario, smtp, "a.gruber@icmpd.example.org")
+    event = db.get(Event, UUID(scenario.event["id"]))
+    raw = build("itip_outlook_accept.eml", ics="itip_outlook_accept.ics", UID=event.ical_uid, SEQUENCE="0")
+    raw = raw.replace(
+        b"From: Anna Gruber <a.gruber@icmpd.example.org>", b"From: Someone <someone@example.org>"
+    )
+    row = submit(gateway, raw, db)
+    assert (row.outcome.value, row.answer_reason) == ("rejected", "calendar")
+    assert db.scalar(select(Invitation.rsvp)).value == "needs_action"
+
+
+def test_a_hard_bounce_marks_the_delivery_and_stops_mail(scenario, api, smtp, worker, gateway, db):
+    email = "l.dubois@eeas.example.org"
+    person, received = _invite(api, scenario, smtp, email)
+    row = submit(
+        gateway,
+        build(
+            "postfix_dsn.eml",
+            VERP=received.mail_from.split("+")[1].split("@")[0],
+            RECIPIENT=email,
+            ORIGINAL_MESSAGE_ID=received.message["Message-ID"],
+        ),
+        db,
+    )
+    assert row.outcome.value == "bounce" and row.reason.startswith("hard bounce"), row.reason
+    outbound = db.get(OutboundEmail, row.outbound_email_id)
+    assert outbound.state is OutboxState.BOUNCED and "5.1.1" in outbound.last_error
+    invitation = db.scalar(select(Invitation).where(Invitation.person_id == UUID(person["id"])))
+    assert invitation.delivery_state is DeliveryState.BOUNCED
+    assert db.get(Person, UUID(person["id"])).bounced_at is not None
+    listed = api.get(f"/api/v1/events/{scenario.event['id']}/invitations").json()
+    assert listed["items"][0]["delivery_state"] == "bounced"
+
+
+def test_only_the_gateway_or_an_admin_may_hand_over_mail(client_for, worker, db):
+    raw = build("gmail_en.eml", TOKEN="zzzzzzzzzzzzzzzzzzzzzzzz")
+    headers = {"Content-Type": "message/rfc822"}
+    assert (
+        client_for(Role.ORGANISER).post("/api/v1/inbound/email", content=raw, headers=headers).status_code
+        == 403
+    )
+    assert (
+        client_for(Role.ADMIN).post("/api/v1/inbound/email", content=raw, headers=headers).status_code == 202
+    )
+    refused = client_for(Role.ADMIN).post(
+        "/api/v1/inbound/email", content=b"{}", headers={"Content-Type": "application/json"}
+    )
+    assert refused.status_code == 415
