@@ -641,7 +641,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_comment_decision"), ["decision"], unique=False)
         batch_op.create_index(batch_op.f("ix_comment_parent_id"), ["parent_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_comment_round_id"), ["round_id"], unique=False)
-        batch_op.create_index("ix_comment_round_root", ["round_id", "parent_id"], unique=False)
+        batch_op.create_index(
+            "ix_comment_round_root", ["round_id", "parent_id", "section_key", "created_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_comment_thread_id"), ["thread_id"], unique=False)
 
     op.create_table(

@@ -9,12 +9,26 @@ comments and however deep the threads.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import Any, TypeAlias, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from uuid_utils.compat import uuid7
 
 from consult.auth.principals import Principal, StaffPrincipal, StakeholderPrincipal
@@ -337,227 +351,337 @@ class CommentService:
         )
 
     # --- reading ---------------------------------------------------------------------------------
+    # The hot path of the API and the round page: plain Core statements on the tables, rows turned
+    # straight into the response structs (no ORM objects, no aliases built per request).
 
     async def one(self, comment: Comment) -> schemas.CommentOut:
-        """A single comment as the principal sees it (without replies)."""
-        round_ = await self.rounds.get(comment.round_id)
-        rows = (
-            await self.session.execute(_with_authors(select(Comment).where(Comment.id == comment.id)))
-        ).all()
-        return _Projector(self.principal, round_).node(*rows[0])
+        """A single comment as the principal sees it (without replies); the methods that return
+        comments have checked that the principal may see it."""
+        row = (await self.session.execute(_NODES.where(_comment.c.id == comment.id))).one()
+        return _Projector(self.principal).node(row)
 
     async def tree(self, round_id: UUID, filters: CommentFilters, page: PageParams) -> schemas.CommentTree:
         """Top-level threads (a page of them) with all their replies, grouped by section in draft order.
 
-        A thread is listed when any comment in it that the reader may see matches the filters.
-        Five queries: the round, the count, the page of threads, their comments, their sections.
+        A thread is listed when any comment in it that the reader may see matches the filters. One
+        statement reads the page of threads, their count, every comment in them with its author and
+        section; the round itself is read only when that finds nothing (to tell an unknown round,
+        404, from an empty page, and to count the threads before a page past the last one).
         """
-        if filters.decision is not None and not isinstance(self.principal, StaffPrincipal):
+        staff = isinstance(self.principal, StaffPrincipal)
+        if filters.decision is not None and not staff:
             raise Forbidden("filtering by the facilitators' decision is for staff")
-        round_ = await self.rounds.get(round_id)
-        root = aliased(Comment)
-        roots = (
-            select(root.id)
-            .outerjoin(
-                DocumentSection,
-                (DocumentSection.version_id == round_.document_version_id)
-                & (DocumentSection.key == root.section_key),
-            )
-            .where(
-                root.round_id == round_.id,
-                root.parent_id.is_(None),
-                self._visible(root, round_),
-                self._thread_matches(root, round_, filters),
-            )
+        if isinstance(self.principal, StakeholderPrincipal) and self.principal.round_id != round_id:
+            raise NotFound(f"comment round {round_id} does not exist")
+        shape = _TreeShape(
+            staff=staff,
+            section=filters.section_key is not None,
+            kind=filters.kind is not None,
+            decision=filters.decision is not None,
+            organisation=filters.organisation_id is not None,
+            organisation_kind=filters.organisation_kind is not None,
         )
-        total = await self.session.scalar(select(func.count()).select_from(roots.subquery()))
-        root_ids = (
-            await self.session.scalars(
-                roots.order_by(DocumentSection.position.asc().nulls_first(), root.created_at, root.id)
-                .limit(page.limit)
-                .offset(page.offset)
-            )
-        ).all()
-        rows: list[AuthoredRow] = list(
-            (
-                await self.session.execute(
-                    _with_authors(
-                        select(Comment)
-                        .where(Comment.thread_id.in_(root_ids), self._visible(Comment, round_))
-                        .order_by(Comment.created_at, Comment.id)
-                    )
-                )
-            ).all()
-        )
-        keys = {comment.section_key for comment, *_ in rows if comment.section_key}
-        sections = {
-            s.key: s
-            for s in (
-                await self.session.scalars(
-                    select(DocumentSection).where(
-                        DocumentSection.version_id == round_.document_version_id,
-                        DocumentSection.key.in_(keys),
-                    )
-                )
-            ).all()
+        stmt, count = _tree_statements(shape)
+        params = {
+            "round_id": round_id,
+            "person_id": None if staff else self.principal.person_id,  # type: ignore[union-attr]
+            "section_key": filters.section_key,
+            "kind": filters.kind,
+            "decision": filters.decision,
+            "organisation_id": filters.organisation_id,
+            "organisation_kind": filters.organisation_kind,
+            "limit": page.limit,
+            "offset": page.offset,
         }
+        connection = await self.session.connection()
+        rows = list((await connection.execute(stmt, params)).all())
+        total = int(rows[0].total) if rows else 0
+        if not rows:
+            await self.rounds.get(round_id)  # 404 for an unknown round
+            if page.offset:
+                total = int((await connection.execute(count, params)).scalar_one())
         return schemas.CommentTree(
-            round_id=round_.id,
-            sections=_Projector(self.principal, round_).by_section(list(root_ids), rows, sections),
-            total=int(total or 0),
+            round_id=round_id,
+            sections=_Projector(self.principal).by_section(rows),
+            total=total,
             limit=page.limit,
             offset=page.offset,
         )
 
-    def _visible(self, comment: type[Comment], round_: CommentRound) -> ColumnElement[bool]:
-        if isinstance(self.principal, StaffPrincipal):
-            return true()
-        not_hidden = comment.hidden_at.is_(None)
-        if round_.visibility is RoundVisibility.FACILITATORS:
-            return not_hidden & (comment.author_id == self.principal.person_id)
-        return not_hidden
 
-    def _thread_matches(
-        self, root: type[Comment], round_: CommentRound, filters: CommentFilters
-    ) -> ColumnElement[bool]:
-        conditions: list[ColumnElement[bool]] = []
-        if filters.section_key is not None:
-            conditions.append(root.section_key == filters.section_key)
-        member = aliased(Comment)
-        author = aliased(Person)
-        speaks_for = func.coalesce(member.on_behalf_of_organisation_id, author.organisation_id)
-        matches: list[ColumnElement[bool]] = []
-        if filters.kind is not None:
-            matches.append(member.kind == filters.kind)
-        if filters.decision is not None:
-            matches.append(member.decision == filters.decision)
-        if filters.organisation_id is not None or filters.organisation_kind is not None:
-            if not isinstance(self.principal, StaffPrincipal):
-                # An anonymous comment must not be found through its author's organisation.
-                matches.append(member.attribution != Attribution.ANONYMOUS)
-            if filters.organisation_id is not None:
-                matches.append(speaks_for == filters.organisation_id)
-            if filters.organisation_kind is not None:
-                matches.append(
-                    exists().where(
-                        Organisation.id == speaks_for, Organisation.kind == filters.organisation_kind
-                    )
-                )
-        if matches:
-            conditions.append(
-                exists()
-                .where(
-                    member.thread_id == root.id, author.id == member.author_id, self._visible(member, round_)
-                )
-                .where(*matches)
-            )
-        return and_(true(), *conditions)
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+
+_comment = cast(Table, Comment.__table__)
+_person = cast(Table, Person.__table__)
+_organisation = cast(Table, Organisation.__table__)
+_section = cast(Table, DocumentSection.__table__)
+_round = cast(Table, CommentRound.__table__)
+# Another comment of the same thread and its author, for the filters on whole threads.
+_member = _comment.alias("member")
+_member_author = _person.alias("member_author")
+
+# Each comment with its author and the organisation it speaks for (or the author's own).
+_NODES = select(
+    _comment.c.id,
+    _comment.c.round_id,
+    _comment.c.section_key,
+    _comment.c.parent_id,
+    _comment.c.author_id,
+    _comment.c.kind,
+    _comment.c.body,
+    _comment.c.quote,
+    _comment.c.proposed_text,
+    _comment.c.attribution,
+    _comment.c.on_behalf_of_organisation_id,
+    _comment.c.created_at,
+    _comment.c.edited_at,
+    _comment.c.withdrawn_at,
+    _comment.c.hidden_at,
+    _comment.c.hidden_reason,
+    _comment.c.decision,
+    _comment.c.rationale,
+    _comment.c.taken_up_version_id,
+    _comment.c.taken_up_section_key,
+    _comment.c.responded_at,
+    _person.c.full_name.label("author_name"),
+    _organisation.c.id.label("organisation_id"),
+    _organisation.c.name.label("organisation_name"),
+    _organisation.c.kind.label("organisation_kind"),
+).select_from(
+    _comment.join(_person, _person.c.id == _comment.c.author_id).outerjoin(
+        _organisation,
+        _organisation.c.id
+        == func.coalesce(_comment.c.on_behalf_of_organisation_id, _person.c.organisation_id),
+    )
+)
 
 
-AuthoredRow = tuple[Comment, Person, Organisation | None]
+@dataclass(frozen=True)
+class _TreeShape:
+    """What a tree statement depends on besides its parameters: the reader and the filters given."""
+
+    staff: bool
+    section: bool
+    kind: bool
+    decision: bool
+    organisation: bool
+    organisation_kind: bool
 
 
-def _with_authors(stmt: Select[Comment]) -> Select[Comment, Person, Organisation]:
-    """Each comment with its author and the organisation it speaks for (or the author's own)."""
-    return (
-        stmt.join(Person, Person.id == Comment.author_id)
-        .outerjoin(
-            Organisation,
-            Organisation.id == func.coalesce(Comment.on_behalf_of_organisation_id, Person.organisation_id),
-        )
-        .add_columns(Person, Organisation)
+def _visible(comment: FromClause, visibility: ColumnElement[Any], staff: bool) -> ColumnElement[bool]:
+    """Which comments the reader (``:person_id`` unless staff) may see, given the round's visibility."""
+    if staff:
+        return true()
+    return comment.c.hidden_at.is_(None) & (
+        (visibility == RoundVisibility.PARTICIPANTS) | (comment.c.author_id == bindparam("person_id"))
     )
 
 
-class _Projector:
-    """Turns rows into what one reader may see: authors per attribution, answers to their authors."""
+def _thread_matches(shape: _TreeShape) -> ColumnElement[bool]:
+    """Conditions on a top-level comment (``_comment``, of the round ``_round``) for its thread to be listed."""
+    conditions: list[ColumnElement[bool]] = []
+    if shape.section:
+        conditions.append(_comment.c.section_key == bindparam("section_key"))
+    member, author = _member.c, _member_author.c
+    speaks_for = func.coalesce(member.on_behalf_of_organisation_id, author.organisation_id)
+    matches: list[ColumnElement[bool]] = []
+    if shape.kind:
+        matches.append(member.kind == bindparam("kind"))
+    if shape.decision:
+        matches.append(member.decision == bindparam("decision"))
+    if shape.organisation or shape.organisation_kind:
+        if not shape.staff:
+            # An anonymous comment must not be found through its author's organisation.
+            matches.append(member.attribution != Attribution.ANONYMOUS)
+        if shape.organisation:
+            matches.append(speaks_for == bindparam("organisation_id", type_=_organisation.c.id.type))
+        if shape.organisation_kind:
+            matches.append(
+                exists().where(
+                    _organisation.c.id == speaks_for, _organisation.c.kind == bindparam("organisation_kind")
+                )
+            )
+    if matches:
+        conditions.append(
+            exists()
+            .where(
+                member.thread_id == _comment.c.id,
+                author.id == member.author_id,
+                _visible(_member, _round.c.visibility, shape.staff),
+            )
+            .where(*matches)
+        )
+    return and_(true(), *conditions)
 
-    def __init__(self, principal: Principal, round_: CommentRound) -> None:
+
+@functools.cache
+def _tree_statements(shape: _TreeShape) -> tuple[Select[Any], Select[Any]]:
+    """The page of threads with every comment in them, and the count of threads alone; built once
+    per shape, the values go in as parameters."""
+    c = _comment.c
+    conditions = (
+        c.round_id == bindparam("round_id"),
+        c.parent_id.is_(None),
+        _visible(_comment, _round.c.visibility, shape.staff),
+        _thread_matches(shape),
+    )
+    threads = _comment.join(_round, _round.c.id == c.round_id)
+    if shape.section:  # one section: draft order is creation order
+        order: tuple[ColumnElement[Any], ...] = (c.created_at, c.id)
+    else:
+        threads = threads.outerjoin(
+            _section,
+            (_section.c.version_id == _round.c.document_version_id) & (_section.c.key == c.section_key),
+        )
+        order = (_section.c.position.asc().nulls_first(), c.created_at, c.id)
+    roots = (
+        select(
+            c.id.label("root_id"),
+            func.row_number().over(order_by=order).label("rank"),
+            func.count().over().label("total"),
+            _round.c.document_version_id.label("version_id"),
+            _round.c.visibility.label("visibility"),
+        )
+        .select_from(threads)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .cte("page")
+    )
+    page = (
+        _NODES.add_columns(roots.c.rank, roots.c.total, _section.c.number, _section.c.heading)
+        .join(roots, roots.c.root_id == c.thread_id)
+        .outerjoin(
+            _section, (_section.c.version_id == roots.c.version_id) & (_section.c.key == c.section_key)
+        )
+        .where(_visible(_comment, roots.c.visibility, shape.staff))
+        .order_by(c.created_at, c.id)
+    )
+    count = select(func.count()).select_from(threads).where(*conditions)
+    return page, count
+
+
+_NODE_WIDTH = len(_NODES.selected_columns)
+
+
+class _Projector:
+    """Turns rows of ``_NODES`` into what one reader may see: authors per attribution, answers to
+    their authors."""
+
+    def __init__(self, principal: Principal) -> None:
         self.staff = isinstance(principal, StaffPrincipal)
         self.person_id = None if isinstance(principal, StaffPrincipal) else principal.person_id
-        self.round = round_
 
-    def node(self, comment: Comment, person: Person, organisation: Organisation | None) -> schemas.CommentOut:
-        mine = comment.author_id == self.person_id
-        full = ShownAuthor(
-            person_id=person.id,
-            full_name=person.full_name,
-            organisation_id=organisation.id if organisation else None,
-            organisation_name=organisation.name if organisation else None,
-            organisation_kind=organisation.kind if organisation else None,
-        )
-        author = full if self.staff or mine else public_author(comment.attribution, full)
+    def node(self, row: AnyRow) -> schemas.CommentOut:
+        # Unpacked by position: reading 25 Row attributes by name costs more than the rest of this.
+        (
+            comment_id,
+            round_id,
+            section_key,
+            parent_id,
+            author_id,
+            kind,
+            body,
+            quote,
+            proposed_text,
+            attribution,
+            on_behalf_of_organisation_id,
+            created_at,
+            edited_at,
+            withdrawn_at,
+            hidden_at,
+            hidden_reason,
+            decision,
+            rationale,
+            taken_up_version_id,
+            taken_up_section_key,
+            responded_at,
+            author_name,
+            organisation_id,
+            organisation_name,
+            organisation_kind,
+            *_,
+        ) = row
+        mine = author_id == self.person_id
+        full = self.staff or mine
+        if full or attribution is Attribution.NAMED:
+            author = schemas.AuthorOut(
+                person_id=author_id,
+                full_name=author_name,
+                organisation_id=organisation_id,
+                organisation_name=organisation_name,
+                organisation_kind=organisation_kind,
+            )
+        else:
+            shown = public_author(
+                attribution,
+                ShownAuthor(author_id, author_name, organisation_id, organisation_name, organisation_kind),
+            )
+            author = schemas.AuthorOut(
+                person_id=shown.person_id,
+                full_name=shown.full_name,
+                organisation_id=shown.organisation_id,
+                organisation_name=shown.organisation_name,
+                organisation_kind=shown.organisation_kind,
+            )
         status = schemas.CommentStatus.ACTIVE
-        if comment.withdrawn_at is not None:
+        if withdrawn_at is not None:
             status = schemas.CommentStatus.WITHDRAWN
-        if comment.hidden_at is not None:
+        if hidden_at is not None:
             status = schemas.CommentStatus.HIDDEN
         # What a withdrawn comment said stays with its author and the staff.
-        redacted = status is schemas.CommentStatus.WITHDRAWN and not (self.staff or mine)
-        answered = comment.decision is not None and comment.responded_at is not None
+        redacted = status is schemas.CommentStatus.WITHDRAWN and not full
+        answered = decision is not None and responded_at is not None
         return schemas.CommentOut(
-            id=comment.id,
-            round_id=comment.round_id,
-            section_key=comment.section_key,
-            parent_id=comment.parent_id,
-            kind=comment.kind,
+            id=comment_id,
+            round_id=round_id,
+            section_key=section_key,
+            parent_id=parent_id,
+            kind=kind,
             status=status,
-            body="" if redacted else comment.body,
-            quote=None if redacted else comment.quote,
-            proposed_text=None if redacted else comment.proposed_text,
-            attribution=comment.attribution,
-            on_behalf_of_organisation=comment.on_behalf_of_organisation_id is not None,
-            author=schemas.AuthorOut(
-                person_id=author.person_id,
-                full_name=author.full_name,
-                organisation_id=author.organisation_id,
-                organisation_name=author.organisation_name,
-                organisation_kind=author.organisation_kind,
-            ),
+            body="" if redacted else body,
+            quote=None if redacted else quote,
+            proposed_text=None if redacted else proposed_text,
+            attribution=attribution,
+            on_behalf_of_organisation=on_behalf_of_organisation_id is not None,
+            author=author,
             mine=mine,
-            created_at=comment.created_at,
-            edited_at=comment.edited_at,
+            created_at=created_at,
+            edited_at=edited_at,
             response=schemas.ResponseOut(
-                decision=comment.decision,  # type: ignore[arg-type]
-                rationale=comment.rationale or "",
-                taken_up_version_id=comment.taken_up_version_id,
-                taken_up_section_key=comment.taken_up_section_key,
-                responded_at=comment.responded_at,  # type: ignore[arg-type]
+                decision=decision,
+                rationale=rationale or "",
+                taken_up_version_id=taken_up_version_id,
+                taken_up_section_key=taken_up_section_key,
+                responded_at=responded_at,
             )
-            if answered and (self.staff or mine)
+            if answered and full
             else None,
-            hidden_reason=comment.hidden_reason if self.staff else None,
+            hidden_reason=hidden_reason if self.staff else None,
         )
 
-    def by_section(
-        self,
-        root_ids: list[UUID],
-        rows: list[AuthoredRow],
-        sections: dict[str, DocumentSection],
-    ) -> list[schemas.SectionThreads]:
-        """Threads nested, in the order of ``root_ids`` (draft order), grouped by section. A reply
-        whose parent the reader may not see is left out with the parent."""
+    def by_section(self, rows: list[AnyRow]) -> list[schemas.SectionThreads]:
+        """Threads nested, in the order of their ``rank`` (draft order), grouped by section. A reply
+        whose parent the reader may not see is left out with the parent. Rows are ``_NODES`` rows
+        followed by rank, total, section number and heading."""
         nodes: dict[UUID, schemas.CommentOut] = {}
-        for comment, person, organisation in rows:  # oldest first: parents come before replies
-            node = self.node(comment, person, organisation)
-            if comment.parent_id is None:
-                nodes[comment.id] = node
-            elif comment.parent_id in nodes:
-                nodes[comment.parent_id].replies.append(node)
-                nodes[comment.id] = node
+        roots: list[tuple[int, schemas.CommentOut, str | None, str | None]] = []
+        for row in rows:  # oldest first: parents come before replies
+            comment_id, parent_id = row[0], row[3]
+            if parent_id is None:
+                node = nodes[comment_id] = self.node(row)
+                rank, _total, number, heading = row[_NODE_WIDTH:]
+                roots.append((rank, node, number, heading))
+            elif parent_id in nodes:
+                node = self.node(row)
+                nodes[parent_id].replies.append(node)
+                nodes[comment_id] = node
+        roots.sort(key=lambda found: found[0])
         grouped: dict[str | None, schemas.SectionThreads] = {}
-        for root_id in root_ids:
-            root = nodes.get(root_id)
-            if root is None:
-                continue
+        for _, root, number, heading in roots:
             key = root.section_key
             if key not in grouped:
-                section = sections.get(key) if key else None
-                grouped[key] = schemas.SectionThreads(
-                    key=key,
-                    number=section.number if section else None,
-                    heading=section.heading if section else None,
-                    threads=[],
-                )
+                grouped[key] = schemas.SectionThreads(key=key, number=number, heading=heading, threads=[])
             grouped[key].threads.append(root)
         return list(grouped.values())

@@ -96,7 +96,9 @@ class RoundLink(Base):
 
 class Comment(Base):
     __tablename__ = "comment"
-    __table_args__ = (Index("ix_comment_round_root", "round_id", "parent_id"),)
+    # Top-level comments of a round, by section, oldest first: a page of a section's threads (and
+    # its count) reads only that section's entries, however many comments the round has.
+    __table_args__ = (Index("ix_comment_round_root", "round_id", "parent_id", "section_key", "created_at"),)
 
     round_id: Mapped[UUID] = mapped_column(ForeignKey("comment_round.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[UUID] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), index=True)
