@@ -6,6 +6,8 @@ addresses, consultation and event titles), existing ones are left as they are an
 are created, through the same services the API uses.
 """
 
+# ruff: noqa: RUF001 - Azerbaijani has a dotless i, Russian has Cyrillic letters that look Latin
+
 from __future__ import annotations
 
 import asyncio
@@ -17,10 +19,16 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.auth.models import Role, StaffUser
+from consult.auth.principals import StaffPrincipal, StakeholderPrincipal
 from consult.db import async_session_factory, create_api_engine
 from consult.directory import schemas as directory
 from consult.directory.models import Language, OrganisationKind, Person, PersonGroup
 from consult.directory.service import GroupService, OrganisationService, PersonService
+from consult.drafts import schemas as drafts
+from consult.drafts.fixtures import strategy_docx, strategy_markdown
+from consult.drafts.models import Document, DocumentSection, DocumentVersion
+from consult.drafts.service import DocumentService, VersionService
 from consult.events import schemas as events
 from consult.events.models import Consultation, Event, EventFormat, EventKind
 from consult.events.service import ConsultationService, EventService
@@ -28,6 +36,10 @@ from consult.invitations.models import InvitationRole
 from consult.invitations.schemas import InviteRequest
 from consult.invitations.service import InvitationService
 from consult.mail.outbox import committed_ids, dispatch
+from consult.rounds import schemas as rounds
+from consult.rounds.comments import CommentService
+from consult.rounds.models import Attribution, CommentKind, CommentRound, Decision, RoundVisibility
+from consult.rounds.service import RoundService
 from consult.settings import Settings
 
 Kind = OrganisationKind
@@ -93,7 +105,7 @@ PEOPLE = [
     DemoPerson("Aysel Quliyeva", "aysel.guliyeva@labour.example.org", LABOUR, "Head of Labour Migration Unit", AZ, BAKU, True),
     DemoPerson("Nigar Həsənova", "nigar.hasanova@health.example.org", HEALTH, "Public Health Specialist", RU, BAKU),
     DemoPerson("Tural Abbasov", "tural.abbasov@education.example.org", EDUCATION, "Adviser, Language Programmes", AZ, BAKU),
-    DemoPerson("Günay İsmayılova", "gunay.ismayilova@employment.example.org", EMPLOYMENT, "Head of Job Placement Services", AZ, BAKU, True),  # noqa: RUF001 - Azerbaijani has a dotless i
+    DemoPerson("Günay İsmayılova", "gunay.ismayilova@employment.example.org", EMPLOYMENT, "Head of Job Placement Services", AZ, BAKU, True),
     DemoPerson("Orxan Babayev", "orkhan.babayev@social.example.org", SOCIAL, "Director", AZ, BAKU),
     DemoPerson("Claire Dubois", "claire.dubois@eudelegation.example.org", EU_DELEGATION, "Programme Manager, Migration and Mobility", FR, BAKU),
     DemoPerson("Sevda Rzayeva", "sevda.rzayeva@icmpd.example.org", BAKU_OFFICE, "Project Officer", EN, BAKU, True),
@@ -219,6 +231,257 @@ async def _load_events(session: AsyncSession, settings: Settings, created: Count
         created["invitations"] += invited.created_count
 
 
+DOCUMENT_TITLE = "Strategy for the integration of migrants 2026-2030"
+ROUND_TITLE = "First comment round on the draft strategy"
+ROUND_DAYS = 21
+FACILITATOR = "sophie.laurent@icmpd.example.org"  # also a staff user: she answers the comments
+# Invited to the round besides the working group: everyone working at these organisations.
+ROUND_ORGANISATIONS = [EU_DELEGATION, HEALTH, NGO, LEGAL_AID, EMPLOYERS, CONSTRUCTION, UNIVERSITY]
+
+
+@dataclass(frozen=True)
+class DemoResponse:
+    decision: Decision
+    rationale: str
+    taken_up: bool = False  # taken up in version 2, in the same section
+
+
+@dataclass(frozen=True)
+class DemoComment:
+    author: str  # email
+    section: str | None  # section number in version 1; None: the whole draft
+    body: str
+    kind: CommentKind = CommentKind.COMMENT
+    quote: str | None = None
+    proposed_text: str | None = None
+    attribution: Attribution = Attribution.NAMED
+    on_behalf: bool = False
+    replies: tuple[tuple[str, str], ...] = ()  # (author email, text), each answering the one before
+    response: DemoResponse | None = None
+
+
+def _email(name: str) -> str:
+    return next(p.email for p in PEOPLE if p.full_name == name)
+
+
+COMMENTS = [
+    DemoComment(
+        author=_email("Claire Dubois"),
+        section="1.1.3",
+        quote="works in Azerbaijani, Russian and English.",
+        body="Nous proposons d'ajouter le français : une partie des réfugiés et des étudiants accueillis "
+        "vient d'Afrique francophone et ne parle ni l'azerbaïdjanais ni le russe.",
+        response=DemoResponse(
+            Decision.ACCEPTED, "French is added to the languages of the desk in version 2.", taken_up=True
+        ),
+    ),
+    DemoComment(
+        author=_email("Kamala Nəsirova"),
+        section="1.1.3",
+        body="Məlumat masası yalnız məşğulluq mərkəzlərində deyil, ASAN xidmət mərkəzlərində də olmalıdır: "
+        "miqrantların çoxu sənədləri üçün ilk növbədə ora müraciət edir.",
+        on_behalf=True,
+        attribution=Attribution.ORGANISATION,
+        replies=(
+            (
+                _email("Günay İsmayılova"),
+                "Razıyıq. Dövlət Məşğulluq Agentliyi həftədə bir gün ASAN mərkəzlərində məsləhətçi "
+                "saxlaya bilər.",
+            ),
+            (_email("Kamala Nəsirova"), "Çox yaxşı, Sumqayıt və Gəncə mərkəzlərindən başlamaq olar."),
+        ),
+        response=DemoResponse(
+            Decision.ACCEPTED,
+            "Version 2: the desk is also present once a week in the ASAN service centres.",
+            taken_up=True,
+        ),
+    ),
+    DemoComment(
+        author=_email("Dmitri Volkov"),
+        section="1.2.2",
+        kind=CommentKind.AMENDMENT,
+        body="Проверки без предварительной информационной работы ударят по добросовестным работодателям. "
+        "Предлагаем сначала провести информационные визиты.",
+        proposed_text="In its first year the labour inspectorate carries out information visits with the "
+        "National Confederation of Employers in construction and agriculture; inspections follow from "
+        "the second year.",
+        replies=(
+            (
+                _email("Aysel Quliyeva"),
+                "Information visits are useful, but serious abuses (unpaid wages, confiscated passports) "
+                "cannot wait a year.",
+            ),
+        ),
+        response=DemoResponse(
+            Decision.PARTIALLY_ACCEPTED,
+            "Information visits are added to the action plan; inspections of serious abuses start at once.",
+        ),
+    ),
+    DemoComment(
+        author=_email("Nigar Həsənova"),
+        section="2.3.2",
+        body="Необходимо добавить урду и предусмотреть перевод также в приёмных отделениях больниц.",
+        response=DemoResponse(
+            Decision.ACCEPTED,
+            "Version 2 extends the service to emergency departments and adds Urdu; the service is free.",
+            taken_up=True,
+        ),
+    ),
+    DemoComment(
+        author=_email("Irina Petrova"),
+        section="2.2.1",
+        kind=CommentKind.QUESTION,
+        body="Кто будет финансировать мобильные группы в регионах после окончания проектов ЕС?",
+        on_behalf=True,
+        replies=(
+            (
+                _email("Leyla Məmmədova"),
+                "Mobil qruplar 2027-ci ildən Dövlət Miqrasiya Xidmətinin büdcəsindən maliyyələşdiriləcək.",
+            ),
+        ),
+    ),
+    DemoComment(
+        author=_email("Kamran Nəsibov"),
+        section=None,
+        body="The strategy has no baseline figures. Each objective should name an indicator and a "
+        "target value for 2030, so that the annual report (Action 4.2.2) can measure progress.",
+        response=DemoResponse(
+            Decision.NOTED,
+            "Indicators and targets will be set in the action plan that goes with the strategy.",
+        ),
+    ),
+    DemoComment(
+        author=_email("Fərid Kərimov"),
+        section="1.2.1",
+        kind=CommentKind.QUESTION,
+        body="Model əmək müqavilələri hansı dillərdə dərc olunacaq?",
+        attribution=Attribution.ORGANISATION,
+    ),
+]
+
+
+async def _load_draft(session: AsyncSession, settings: Settings, created: Counter[str]) -> DocumentVersion:
+    """The strategy draft: version 1 as the ministry sends it (Word), version 2 from Markdown."""
+    consultation = await session.scalar(select(Consultation).where(Consultation.title == CONSULTATION.title))
+    assert consultation is not None  # loaded before
+    document = await session.scalar(
+        select(Document).where(Document.consultation_id == consultation.id, Document.title == DOCUMENT_TITLE)
+    )
+    if document is None:
+        document = await DocumentService(session).create(
+            drafts.DocumentCreate(consultation_id=consultation.id, title=DOCUMENT_TITLE, language=EN)
+        )
+        created["documents"] += 1
+    versions = VersionService(session)
+    have = {
+        v.number
+        for v in (
+            await session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document.id))
+        ).all()
+    }
+    for number, filename, content in [
+        (1, "strategy_v1.docx", strategy_docx(1)),
+        (2, "strategy_v2.md", strategy_markdown(2)),
+    ]:
+        if number not in have:
+            await versions.upload(
+                document.id, filename=filename, content=content, max_bytes=settings.draft_max_bytes
+            )
+            created["draft versions"] += 1
+    return (await versions.get(document.id, 1)).version
+
+
+async def _facilitator(session: AsyncSession) -> StaffPrincipal:
+    user = await session.scalar(select(StaffUser).where(StaffUser.email == FACILITATOR))
+    if user is None:
+        user = StaffUser(email=FACILITATOR, role=Role.FACILITATOR, is_active=True)
+        session.add(user)
+        await session.flush()
+    return StaffPrincipal(user_id=user.id, email=user.email, role=user.role)
+
+
+async def _load_round(
+    session: AsyncSession, settings: Settings, version: DocumentVersion, created: Counter[str]
+) -> None:
+    """The first comment round on version 1, open for three weeks, with comments, replies and answers.
+    Loaded once: an existing round (its comments included) is left as it is."""
+    existing = await session.scalar(
+        select(CommentRound.id).where(
+            CommentRound.document_version_id == version.id, CommentRound.title == ROUND_TITLE
+        )
+    )
+    if existing is not None:
+        return
+    facilitator = await _facilitator(session)
+    group = await session.scalar(select(PersonGroup.id).where(PersonGroup.name == WORKING_GROUP.name))
+    organisations = OrganisationService(session)
+    organisation_ids = []
+    for name in ROUND_ORGANISATIONS:
+        organisation = await organisations.find_by_name(name)
+        assert organisation is not None
+        organisation_ids.append(organisation.id)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    round_ = await RoundService(session, settings, facilitator).create(
+        rounds.RoundCreate(
+            document_version_id=version.id,
+            title=ROUND_TITLE,
+            opens_at=now - dt.timedelta(minutes=5),
+            closes_at=now + dt.timedelta(days=ROUND_DAYS),
+            visibility=RoundVisibility.PARTICIPANTS,
+            group_ids=[group] if group else [],
+            organisation_ids=organisation_ids,
+        )
+    )
+    created["comment rounds"] += 1
+
+    later = await session.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == version.document_id, DocumentVersion.number == 2
+        )
+    )
+    sections = {
+        number: key
+        for number, key in await session.execute(
+            select(DocumentSection.number, DocumentSection.key).where(
+                DocumentSection.version_id == version.id
+            )
+        )
+    }
+    people = {email: person_id for email, person_id in await session.execute(select(Person.email, Person.id))}
+    answers = CommentService(session, settings, facilitator)
+    for demo in COMMENTS:
+        author = CommentService(session, settings, StakeholderPrincipal(people[demo.author], round_.id))
+        comment = await author.create(
+            round_.id,
+            rounds.CommentCreate(
+                body=demo.body,
+                kind=demo.kind,
+                section_key=sections[demo.section] if demo.section else None,
+                quote=demo.quote,
+                proposed_text=demo.proposed_text,
+                on_behalf_of_organisation=demo.on_behalf,
+                attribution=demo.attribution,
+            ),
+        )
+        created["comments"] += 1
+        parent = comment
+        for email, text in demo.replies:
+            replier = CommentService(session, settings, StakeholderPrincipal(people[email], round_.id))
+            parent = await replier.create(round_.id, rounds.CommentCreate(body=text, parent_id=parent.id))
+            created["comments"] += 1
+        if demo.response is not None:
+            taken_up = demo.response.taken_up and later is not None
+            await answers.respond(
+                comment.id,
+                rounds.ResponseIn(
+                    decision=demo.response.decision,
+                    rationale=demo.response.rationale,
+                    taken_up_version_id=later.id if taken_up and later else None,
+                    taken_up_section_key=comment.section_key if taken_up else None,
+                ),
+            )
+
+
 async def _load(settings: Settings) -> Counter[str]:
     engine = create_api_engine(settings)
     created: Counter[str] = Counter()
@@ -226,7 +489,9 @@ async def _load(settings: Settings) -> Counter[str]:
         async with async_session_factory(engine).begin() as session:
             await _load_directory(session, created)
             await _load_events(session, settings, created)
-        dispatch(committed_ids(session))  # the invitation emails, once the rows are committed
+            version = await _load_draft(session, settings, created)
+            await _load_round(session, settings, version, created)
+        dispatch(committed_ids(session))  # invitation and round emails, once the rows are committed
     finally:
         await engine.dispose()
     return created
@@ -240,7 +505,9 @@ def load(settings: Settings) -> Counter[str]:
 def describe(created: Counter[str]) -> str:
     total = (
         f"{len(ORGANISATIONS)} organisations, {len(PEOPLE)} people, 1 group ({WORKING_GROUP.name!r}), "
-        f"1 consultation ({CONSULTATION.title!r}) with its launch event in Baku, to which everyone is invited"
+        f"1 consultation ({CONSULTATION.title!r}) with its launch event in Baku, to which everyone is invited, "
+        f"the draft {DOCUMENT_TITLE!r} in 2 versions, and {ROUND_TITLE!r} on version 1 "
+        f"(open for {ROUND_DAYS} days) with {sum(1 + len(c.replies) for c in COMMENTS)} comments and replies"
     )
     if not created:
         return f"Demo data already present: {total}."

@@ -12,9 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from consult.demo import ORGANISATIONS, PEOPLE
+from consult.demo import COMMENTS, ORGANISATIONS, PEOPLE
 from consult.directory.models import Organisation, Person, PersonGroup
+from consult.drafts.models import Document, DocumentVersion
 from consult.events.models import Event
+from consult.mail.models import OutboundEmail
+from consult.rounds.models import Comment, CommentRound, RoundInvitee
 
 CONSULT = str(Path(sys.executable).with_name("consult"))
 TOKEN = re.compile(r"^Token .*: (cst_\S+)$", re.MULTILINE)
@@ -87,6 +90,34 @@ def test_demo_loads_the_scenario_once(consult, db):
     assert "Demo data already present" in second.stdout
     counts = {
         model.__name__: db.scalar(select(func.count()).select_from(model))
-        for model in (Organisation, Person, PersonGroup, Event)
+        for model in (
+            Organisation,
+            Person,
+            PersonGroup,
+            Event,
+            Document,
+            DocumentVersion,
+            CommentRound,
+            Comment,
+        )
     }
-    assert counts == {"Organisation": len(ORGANISATIONS), "Person": len(PEOPLE), "PersonGroup": 1, "Event": 1}
+    assert counts == {
+        "Organisation": len(ORGANISATIONS),
+        "Person": len(PEOPLE),
+        "PersonGroup": 1,
+        "Event": 1,
+        "Document": 1,
+        "DocumentVersion": 2,
+        "CommentRound": 1,
+        "Comment": sum(1 + len(c.replies) for c in COMMENTS),
+    }
+    # Invitations, round openings and answers, queued once (a running beat may add reply digests).
+    emails = {
+        kind: count
+        for kind, count in db.execute(select(OutboundEmail.kind, func.count()).group_by(OutboundEmail.kind))
+    }
+    assert {kind: emails.get(kind) for kind in ("invitation", "round_opened", "comment_response")} == {
+        "invitation": len(PEOPLE),
+        "round_opened": db.scalar(select(func.count()).select_from(RoundInvitee)),
+        "comment_response": sum(c.response is not None for c in COMMENTS),
+    }

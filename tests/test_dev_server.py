@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import os
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from consult.demo import COMMENTS, PEOPLE, ROUND_ORGANISATIONS
 from tests.conftest import free_port, wait_for_http
 
 CONSULT = str(Path(sys.executable).with_name("consult"))
@@ -78,18 +80,34 @@ def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
         assert launch["starts_at_local"].endswith("+04:00")
         assert len(launch["agenda"]) == 5
 
-        # The demo invites everyone to the launch: the in-process worker consumes the embedded
-        # broker and sends each invitation, with its calendar request, to the capturing sink.
-        captured = wait_until(
-            lambda: (
-                (found := list((data_dir / "mail").glob("*.eml"))) and len(found) >= len(people) and found
-            ),
-            "an invitation per demo person in the mail folder",
-        )
-        assert len(captured) == len(people)
+        # The demo invites everyone to the launch and opens a comment round: the in-process worker
+        # consumes the embedded broker and sends each invitation, with its calendar request, and
+        # each round opening email, with a personal link, to the capturing sink.
+        round_people = {
+            p.email for p in PEOPLE if p.in_working_group or p.organisation in ROUND_ORGANISATIONS
+        }
+
+        def captured() -> tuple[list[email.message.EmailMessage], dict[str, str]] | None:
+            messages = [
+                email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                for path in (data_dir / "mail").glob("*.eml")
+            ]
+            invitations = [
+                m for m in messages if any(p.get_content_type() == "text/calendar" for p in m.walk())
+            ]
+            links = {}
+            for message in messages:
+                text = message.get_body(preferencelist=("plain",)).get_content()
+                if found := re.search(r"/r/(csr_[A-Za-z0-9_-]+)", text):
+                    links[message["X-RcptTo"]] = found.group(1)
+            if len(invitations) >= len(people) and set(links) >= round_people:
+                return invitations, links
+            return None
+
+        invitations, links = wait_until(captured, "an invitation per demo person and the round emails")
+        assert len(invitations) == len(people)
         recipients = set()
-        for path in captured:
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for message in invitations:
             recipients.add(message["X-RcptTo"])
             (calendar,) = [part for part in message.walk() if part.get_content_type() == "text/calendar"]
             assert calendar.get_param("method") == "REQUEST"
@@ -97,6 +115,35 @@ def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
         assert recipients == {p["email"] for p in people}
         invitations = api.get(f"/api/v1/events/{launch['id']}/invitations", params={"limit": 100}).json()
         assert invitations["counts"]["by_rsvp"]["needs_action"] == len(people)
+
+        # The strategy draft and the open comment round on its version 1, with comments and replies.
+        (document,) = api.get("/api/v1/documents").json()["items"]
+        assert [v["format"] for v in api.get(f"/api/v1/documents/{document['id']}").json()["versions"]] == [
+            "docx",
+            "markdown",
+        ]
+        (round_,) = api.get("/api/v1/rounds").json()["items"]
+        assert round_["is_open"] and round_["invitee_count"] == len(round_people)
+        tree = api.get(f"/api/v1/rounds/{round_['id']}/comments").json()
+        assert tree["total"] == len(COMMENTS)
+
+        def flat(threads: list[dict]) -> list[dict]:
+            return [c for t in threads for c in [t, *flat(t["replies"])]]
+
+        comments = [c for section in tree["sections"] for c in flat(section["threads"])]
+        assert len(comments) == sum(1 + len(c.replies) for c in COMMENTS)
+        assert {"comment", "question", "amendment"} == {c["kind"] for c in comments}
+        assert sum(c["response"] is not None for c in comments) == sum(
+            c.response is not None for c in COMMENTS
+        )
+        # A stakeholder's personal link from the opening email: the round page, and the API as them.
+        token = links["claire.dubois@eudelegation.example.org"]
+        assert httpx.get(f"{base_url}/r/{token}").status_code == 200
+        mine = httpx.get(
+            f"{base_url}/api/v1/rounds/{round_['id']}/comments",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        assert [c["mine"] for s in mine["sections"] for c in flat(s["threads"])].count(True) == 1
         assert "celery worker ready" in log_text()
         assert "beat: Starting" in log_text()
 
