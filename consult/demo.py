@@ -2,8 +2,9 @@
 `consult dev --demo`.
 
 Loading is idempotent: rows are matched by their natural keys (organisation and group names, email
-addresses, consultation and event titles), existing ones are left as they are and only missing ones
-are created, through the same services the API uses.
+addresses, consultation, event, document and round titles, version numbers), existing ones are left as
+they are and only missing ones are created, through the same services the API uses. The round's
+comments are written with the round, so a round already there gets none.
 """
 
 # ruff: noqa: RUF001 - Azerbaijani has a dotless i, Russian has Cyrillic letters that look Latin
