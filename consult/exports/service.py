@@ -53,7 +53,7 @@ FORMATS: dict[ExportFormat, FormatSpec] = {
     ExportFormat.DOCX: FormatSpec(
         write_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"
     ),
-    ExportFormat.CSV: FormatSpec(write_csv, "text/csv; charset=utf-8", "csv"),
+    ExportFormat.CSV: FormatSpec(write_csv, "text/csv", "csv"),  # Litestar adds "; charset=utf-8"
     ExportFormat.JSON: FormatSpec(write_json, "application/json", "json"),
 }
 

@@ -91,6 +91,7 @@ def test_xlsx_layout_and_summary(facilitator, scenario: Scenario):
 
 def test_csv_has_a_bom_and_neutralised_cells(facilitator, scenario: Scenario):
     response = export(facilitator, scenario.round["id"], "csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == HEADERS
