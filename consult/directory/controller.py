@@ -147,15 +147,19 @@ class PersonController(Controller):
         await PersonService(db_session).delete(person_id)
 
 
-async def _group_out(service: GroupService, group: PersonGroup) -> schemas.GroupOut:
+def _group_schema(group: PersonGroup, member_count: int) -> schemas.GroupOut:
     return schemas.GroupOut(
         id=group.id,
         name=group.name,
         description=group.description,
-        member_count=await service.member_count(group.id),
+        member_count=member_count,
         created_at=group.created_at,
         updated_at=group.updated_at,
     )
+
+
+async def _group_out(service: GroupService, group: PersonGroup) -> schemas.GroupOut:
+    return _group_schema(group, await service.member_count(group.id))
 
 
 class GroupController(Controller):
@@ -169,17 +173,7 @@ class GroupController(Controller):
         service = GroupService(db_session)
         rows, total = await service.list(page, q=q)
         counts = await service.member_counts([g.id for g in rows])
-        items = [
-            schemas.GroupOut(
-                id=g.id,
-                name=g.name,
-                description=g.description,
-                member_count=counts.get(g.id, 0),
-                created_at=g.created_at,
-                updated_at=g.updated_at,
-            )
-            for g in rows
-        ]
+        items = [_group_schema(g, counts.get(g.id, 0)) for g in rows]
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
     @post("/", guards=[organisers])

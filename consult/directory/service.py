@@ -25,11 +25,6 @@ from consult.pagination import PageParams
 from consult.validation import check_country, check_timezone, check_web_url
 
 
-def _contains(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 class OrganisationService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -84,7 +79,7 @@ class OrganisationService:
     ) -> tuple[list[Organisation], int]:
         stmt = select(Organisation).order_by(Organisation.name, Organisation.id)
         if q:
-            stmt = stmt.where(func.lower(Organisation.name).like(_contains(q), escape="\\"))
+            stmt = stmt.where(func.lower(Organisation.name).contains(q.lower(), autoescape=True))
         if kind:
             stmt = stmt.where(Organisation.kind == kind)
         if country:
@@ -173,11 +168,11 @@ class PersonService:
     ) -> tuple[list[Person], int]:
         stmt = select(Person).order_by(Person.full_name, Person.id)
         if q:
-            pattern = _contains(q)
+            needle = q.lower()
             stmt = stmt.where(
                 or_(
-                    func.lower(Person.full_name).like(pattern, escape="\\"),
-                    Person.email.like(pattern, escape="\\"),
+                    func.lower(Person.full_name).contains(needle, autoescape=True),
+                    Person.email.contains(needle, autoescape=True),
                 )
             )
         if organisation_id:
@@ -245,7 +240,7 @@ class GroupService:
     async def list(self, page: PageParams, *, q: str | None) -> tuple[list[PersonGroup], int]:
         stmt = select(PersonGroup).order_by(PersonGroup.name, PersonGroup.id)
         if q:
-            stmt = stmt.where(func.lower(PersonGroup.name).like(_contains(q), escape="\\"))
+            stmt = stmt.where(func.lower(PersonGroup.name).contains(q.lower(), autoescape=True))
         return await page_of(self.session, stmt, page)
 
     async def _check_people(self, person_ids: Sequence[UUID]) -> set[UUID]:

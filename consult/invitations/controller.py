@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
 from consult.errors import ConsultError, Invalid, NotFound
-from consult.events.calendar import Method, Party, build_calendar
+from consult.events.calendar import Method, build_calendar
 from consult.events.service import EventService
 from consult.invitations import schemas
-from consult.invitations.mailing import calendar_event, event_context
+from consult.invitations.mailing import calendar_event, calendar_organizer, event_context
 from consult.invitations.models import Invitation, Rsvp
 from consult.invitations.service import InvitationService
 from consult.mail.i18n import best_language
@@ -56,16 +56,14 @@ class InvitationController(Controller):
     async def calendar_file(self, db_session: AsyncSession, state: State, event_id: UUID) -> Response[bytes]:
         """The event to download: METHOD:PUBLISH with no attendees; invitees get REQUEST emails."""
         event = await EventService(db_session).get(event_id)
-        ics = build_calendar(calendar_event(event), Method.PUBLISH, organizer=_organizer(state))
+        ics = build_calendar(
+            calendar_event(event), Method.PUBLISH, organizer=calendar_organizer(state.settings)
+        )
         return Response(
             ics,
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="event.ics"'},
         )
-
-
-def _organizer(state: State) -> Party:
-    return Party(email=state.settings.mail_from, name=state.settings.mail_from_name)
 
 
 def _page(name: str, invitation: Invitation, token: str, state: State, **extra: Any) -> str:

@@ -62,6 +62,11 @@ _SPECS = {
 }
 
 
+def calendar_organizer(settings: Settings) -> Party:
+    """ORGANIZER of every calendar we send: the address that receives the calendar replies."""
+    return Party(email=settings.mail_from, name=settings.mail_from_name)
+
+
 def calendar_event(event: Event) -> CalendarEvent:
     return CalendarEvent(
         uid=event.ical_uid,
@@ -143,7 +148,7 @@ def _letter(
     if wants_answer:
         context["rsvp_links"] = rsvp_links(settings.base_url, _new_rsvp_link(session, invitation, settings))
     rendered = render_email(spec.template, language, context)
-    organizer = Party(email=settings.mail_from, name=settings.mail_from_name)
+    organizer = calendar_organizer(settings)
     calendar = None
     if spec.method is not None:
         links = context["rsvp_links"]
