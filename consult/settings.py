@@ -95,6 +95,11 @@ class Settings:
     round_reminder_hours_before_close: float = field(
         default_factory=lambda: _env_float("ROUND_REMINDER_HOURS_BEFORE_CLOSE", 48.0)
     )
+    # ... but not before this long after their opening email: a round that opens inside that window
+    # already says when it closes, and a reminder right behind it would be noise.
+    round_reminder_hours_after_opening: float = field(
+        default_factory=lambda: _env_float("ROUND_REMINDER_HOURS_AFTER_OPENING", 24.0)
+    )
     # How often beat looks for rounds to open, reminders and reply digests to send.
     round_scan_seconds: float = field(default_factory=lambda: _env_float("ROUND_SCAN_SECONDS", 60.0))
     # Replies to someone's comments reach them in one digest per this many minutes at most.

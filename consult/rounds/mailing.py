@@ -83,8 +83,9 @@ def queue_to_invitees(
 
 def queue_closing_reminders(session: Session, settings: Settings) -> list[UUID]:
     """Before a round closes, remind the people of invited organisations from which no comment has
-    come yet; at most once per round and person."""
+    come yet; at most once per round and person, and not right behind their opening email."""
     now = _now()
+    opened_before = now - dt.timedelta(hours=settings.round_reminder_hours_after_opening)
     author = aliased(Person)
     organisation_commented = exists().where(
         Comment.round_id == RoundInvitee.round_id,
@@ -103,7 +104,7 @@ def queue_closing_reminders(session: Session, settings: Settings) -> list[UUID]:
             CommentRound.closes_at > now,
             CommentRound.closes_at <= now + dt.timedelta(hours=settings.round_reminder_hours_before_close),
             RoundInvitee.invited_organisation_id.is_not(None),
-            RoundInvitee.opening_queued_at.is_not(None),
+            RoundInvitee.opening_queued_at <= opened_before,
             RoundInvitee.reminder_queued_at.is_(None),
             ~organisation_commented,
         )

@@ -9,7 +9,7 @@ from uuid import UUID
 import httpx
 from sqlalchemy import select, update
 
-from consult.rounds.models import ReplyNotice
+from consult.rounds.models import ReplyNotice, RoundInvitee
 from tests.rounds.conftest import from_now, token_of
 
 GULNARA = "g.shukurova@migration.example.org"
@@ -79,7 +79,7 @@ def test_a_round_opens_by_itself_when_its_time_comes(make_round, directory, smtp
 
 
 def test_reminder_only_to_organisations_that_have_not_commented(
-    make_round, directory, smtp, worker, facilitator, server
+    make_round, directory, smtp, worker, facilitator, server, db
 ):
     orgs = directory.organisations
     round_ = make_round(
@@ -93,8 +93,18 @@ def test_reminder_only_to_organisations_that_have_not_commented(
             f"/api/v1/rounds/{round_['id']}/comments", json={"body": "Our position follows."}
         )
         assert posted.status_code == 201
-    # Only the NGO has not commented: Irina is reminded; the migration service (Gülnarə, Rauf) and the
-    # individually invited expert are not.
+    # The rounds are scanned every second, but no reminder follows right behind the opening email.
+    time.sleep(3)
+    assert len(smtp.to(IRINA)) == 1
+    # A day later, only the NGO has not commented: Irina is reminded; the migration service (Gülnarə,
+    # Rauf) and the individually invited expert are not.
+    a_day_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    db.execute(
+        update(RoundInvitee)
+        .where(RoundInvitee.round_id == UUID(round_["id"]))
+        .values(opening_queued_at=a_day_ago)
+    )
+    db.commit()
     reminders = [m for m in wait_for_mail(smtp, IRINA, 2) if subject_of(m).startswith("Напоминание")]
     assert len(reminders) == 1
     time.sleep(3)
