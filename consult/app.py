@@ -6,7 +6,6 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
 from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -14,10 +13,8 @@ from litestar.exceptions import SerializationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.middleware import BearerTokenMiddleware
-from consult.db import async_session_factory, create_api_engine
 from consult.directory.controller import GroupController, OrganisationController, PersonController
 from consult.drafts.controller import DocumentController
 from consult.errors import EXCEPTION_HANDLERS
@@ -31,10 +28,10 @@ from consult.inbound.controller import (
     UnsubscribeController,
 )
 from consult.invitations.controller import InvitationController, RsvpController
-from consult.mail.outbox import committed_ids, dispatch
 from consult.pagination import provide_page_params
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.pages import RoundPageController
+from consult.sessions import RequestSessions, provide_db_session
 from consult.settings import Settings, get_settings
 
 # Paths outside the bearer-token API: probes, the schema, and links people open from their email.
@@ -50,33 +47,16 @@ class ConsultRequest(Request[Any, Any, Any]):
             raise SerializationException("the JSON body is nested too deeply") from exc
 
 
-async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-    """One session per request, committed when the handler succeeds and rolled back otherwise.
-
-    Emails the request put in the outbox go to the workers only once the commit has succeeded.
-    """
-    async with state.db_sessionmaker() as session:
-        try:
-            yield session
-        except Exception:
-            await session.rollback()
-            raise
-        await session.commit()
-        queued = committed_ids(session)
-        if queued:
-            await anyio.to_thread.run_sync(dispatch, queued)
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    engine = create_api_engine(settings)
+    sessions = RequestSessions(settings)
 
     @asynccontextmanager
     async def dispose_engine(_: Litestar) -> AsyncGenerator[None, None]:
         try:
             yield
         finally:
-            await engine.dispose()
+            await sessions.engine.dispose()
 
     return Litestar(
         route_handlers=[
@@ -106,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ConsultRequest,
-        state=State({"settings": settings, "db_sessionmaker": async_session_factory(engine)}),
+        state=State({"settings": settings, "db_sessions": sessions}),
         lifespan=[dispose_engine],
         openapi_config=OpenAPIConfig(
             title="consult",

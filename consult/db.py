@@ -12,10 +12,14 @@ from typing import Any
 from advanced_alchemy.base import UUIDv7AuditBase
 from sqlalchemy import Engine, Enum, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from consult.settings import Settings
+
+# How the API's connections show in pg_stat_activity.
+APPLICATION_NAME = "consult"
 
 Base = UUIDv7AuditBase
 """Every table has a UUIDv7 ``id`` and UTC ``created_at`` / ``updated_at``."""
@@ -70,14 +74,32 @@ def _prepare_sqlite(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
 
-def create_api_engine(settings: Settings) -> AsyncEngine:
+def create_api_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
+    """The async engine. With ``autocommit``, pooled PostgreSQL connections are in autocommit mode
+    unless a session asks for a transaction (see ``consult.sessions``); SQLite ignores it."""
     url = async_url(settings)
     if url.get_backend_name() == "sqlite":
         _prepare_sqlite(settings)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
         return engine
-    return create_async_engine(url, pool_size=settings.db_pool_size, pool_pre_ping=True)
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    engine = create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
+        **options,
+    )
+    event.listen(engine.sync_engine, "checkout", _replace_closed_connection)
+    return engine
+
+
+def _replace_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed (restart, idle timeout, terminated backend) is replaced
+    on checkout. asyncpg notices the close as it happens, on the event loop, so this costs no round
+    trip; ``pool_pre_ping`` would spend one on every request."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def create_worker_engine(settings: Settings) -> Engine:

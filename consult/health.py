@@ -15,7 +15,7 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     settings: Settings = request.app.state.settings
     report = {"status": "ok", "database": "ok", "broker": "ok"}
     try:
-        async with request.app.state.db_sessionmaker() as session:
+        async with request.app.state.db_sessions.read_only() as session:
             await session.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means "down", and is reported as such
         report["database"] = f"error: {type(exc).__name__}"

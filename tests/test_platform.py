@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
+import time
 
+import httpx
+from sqlalchemy import text
+
+from consult.db import APPLICATION_NAME
 from tests.conftest import api_server, free_port
 from tests.helpers import problem
 
@@ -41,3 +45,24 @@ def test_unknown_routes_and_ids_are_problems(api):
     problem(api.get("/api/v1/events/018f4a7e-0000-7000-8000-000000000000"), 404)
     problem(api.get("/api/v1/events/not-a-uuid"), 404)
     problem(api.put("/api/v1/organisations"), 405)
+
+
+def test_requests_go_on_when_the_database_closes_pooled_connections(api, db):
+    """A database restart or an idle timeout closes the pool's connections under the server: the next
+    requests, reading (autocommit) and writing (in a transaction), get fresh ones, not errors."""
+    assert api.get("/api/v1/organisations").status_code == 200
+    terminated = db.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = :name"
+        ),
+        {"name": APPLICATION_NAME},
+    ).scalar_one()
+    db.commit()
+    assert terminated >= 1
+    time.sleep(0.5)  # the server's event loop sees the sockets close
+    for n in range(12):  # more than the pool holds
+        assert api.get("/api/v1/organisations").status_code == 200
+        created = api.post("/api/v1/organisations", json={"name": f"Organisation {n}", "kind": "ngo"})
+        assert created.status_code == 201, created.text
+    assert api.get("/api/v1/organisations").json()["total"] == 12

@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -63,19 +63,25 @@ def revoke_staff_tokens(session: Session, email: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Built once: every request resolves its token, and the ORM layer adds nothing to this lookup.
+_STAFF_BY_TOKEN = (
+    select(StaffUser.id, StaffUser.email, StaffUser.role)
+    .join(StaffToken, StaffToken.user_id == StaffUser.id)
+    .where(
+        StaffToken.token_hash == bindparam("digest"),
+        StaffToken.revoked_at.is_(None),
+        StaffToken.expires_at > bindparam("now"),
+        StaffUser.is_active.is_(True),
+    )
+)
+
+
 async def resolve_staff_token(session: AsyncSession, token: str) -> StaffPrincipal | None:
-    row = (
-        await session.execute(
-            select(StaffUser.id, StaffUser.email, StaffUser.role)
-            .join(StaffToken, StaffToken.user_id == StaffUser.id)
-            .where(
-                StaffToken.token_hash == token_digest(token),
-                StaffToken.revoked_at.is_(None),
-                StaffToken.expires_at > dt.datetime.now(dt.UTC),
-                StaffUser.is_active.is_(True),
-            )
-        )
-    ).one_or_none()
+    connection = await session.connection()
+    found = await connection.execute(
+        _STAFF_BY_TOKEN, {"digest": token_digest(token), "now": dt.datetime.now(dt.UTC)}
+    )
+    row = found.one_or_none()
     if row is None:
         return None
     return StaffPrincipal(user_id=row.id, email=row.email, role=row.role)

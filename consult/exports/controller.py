@@ -29,6 +29,7 @@ from consult.exports.models import ExportFormat, ExportJob
 from consult.exports.service import FORMATS, ExportService, download_url
 from consult.exports.stats import StatsService, stats_workbook
 from consult.rounds.models import CommentKind, Decision
+from consult.sessions import IN_TRANSACTION
 from consult.settings import Settings
 
 AnyRequest = Request[Principal, str, State]
@@ -65,7 +66,7 @@ class ExportController(Controller):
     path = "/api/v1"
     tags = ["exports"]
 
-    @get("/rounds/{round_id:uuid}/export", guards=[any_staff])
+    @get("/rounds/{round_id:uuid}/export", guards=[any_staff], opt=IN_TRANSACTION)
     async def export_round(
         self,
         db_session: AsyncSession,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -33,16 +33,20 @@ def new_round_link(session: Session, invitee: RoundInvitee, round_: CommentRound
     return f"{settings.base_url}/r/{token}"
 
 
+# Built once: every stakeholder request resolves its token, and the ORM layer adds nothing here.
+_INVITEE_BY_TOKEN = (
+    select(RoundInvitee.person_id, RoundInvitee.round_id)
+    .join(RoundLink, RoundLink.invitee_id == RoundInvitee.id)
+    .where(RoundLink.token_hash == bindparam("digest"), RoundLink.expires_at > bindparam("now"))
+)
+
+
 async def resolve_round_token(session: AsyncSession, token: str) -> StakeholderPrincipal | None:
-    row = (
-        await session.execute(
-            select(RoundInvitee.person_id, RoundInvitee.round_id)
-            .join(RoundLink, RoundLink.invitee_id == RoundInvitee.id)
-            .where(
-                RoundLink.token_hash == token_digest(token), RoundLink.expires_at > dt.datetime.now(dt.UTC)
-            )
-        )
-    ).one_or_none()
+    connection = await session.connection()
+    found = await connection.execute(
+        _INVITEE_BY_TOKEN, {"digest": token_digest(token), "now": dt.datetime.now(dt.UTC)}
+    )
+    row = found.one_or_none()
     if row is None:
         return None
     return StakeholderPrincipal(person_id=row.person_id, round_id=row.round_id)

@@ -14,7 +14,7 @@ from consult.auth.tokens import token_digest
 from consult.directory.models import Person
 from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
 from consult.mail.replies import bounce_id_in, reply_token_in
-from tests.rounds.conftest import from_now
+from tests.rounds.conftest import a_day_after_opening, from_now
 from tests.rounds.test_round_emails import IRINA, subject_of, wait_for_mail
 
 ANNA = "a.gruber@expert.example.org"
@@ -56,7 +56,9 @@ def test_reminder_carries_list_unsubscribe_and_the_link_stops_reminders(
     make_round, directory, smtp, worker, db, server
 ):
     ngo = directory.organisations["Migrant Support NGO"]["id"]
-    make_round(closes_at=from_now(days=1), person_ids=[], organisation_ids=[ngo])
+    round_ = make_round(closes_at=from_now(days=1), person_ids=[], organisation_ids=[ngo])
+    wait_for_mail(smtp, IRINA)
+    a_day_after_opening(db, round_["id"])
     reminder = next(m for m in wait_for_mail(smtp, IRINA, 2) if subject_of(m).startswith("Напоминание"))
     assert reminder.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     header = str(reminder.message["List-Unsubscribe"])
@@ -76,8 +78,11 @@ def test_reminder_carries_list_unsubscribe_and_the_link_stops_reminders(
     assert httpx.get(url.replace("/unsubscribe/", "/unsubscribe/0")).status_code == 404  # forged
 
     # A second round: the opening email still comes, the closing reminder does not.
-    make_round(title="Second round", closes_at=from_now(days=1), person_ids=[], organisation_ids=[ngo])
+    second = make_round(
+        title="Second round", closes_at=from_now(days=1), person_ids=[], organisation_ids=[ngo]
+    )
     wait_for_mail(smtp, IRINA, 3)
+    a_day_after_opening(db, second["id"])
     deadline = time.monotonic() + 15
     suppressed = []
     while time.monotonic() < deadline and not suppressed:

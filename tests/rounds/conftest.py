@@ -7,7 +7,7 @@ from uuid import UUID
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from consult.auth.models import Role
 from consult.drafts.fixtures import strategy_markdown
@@ -36,6 +36,17 @@ def iso(moment: dt.datetime) -> str:
 
 def from_now(**delta: float) -> str:
     return iso(dt.datetime.now(dt.UTC) + dt.timedelta(**delta))
+
+
+def a_day_after_opening(db, round_id: str) -> None:
+    """Moves the round's opening emails a day back: closing reminders are not sent right behind them."""
+    a_day_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    db.execute(
+        update(RoundInvitee)
+        .where(RoundInvitee.round_id == UUID(round_id))
+        .values(opening_queued_at=a_day_ago)
+    )
+    db.commit()
 
 
 def flatten(sections: list[dict]) -> list[dict]:

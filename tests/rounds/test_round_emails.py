@@ -9,8 +9,8 @@ from uuid import UUID
 import httpx
 from sqlalchemy import select, update
 
-from consult.rounds.models import ReplyNotice, RoundInvitee
-from tests.rounds.conftest import from_now, token_of
+from consult.rounds.models import ReplyNotice
+from tests.rounds.conftest import a_day_after_opening, from_now, token_of
 
 GULNARA = "g.shukurova@migration.example.org"
 RAUF = "r.mammadov@migration.example.org"
@@ -98,13 +98,7 @@ def test_reminder_only_to_organisations_that_have_not_commented(
     assert len(smtp.to(IRINA)) == 1
     # A day later, only the NGO has not commented: Irina is reminded; the migration service (Gülnarə,
     # Rauf) and the individually invited expert are not.
-    a_day_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    db.execute(
-        update(RoundInvitee)
-        .where(RoundInvitee.round_id == UUID(round_["id"]))
-        .values(opening_queued_at=a_day_ago)
-    )
-    db.commit()
+    a_day_after_opening(db, round_["id"])
     reminders = [m for m in wait_for_mail(smtp, IRINA, 2) if subject_of(m).startswith("Напоминание")]
     assert len(reminders) == 1
     time.sleep(3)
