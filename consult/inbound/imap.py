@@ -6,12 +6,14 @@ it and commit, dispatch its processing, and only then mark it: keyword ``$Consul
 ``\\Seen``, and a move to CONSULT_IMAP_PROCESSED_FOLDER when one is set. A crash anywhere before the
 mark fetches the message again at the next poll, and storing it again changes nothing.
 
-Several pollers at once (a poll outlasting the interval, two beats by mistake) need no lock: the
-guarantee is the database's unique index on the stored message's dedupe key (its Message-ID, or the
-SHA-256 of its bytes). Each poller may fetch a message, exactly one stores it, and only that one
-dispatches it; processing takes the row ``FOR UPDATE`` and works on pending rows only, so even a
-second dispatch would change nothing. The index holds across processes and machines, which a lock on
-the mailbox would have to be built to do.
+Several pollers at once (a poll outlasting the interval, two beats by mistake) must not process a
+message twice. The guarantee is the database's unique index on the stored message's dedupe key (its
+Message-ID, or the SHA-256 of its bytes): each poller may fetch a message, exactly one stores it, and
+only that one dispatches it; processing takes the row ``FOR UPDATE`` and works on pending rows only,
+so even a second dispatch would change nothing. This holds across processes and machines, and for
+the same message in two polled folders. On PostgreSQL a poll also takes an advisory lock on its
+mailbox (host, user, folder) and stops at once when another poll holds it: that saves the work, and
+keeps two pollers from both moving a message, which leaves a copy from each in the processed folder.
 
 Messages we will not store get the keyword ``$ConsultRefused`` and ``\\Flagged`` and stay where they
 are, for a person to look at; polls skip them from then on. They are those larger than
@@ -26,6 +28,7 @@ in a mail client, or what they open is never taken in.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import imaplib
 import logging
 import re
@@ -37,8 +40,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from consult.db import async_session_factory, create_api_engine
 from consult.inbound.service import dispatch_processing, store
@@ -135,6 +139,14 @@ def _ok(response: tuple[str, list[Any]], what: str) -> list[Any]:
     return data
 
 
+def _applied(response: tuple[str, list[Any]], what: str) -> list[Any] | None:
+    """The response's data; None when another session (poller) expunged the message meanwhile."""
+    typ, data = response
+    if typ == "NO" and isinstance(data[0], bytes) and data[0].startswith(b"[EXPUNGEISSUED]"):
+        return None
+    return _ok(response, what)
+
+
 @contextmanager
 def connect(config: ImapConfig) -> Iterator[imaplib.IMAP4]:
     """A logged-in IMAP session, logged out at the end."""
@@ -198,7 +210,7 @@ def _new_messages(imap: imaplib.IMAP4, marks: Marks) -> list[tuple[str, int]]:
 
 def _fetch(imap: imaplib.IMAP4, uid: str) -> bytes | None:
     """The message as stored on the server; None when it is gone (moved by another poller)."""
-    for item in _ok(imap.uid("FETCH", uid, "(BODY.PEEK[])"), f"FETCH {uid}"):
+    for item in _applied(imap.uid("FETCH", uid, "(BODY.PEEK[])"), f"FETCH {uid}") or []:
         if isinstance(item, tuple):
             found = _UID.search(item[0])
             if found and found.group(1).decode() == uid:
@@ -231,8 +243,8 @@ class _Poll:
     destination: str | None
     max_bytes: int
 
-    def _mark(self, uid: str, flags: str) -> None:
-        _ok(self.imap.uid("STORE", uid, "+FLAGS.SILENT", flags), f"STORE {uid}")
+    def _mark(self, uid: str, flags: str) -> bool:
+        return _applied(self.imap.uid("STORE", uid, "+FLAGS.SILENT", flags), f"STORE {uid}") is not None
 
     def take(self, uid: str, size: int) -> bool:
         """Store, dispatch, then mark one message; whether it was new to us."""
@@ -258,24 +270,57 @@ class _Poll:
             return False
         if inbound_id is not None:
             dispatch_processing([inbound_id])
-        self._mark(uid, self.marks.stored)
-        if self.destination is not None:
-            _ok(self.imap.uid("MOVE", uid, _quote(self.destination)), f"MOVE {uid}")
+        if self._mark(uid, self.marks.stored) and self.destination is not None:
+            _applied(self.imap.uid("MOVE", uid, _quote(self.destination)), f"MOVE {uid}")
         return inbound_id is not None
+
+
+def _lock_key(config: ImapConfig) -> int:
+    mailbox = f"{config.host}:{config.port}/{config.username}/{config.folder}"
+    return int.from_bytes(hashlib.sha256(mailbox.encode()).digest()[:8], "big", signed=True)
+
+
+async def _lock(engine: AsyncEngine, config: ImapConfig) -> AsyncConnection | None:
+    """A connection holding the mailbox's lock until it closes; None while another poll holds it."""
+    connection = await engine.connect()
+    if connection.dialect.name != "postgresql":
+        return connection  # SQLite is the embedded default: one machine, one worker
+    await connection.begin()
+    if await connection.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(config)))):
+        return connection
+    await connection.close()
+    return None
+
+
+@contextmanager
+def _database(
+    settings: Settings, config: ImapConfig, runner: asyncio.Runner
+) -> Iterator[async_sessionmaker[AsyncSession] | None]:
+    """Sessions to store messages with, while this poll holds the mailbox; None if another does."""
+    engine = create_api_engine(settings)
+    try:
+        lock = runner.run(_lock(engine, config))
+        if lock is None:
+            yield None
+            return
+        try:
+            yield async_session_factory(engine)
+        finally:
+            runner.run(lock.close())
+    finally:
+        runner.run(engine.dispose())
 
 
 def poll(settings: Settings) -> int:
     """Take in the new messages of the CONSULT_IMAP_URL folder; how many were new to us."""
     config = ImapConfig.from_url(settings.imap_url)
     # One event loop for the whole poll: the database engine's connections belong to it.
-    with connect(config) as imap, asyncio.Runner() as runner:
-        marks = _select(imap, config.folder)
-        destination = _destination(imap, settings.imap_processed_folder)
-        engine = create_api_engine(settings)
-        try:
-            poller = _Poll(
-                imap, runner, async_session_factory(engine), marks, destination, settings.inbound_max_bytes
-            )
+    with asyncio.Runner() as runner, _database(settings, config, runner) as sessions:
+        if sessions is None:
+            logger.info("another poll of %s is running; this one stops", config.folder)
+            return 0
+        with connect(config) as imap:
+            marks = _select(imap, config.folder)
+            destination = _destination(imap, settings.imap_processed_folder)
+            poller = _Poll(imap, runner, sessions, marks, destination, settings.inbound_max_bytes)
             return sum(poller.take(uid, size) for uid, size in _new_messages(imap, marks))
-        finally:
-            runner.run(engine.dispose())
