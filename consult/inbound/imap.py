@@ -140,7 +140,7 @@ def _ok(response: tuple[str, list[Any]], what: str) -> list[Any]:
 
 
 def _applied(response: tuple[str, list[Any]], what: str) -> list[Any] | None:
-    """The response's data; None when another session (poller) expunged the message meanwhile."""
+    """The response's data; None when another client moved or deleted the message meanwhile."""
     typ, data = response
     if typ == "NO" and isinstance(data[0], bytes) and data[0].startswith(b"[EXPUNGEISSUED]"):
         return None
@@ -209,7 +209,7 @@ def _new_messages(imap: imaplib.IMAP4, marks: Marks) -> list[tuple[str, int]]:
 
 
 def _fetch(imap: imaplib.IMAP4, uid: str) -> bytes | None:
-    """The message as stored on the server; None when it is gone (moved by another poller)."""
+    """The message as stored on the server; None when another client moved or deleted it."""
     for item in _applied(imap.uid("FETCH", uid, "(BODY.PEEK[])"), f"FETCH {uid}") or []:
         if isinstance(item, tuple):
             found = _UID.search(item[0])
