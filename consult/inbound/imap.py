@@ -147,21 +147,27 @@ def _applied(response: tuple[str, list[Any]], what: str) -> list[Any] | None:
     return _ok(response, what)
 
 
-@contextmanager
-def connect(config: ImapConfig) -> Iterator[imaplib.IMAP4]:
-    """A logged-in IMAP session, logged out at the end."""
+def _tls_context(config: ImapConfig) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if not config.validate_certs:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@contextmanager
+def connect(config: ImapConfig) -> Iterator[imaplib.IMAP4]:
+    """A logged-in IMAP session, logged out at the end."""
     imap: imaplib.IMAP4
     if config.use_tls:
-        imap = imaplib.IMAP4_SSL(config.host, config.port, ssl_context=context, timeout=TIMEOUT_SECONDS)
+        imap = imaplib.IMAP4_SSL(
+            config.host, config.port, ssl_context=_tls_context(config), timeout=TIMEOUT_SECONDS
+        )
     else:
         imap = imaplib.IMAP4(config.host, config.port, timeout=TIMEOUT_SECONDS)
     try:
         if config.start_tls:
-            imap.starttls(context)
+            imap.starttls(_tls_context(config))
         imap.login(_quote(config.username), config.password)
         yield imap
     finally:
@@ -314,13 +320,16 @@ def _database(
 def poll(settings: Settings) -> int:
     """Take in the new messages of the CONSULT_IMAP_URL folder; how many were new to us."""
     config = ImapConfig.from_url(settings.imap_url)
-    # One event loop for the whole poll: the database engine's connections belong to it.
-    with asyncio.Runner() as runner, _database(settings, config, runner) as sessions:
-        if sessions is None:
-            logger.info("another poll of %s is running; this one stops", config.folder)
+    with connect(config) as imap:
+        marks = _select(imap, config.folder)
+        new = _new_messages(imap, marks)
+        if not new:  # most polls: no database connection needed
             return 0
-        with connect(config) as imap:
-            marks = _select(imap, config.folder)
+        # One event loop for the rest of the poll: the database engine's connections belong to it.
+        with asyncio.Runner() as runner, _database(settings, config, runner) as sessions:
+            if sessions is None:
+                logger.info("another poll of %s is running; this one stops", config.folder)
+                return 0
             destination = _destination(imap, settings.imap_processed_folder)
             poller = _Poll(imap, runner, sessions, marks, destination, settings.inbound_max_bytes)
-            return sum(poller.take(uid, size) for uid, size in _new_messages(imap, marks))
+            return sum(poller.take(uid, size) for uid, size in new)
