@@ -118,11 +118,17 @@ class Settings:
     # domain of mail_from); a reply token works this many days after the email that carried it.
     reply_domain: str = field(default_factory=lambda: _env("REPLY_DOMAIN", ""))
     reply_token_days: int = field(default_factory=lambda: _env_int("REPLY_TOKEN_DAYS", 90))
-    # Incoming mail (POST /api/v1/inbound/email): the largest raw message accepted, and how long a
-    # stored message may wait for its task before the beat scan processes it.
+    # Incoming mail (POST /api/v1/inbound/email, or IMAP): the largest raw message accepted, and how
+    # long a stored message may wait for its task before the beat scan processes it.
     inbound_max_bytes: int = field(default_factory=lambda: _env_int("INBOUND_MAX_BYTES", 25 * 1024 * 1024))
     inbound_scan_seconds: float = field(default_factory=lambda: _env_float("INBOUND_SCAN_SECONDS", 30.0))
     inbound_grace_seconds: float = field(default_factory=lambda: _env_float("INBOUND_GRACE_SECONDS", 60.0))
+    # IMAP intake (consult/inbound/imap.py): the mailbox beat polls, e.g. imaps://user:pass@host/INBOX
+    # (empty: no polling), how often, and the folder handled messages are moved to (empty: they stay,
+    # marked with a keyword).
+    imap_url: str = field(default_factory=lambda: _env("IMAP_URL", ""))
+    imap_poll_seconds: float = field(default_factory=lambda: _env_float("IMAP_POLL_SECONDS", 60.0))
+    imap_processed_folder: str = field(default_factory=lambda: _env("IMAP_PROCESSED_FOLDER", ""))
 
     @property
     def mail_domain(self) -> str:

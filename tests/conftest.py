@@ -31,6 +31,7 @@ def free_port() -> int:
 
 
 SMTP_PORT = free_port()
+IMAP_PORT, IMAPS_PORT = free_port(), free_port()
 
 # Settings are read from the environment once; set them before any consult module is imported.
 os.environ.update(
@@ -63,6 +64,7 @@ from consult.db import create_worker_engine, sync_session_factory  # noqa: E402
 from consult.migrations import upgrade  # noqa: E402
 from consult.models import Base  # noqa: E402
 from consult.settings import get_settings  # noqa: E402
+from tests.inbound.imap_server import DovecotServer, dovecot_binary  # noqa: E402
 from tests.smtp_server import SmtpServer  # noqa: E402
 
 
@@ -227,11 +229,23 @@ def smtp(smtp_session: SmtpServer) -> Iterator[SmtpServer]:
         smtp_session.start()
 
 
+@pytest.fixture(scope="session")
+def imap_server() -> Iterator[DovecotServer]:
+    """A real dovecot on 127.0.0.1; the IMAP tests fail (not skip) when it is not installed."""
+    server = DovecotServer(IMAP_PORT, IMAPS_PORT)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 class WorkerProcess:
     """`celery worker -B` as a subprocess: prefork pool, embedded beat, the test queue."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
         self.data_dir = data_dir
+        self.env = env
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "worker.log"
 
@@ -257,7 +271,7 @@ class WorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
             ],
-            env={**os.environ, "CONSULT_DATA_DIR": str(self.data_dir)},
+            env={**os.environ, "CONSULT_DATA_DIR": str(self.data_dir), **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -289,8 +303,20 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def worker_session(database: str, tmp_data_dir: Path, smtp_session: SmtpServer) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(tmp_data_dir)
+def worker_session(
+    request: pytest.FixtureRequest, database: str, tmp_data_dir: Path, smtp_session: SmtpServer
+) -> Iterator[WorkerProcess]:
+    env = {}
+    # The worker polls the dovecot mailbox of tests/inbound/test_imap.py. Without dovecot the other
+    # worker tests still run; the IMAP tests ask for imap_server themselves and fail.
+    if dovecot_binary() is not None:
+        imap: DovecotServer = request.getfixturevalue("imap_server")
+        env = {
+            "CONSULT_IMAP_URL": imap.url("consult"),
+            "CONSULT_IMAP_POLL_SECONDS": "1",
+            "CONSULT_IMAP_PROCESSED_FOLDER": "Processed",
+        }
+    process = WorkerProcess(tmp_data_dir, env)
     process.start()
     yield process
     process.stop()

@@ -63,6 +63,12 @@ def make_celery(settings: Settings) -> Celery:
             "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.round_scan_seconds},
             "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.export_scan_seconds},
             "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound_scan_seconds},
+            # Only with a mailbox to poll: nothing runs (or logs) while CONSULT_IMAP_URL is unset.
+            **(
+                {"poll-imap": {"task": "consult.poll_imap", "schedule": settings.imap_poll_seconds}}
+                if settings.imap_url
+                else {}
+            ),
         },
     )
     return app

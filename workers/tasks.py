@@ -11,6 +11,7 @@ import consult.exports.mailing  # registers the export-ready email
 import consult.invitations.mailing  # noqa: F401 - registers the invitation email kinds
 from consult.db import create_worker_engine, sync_session_factory
 from consult.exports.service import RUN_TASK, requeue_lost, run_job
+from consult.inbound import imap
 from consult.inbound.service import PROCESS_TASK, pending_ids, process
 from consult.invitations.mailing import queue_due_reminders
 from consult.mail.delivery import relay, send_batch
@@ -87,3 +88,9 @@ def scan_inbound() -> int:
     if ids:
         process(settings, ids)
     return len(ids)
+
+
+@celery_app.task(name="consult.poll_imap", acks_late=True)
+def poll_imap() -> int:
+    """New mail in the CONSULT_IMAP_URL folder is stored and processed (scheduled only when it is set)."""
+    return imap.poll(get_settings())

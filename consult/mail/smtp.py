@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import ipaddress
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -17,34 +16,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from consult.mail.compose import OutgoingEmail
+from consult.mail.urls import MailUrlError, flag, is_loopback
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-class SmtpUrlError(ValueError):
-    pass
-
-
-def _flag(query: dict[str, list[str]], name: str) -> bool | None:
-    values = query.get(name)
-    if not values:
-        return None
-    value = values[-1].lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise SmtpUrlError(f"CONSULT_SMTP_URL: {name}={values[-1]!r} is not true or false")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+_VARIABLE = "CONSULT_SMTP_URL"
 
 
 @dataclass(frozen=True)
@@ -67,16 +41,16 @@ class SmtpConfig:
         """
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise SmtpUrlError("CONSULT_SMTP_URL must look like smtp://user:pass@host:587?starttls=true")
+            raise MailUrlError("CONSULT_SMTP_URL must look like smtp://user:pass@host:587?starttls=true")
         query = parse_qs(parts.query)
         use_tls = parts.scheme == "smtps"
-        local = _is_loopback(parts.hostname)
-        starttls = _flag(query, "starttls")
+        local = is_loopback(parts.hostname)
+        starttls = flag(query, "starttls", _VARIABLE)
         start_tls = False if use_tls else (starttls if starttls is not None else not local)
         username = unquote(parts.username) if parts.username else None
         if username and not (use_tls or start_tls or local):
-            raise SmtpUrlError("CONSULT_SMTP_URL: refusing to send credentials without TLS")
-        verify = _flag(query, "verify")
+            raise MailUrlError("CONSULT_SMTP_URL: refusing to send credentials without TLS")
+        verify = flag(query, "verify", _VARIABLE)
         return cls(
             host=parts.hostname,
             port=parts.port or (465 if use_tls else 587 if start_tls else 25),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import aiosmtplib
 import pytest
 
-from consult.mail.smtp import Outcome, SmtpConfig, SmtpUrlError, classify
+from consult.mail.smtp import Outcome, SmtpConfig, classify
+from consult.mail.urls import MailUrlError
 
 
 def test_starttls_is_required_off_this_machine_unless_turned_off_explicitly():
@@ -34,7 +35,7 @@ def test_implicit_tls_credentials_and_certificates():
     ],
 )
 def test_unsafe_or_malformed_urls_are_refused(url):
-    with pytest.raises(SmtpUrlError):
+    with pytest.raises(MailUrlError):
         SmtpConfig.from_url(url)
 
 
