@@ -79,17 +79,18 @@ def read_message(raw: bytes) -> EmailMessage:
     return message
 
 
-def _header(message: Message, name: str) -> str:
+def without_nul(text: str) -> str:
+    """PostgreSQL keeps no NUL in text, and a NUL means nothing in mail anyway."""
+    return text.replace("\x00", "")
+
+
+def header(message: Message, name: str) -> str:
+    """A header's value on one line; a header the parser cannot read is absent to us."""
     try:
         value = message.get(name)
-    except (ValueError, IndexError, TypeError):  # a header the parser cannot read is absent to us
+    except (ValueError, IndexError, TypeError, AttributeError):
         return ""
-    return " ".join(str(value).split()) if value is not None else ""
-
-
-def message_id_of(raw: bytes) -> str | None:
-    value = _header(read_message(raw), "Message-ID").strip()
-    return value[:1000] or None
+    return without_nul(" ".join(str(value).split())) if value is not None else ""
 
 
 # --- classification --------------------------------------------------------------------------------
@@ -106,30 +107,30 @@ _AUTO_SUBJECT = re.compile(
 
 
 def _recipients(message: Message) -> list[str]:
-    values = [_header(message, name) for name in _RECIPIENT_HEADERS]
+    values = [header(message, name) for name in _RECIPIENT_HEADERS]
     return [addr.lower() for _, addr in getaddresses([v for v in values if v]) if addr]
 
 
 def auto_reply_reason(message: Message) -> str | None:
     """Why the message is automatic mail we never answer (RFC 3834 and what clients really send)."""
-    auto_submitted = _header(message, "Auto-Submitted").lower()
+    auto_submitted = header(message, "Auto-Submitted").lower()
     if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
         return f"Auto-Submitted: {auto_submitted}"
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply"):
-        if _header(message, name):
+        if header(message, name):
             return f"{name} header"
-    precedence = _header(message, "Precedence").lower()
+    precedence = header(message, "Precedence").lower()
     if precedence in {"bulk", "junk", "list", "auto_reply"}:
         return f"Precedence: {precedence}"
-    if _header(message, "List-Id") or _header(message, "List-Unsubscribe"):
+    if header(message, "List-Id") or header(message, "List-Unsubscribe"):
         return "mailing-list message"
-    subject = _header(message, "Subject")
+    subject = header(message, "Subject")
     if _AUTO_SUBJECT.search(subject):
         return f"out-of-office subject: {subject[:200]}"
-    sender = parseaddr(_header(message, "From"))[1].lower()
+    sender = parseaddr(header(message, "From"))[1].lower()
     if sender.split("@")[0] in {"mailer-daemon", "postmaster", "noreply", "no-reply"}:
         return f"automatic sender {sender}"
-    if _header(message, "Return-Path").strip() == "<>":
+    if header(message, "Return-Path").strip() == "<>":
         return "null return path"
     return None
 
@@ -371,28 +372,32 @@ def attachments(message: EmailMessage) -> list[Attachment]:
             continue
         data = part.get_payload(decode=True)
         if isinstance(data, bytes):
-            found.append(Attachment(filename=filename[:300], content_type=part.get_content_type(), data=data))
+            found.append(
+                Attachment(
+                    filename=without_nul(filename)[:300], content_type=part.get_content_type(), data=data
+                )
+            )
     return found
 
 
 def parse(raw: bytes) -> Parsed:
     message = read_message(raw)
     recipients = _recipients(message)
-    from_name, from_address = parseaddr(_header(message, "From"))
+    from_name, from_address = parseaddr(header(message, "From"))
     bounce = read_bounce(message, recipients)
     reply_token = next((t for r in recipients if (t := reply_token_in(r))), None)
     return Parsed(
-        message_id=_header(message, "Message-ID") or None,
+        message_id=header(message, "Message-ID") or None,
         from_address=from_address.lower() or None,
         from_name=from_name,
-        subject=_header(message, "Subject"),
-        in_reply_to=_header(message, "In-Reply-To") or None,
+        subject=header(message, "Subject"),
+        in_reply_to=header(message, "In-Reply-To") or None,
         recipients=recipients,
         bounce=bounce,
         auto_reply=None if bounce else auto_reply_reason(message),
         calendar=None if bounce else read_calendar_reply(message),
         reply_token=reply_token,
         unsubscribe_token=next((t for r in recipients if (t := unsubscribe_token_in(r))), None),
-        text=reply_text(message) if reply_token else "",
+        text=without_nul(reply_text(message)) if reply_token else "",
         attachments=attachments(message) if reply_token else [],
     )

@@ -25,10 +25,10 @@ from consult.directory.models import Person
 from consult.errors import ConsultError
 from consult.events.models import Event
 from consult.inbound.models import CommentAttachment, InboundMessage, InboundOutcome, InboundState
-from consult.inbound.parsing import Bounce, CalendarReply, Parsed, content_hash, parse, read_message
+from consult.inbound.parsing import Bounce, CalendarReply, Parsed, content_hash, header, parse, read_message
 from consult.invitations.models import DeliveryState, Invitation, Rsvp
 from consult.invitations.service import InvitationService
-from consult.mail.compose import Letter, OutgoingEmail, address, new_message_id, one_line, render_message
+from consult.mail.compose import Letter, OutgoingEmail, address, new_message_id, render_message
 from consult.mail.i18n import best_language
 from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
 from consult.mail.outbox import committed_ids, dispatch
@@ -61,7 +61,7 @@ async def store(session: AsyncSession, raw: bytes, source: str = "http") -> tupl
     """The stored message and whether it had been stored before (same Message-ID, or same content)."""
     digest = content_hash(raw)
     message = read_message(raw)
-    message_id = " ".join(str(message.get("Message-ID", "")).split())[:1000] or None
+    message_id = header(message, "Message-ID")[:1000] or None
     key = message_id or f"sha256:{digest}"
     existing = await session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == key))
     if existing is not None:
@@ -72,8 +72,8 @@ async def store(session: AsyncSession, raw: bytes, source: str = "http") -> tupl
         content_hash=digest,
         raw=raw,
         size=len(raw),
-        from_address=one_line(str(message.get("From", "")))[:320] or None,
-        subject=one_line(str(message.get("Subject", "")))[:1000] or None,
+        from_address=header(message, "From")[:320] or None,
+        subject=header(message, "Subject")[:1000] or None,
         source=source,
     )
     try:

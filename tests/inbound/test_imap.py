@@ -10,13 +10,14 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from email.policy import SMTP
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from consult.inbound.imap import PROCESSED, REFUSED, ImapConfig, poll
@@ -190,30 +191,61 @@ def test_the_same_messages_in_two_folders_polled_at_once_are_stored_once(imap_se
     wait_until_processed(db, 12)
 
 
+@pytest.fixture
+def poisoned_subject(db) -> Iterator[str]:
+    """A database trigger that refuses to store messages with this subject: a storing failure that is
+    the message's, not an outage."""
+    db.execute(
+        text(
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " IF NEW.subject = 'Poison' THEN RAISE EXCEPTION 'refused by the test'; END IF;"
+            " RETURN NEW; END $$"
+        )
+    )
+    db.execute(
+        text(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_message"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+        )
+    )
+    db.commit()
+    try:
+        yield "Poison"
+    finally:
+        db.rollback()
+        db.execute(text("DROP TRIGGER refuse_poison ON inbound_message"))
+        db.execute(text("DROP FUNCTION refuse_poison()"))
+        db.commit()
+
+
 def test_oversized_and_unstorable_messages_are_flagged_and_do_not_block_others(
-    imap_server, folder, db, worker, caplog
+    imap_server, folder, db, worker, caplog, poisoned_subject
 ):
     first, last = message("First"), message("Last")
     oversized = message("Big", body=("x" * 70 + "\n") * 100)
-    # Python's email parser cannot read this From header, and PostgreSQL refuses NUL in text.
+    poison = message(poisoned_subject)
+    # Python's email parser cannot read this From header, and PostgreSQL keeps no NUL in text: both
+    # are stored all the same (what they become is the worker's business).
     unreadable = b'From: "\r\nSubject: unreadable sender\r\n\r\nText.\r\n'
     nul = b"From: a@example.org\r\nSubject: =?utf-8?q?a=00b?=\r\n\r\nText.\r\n"
-    imap_server.append("poller", folder, first, oversized, unreadable, nul, last)
+    imap_server.append("poller", folder, first, oversized, poison, unreadable, nul, last)
     settings = settings_for(imap_server, folder, inbound_max_bytes=2000)
 
     with caplog.at_level(logging.WARNING, logger="consult.inbound.imap"):
-        assert poll(settings) == 2
-    assert sorted(stored(db)) == sorted([first, last])
+        assert poll(settings) == 4
+    found = stored(db)
+    assert sorted(found) == sorted([first, unreadable, nul, last])
+    assert found[nul].subject == "ab" and found[unreadable].from_address is None
     refused = imap_server.search("poller", folder, f"KEYWORD {REFUSED} FLAGGED UNSEEN")
-    assert sorted(refused) == sorted([oversized, unreadable, nul])  # left for a person to look at
+    assert sorted(refused) == sorted([oversized, poison])  # left for a person to look at
     assert len([r for r in caplog.records if "more than CONSULT_INBOUND_MAX_BYTES" in r.message]) == 1
-    assert len([r for r in caplog.records if "could not be stored" in r.message]) == 2
+    assert len([r for r in caplog.records if "could not be stored" in r.message]) == 1
 
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="consult.inbound.imap"):
         assert poll(settings) == 0  # refused messages are not tried again
     assert caplog.records == []
-    assert len(stored(db)) == 2
+    assert len(stored(db)) == 4
 
 
 @pytest.mark.parametrize("unusable", ["refused", "no tables"])

@@ -247,3 +247,19 @@ def test_only_the_gateway_or_an_admin_may_hand_over_mail(client_for, worker, db)
         "/api/v1/inbound/email", content=b"{}", headers={"Content-Type": "application/json"}
     )
     assert refused.status_code == 415
+
+
+@pytest.mark.parametrize(
+    ("raw", "subject"),
+    [
+        (b'From: "\r\nSubject: unreadable sender\r\n\r\nText.\r\n', "unreadable sender"),
+        (b"From: a@example.org\r\nSubject: =?utf-8?q?a=00b?=\r\n\r\nText.\r\n", "ab"),
+    ],
+    ids=["unreadable-from", "nul-in-subject"],
+)
+def test_malformed_headers_are_kept_not_refused(raw, subject, gateway, worker, db):
+    """A header the parser cannot read counts as absent; a NUL (which PostgreSQL keeps in no text) is
+    dropped. The message is kept and logged like any other."""
+    row = submit(gateway, raw, db)
+    assert row.subject == subject and row.raw == raw
+    assert row.outcome is not None and row.outcome.value == "ignored"
