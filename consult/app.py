@@ -14,6 +14,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from consult.auth.guards import intake_stays_in_its_lane
 from consult.auth.middleware import BearerTokenMiddleware
 from consult.directory.controller import GroupController, OrganisationController, PersonController
 from consult.drafts.controller import DocumentController
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "page": Provide(provide_page_params, sync_to_thread=False),
         },
         middleware=[DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC_PATHS)],
+        guards=[intake_stays_in_its_lane],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ConsultRequest,
         state=State({"settings": settings, "db_sessions": sessions}),

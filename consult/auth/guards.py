@@ -1,4 +1,5 @@
-"""Route guards by staff role. Reading the directory is open to all staff; changing it is not."""
+"""Route guards by staff role. Reading the directory is open to all staff; changing it is not; the
+mail gateway's role reaches the intake endpoint only."""
 
 from __future__ import annotations
 
@@ -28,3 +29,21 @@ organisers = staff_with(Role.ADMIN, Role.ORGANISER)
 admins = staff_with(Role.ADMIN)
 facilitators = staff_with(Role.ADMIN, Role.FACILITATOR)
 intake = staff_with(Role.ADMIN, Role.INTAKE)
+
+# Route option of the routes a mail gateway's token (role intake) may use.
+_FOR_INTAKE = "for_intake"
+FOR_INTAKE = {_FOR_INTAKE: True}
+
+
+def intake_stays_in_its_lane(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """An app-wide guard: a token with role intake hands over mail and does nothing else, also on the
+    routes open to every principal (stakeholders included)."""
+    principal = connection.scope.get("user")
+    if (
+        isinstance(principal, StaffPrincipal)
+        and principal.role is Role.INTAKE
+        and not handler.opt.get(_FOR_INTAKE)
+    ):
+        raise PermissionDeniedException("a token with role intake may only hand over mail")

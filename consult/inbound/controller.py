@@ -13,7 +13,7 @@ from msgspec import Struct
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.auth.guards import any_staff, intake, organisers
+from consult.auth.guards import FOR_INTAKE, intake, organisers
 from consult.crud import get_or_404
 from consult.directory.models import Person
 from consult.errors import ConsultError, NotFound, PayloadTooLarge
@@ -24,6 +24,7 @@ from consult.mail.i18n import best_language
 from consult.mail.render import render_page
 from consult.mail.replies import person_of_unsubscribe_token
 from consult.pagination import Page, PageParams
+from consult.rounds.controller import AnyRequest, comment_service
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -116,7 +117,7 @@ class InboundController(Controller):
     path = "/api/v1/inbound"
     tags = ["email intake"]
 
-    @post("/email", guards=[intake], status_code=202, request_max_body_size=_MAX_REQUEST)
+    @post("/email", guards=[intake], opt=FOR_INTAKE, status_code=202, request_max_body_size=_MAX_REQUEST)
     async def receive(
         self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any]
     ) -> schemas.Received:
@@ -177,11 +178,13 @@ class AttachmentController(Controller):
     path = "/api/v1"
     tags = ["comment rounds"]
 
-    @get("/comments/{comment_id:uuid}/attachments", guards=[any_staff])
+    @get("/comments/{comment_id:uuid}/attachments")
     async def list_attachments(
-        self, db_session: AsyncSession, comment_id: UUID
+        self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
     ) -> list[schemas.AttachmentOut]:
-        """Files that came attached to the email a comment was written in."""
+        """Files that came attached to the email a comment was written in; for whoever may read the
+        comment (staff, and stakeholders per the round's visibility)."""
+        await comment_service(db_session, request).visible(comment_id)
         rows = (
             await db_session.execute(
                 select(
@@ -206,11 +209,17 @@ class AttachmentController(Controller):
             for r in rows
         ]
 
-    @get("/attachments/{attachment_id:uuid}", guards=[any_staff], media_type="application/octet-stream")
-    async def download(self, db_session: AsyncSession, attachment_id: UUID) -> Response[bytes]:
+    @get("/attachments/{attachment_id:uuid}", media_type="application/octet-stream")
+    async def download(
+        self, db_session: AsyncSession, request: AnyRequest, attachment_id: UUID
+    ) -> Response[bytes]:
         found = await db_session.get(CommentAttachment, attachment_id)
-        if found is None:
-            raise NotFound(f"attachment {attachment_id} does not exist")
+        try:
+            if found is None:
+                raise NotFound("")
+            await comment_service(db_session, request).visible(found.comment_id)
+        except NotFound:
+            raise NotFound(f"attachment {attachment_id} does not exist") from None
         quoted = found.filename.replace("\\", "_").replace('"', "_")
         return Response(
             found.data,

@@ -170,6 +170,22 @@ class CommentService:
             raise Invalid.field(field, f"no comment {comment_id} in this round")
         return comment
 
+    async def visible(self, comment_id: UUID) -> Comment:
+        """The comment, if the principal may see what it says (a withdrawn one: its author and staff)."""
+        comment = await self.session.get(Comment, comment_id)
+        if comment is not None and isinstance(self.principal, StakeholderPrincipal):
+            round_ = await self.rounds.get(comment.round_id)
+            mine = comment.author_id == self.principal.person_id
+            if (
+                comment.round_id != self.principal.round_id
+                or not self._may_see(comment, round_)
+                or (comment.withdrawn_at is not None and not mine)
+            ):
+                comment = None
+        if comment is None:
+            raise NotFound(f"comment {comment_id} does not exist")
+        return comment
+
     def _may_see(self, comment: Comment, round_: CommentRound) -> bool:
         if isinstance(self.principal, StaffPrincipal):
             return True

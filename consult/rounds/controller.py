@@ -25,7 +25,8 @@ def _rounds(db_session: AsyncSession, request: AnyRequest) -> RoundService:
     return RoundService(db_session, request.app.state.settings, request.user)
 
 
-def _comments(db_session: AsyncSession, request: AnyRequest) -> CommentService:
+def comment_service(db_session: AsyncSession, request: AnyRequest) -> CommentService:
+    """The comment service acting for whoever sent the request."""
     return CommentService(db_session, request.app.state.settings, request.user)
 
 
@@ -80,7 +81,7 @@ class RoundController(Controller):
     async def create_comment(
         self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.CommentCreate
     ) -> schemas.CommentOut:
-        service = _comments(db_session, request)
+        service = comment_service(db_session, request)
         return await service.one(await service.create(round_id, data))
 
     @get("/{round_id:uuid}/comments")
@@ -104,7 +105,7 @@ class RoundController(Controller):
             kind=kind,
             decision=decision,
         )
-        return await _comments(db_session, request).tree(round_id, filters, page)
+        return await comment_service(db_session, request).tree(round_id, filters, page)
 
 
 class CommentController(Controller):
@@ -115,35 +116,35 @@ class CommentController(Controller):
     async def update_comment(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID, data: schemas.CommentPatch
     ) -> schemas.CommentOut:
-        service = _comments(db_session, request)
+        service = comment_service(db_session, request)
         return await service.one(await service.update(comment_id, data))
 
     @post("/withdraw", status_code=200)
     async def withdraw(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
     ) -> schemas.CommentOut:
-        service = _comments(db_session, request)
+        service = comment_service(db_session, request)
         return await service.one(await service.withdraw(comment_id))
 
     @post("/hide", guards=[facilitators], status_code=200)
     async def hide(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID, data: schemas.HideRequest
     ) -> schemas.CommentOut:
-        service = _comments(db_session, request)
+        service = comment_service(db_session, request)
         return await service.one(await service.hide(comment_id, data.reason))
 
     @post("/restore", guards=[facilitators], status_code=200)
     async def restore(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
     ) -> schemas.CommentOut:
-        service = _comments(db_session, request)
+        service = comment_service(db_session, request)
         return await service.one(await service.restore(comment_id))
 
     @put("/response", guards=[facilitators])
     async def respond(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID, data: schemas.ResponseIn
     ) -> schemas.CommentOut:
-        service = _comments(db_session, request)
+        service = comment_service(db_session, request)
         return await service.one(await service.respond(comment_id, data))
 
     @get("/history", guards=[any_staff])
@@ -151,4 +152,4 @@ class CommentController(Controller):
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
     ) -> schemas.CommentHistory:
         """Earlier texts of the comment and the facilitators' hide/restore log."""
-        return await _comments(db_session, request).history(comment_id)
+        return await comment_service(db_session, request).history(comment_id)

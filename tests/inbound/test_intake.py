@@ -105,19 +105,37 @@ def test_each_client_and_language_lands_as_the_senders_words(
     assert comment.round_id == UUID(round_["id"]) and comment.parent_id is None
 
 
-def test_attachments_are_listed_with_the_comment(
-    make_round, directory, smtp, worker, gateway, db, facilitator
+@pytest.mark.parametrize("visibility", ["participants", "facilitators"])
+def test_attachments_are_listed_with_the_comment_for_whoever_may_read_it(
+    visibility, make_round, directory, smtp, worker, gateway, db, facilitator, link_for
 ):
-    _, received = round_email(make_round, directory, smtp, ANNA)
+    round_ = make_round(person_ids=[directory.person(ANNA), directory.person(IRINA)], visibility=visibility)
+    [received] = wait_for_mail(smtp, ANNA)
     token = reply_token_in(str(received.message["Reply-To"]))
     row = submit(gateway, build("outlook_html.eml", TOKEN=token), db)
     listed = facilitator.get(f"/api/v1/comments/{row.comment_id}/attachments")
     assert listed.status_code == 200, listed.text
     [attachment] = listed.json()
     assert (attachment["filename"], attachment["content_type"]) == ("ICMPD position.pdf", "application/pdf")
-    download = facilitator.get(attachment["url"])
-    assert download.content.startswith(b"%PDF-1.4")
+    assert facilitator.get(attachment["url"]).content.startswith(b"%PDF-1.4")
     assert len(db.scalars(select(CommentAttachment)).all()) == 1
+
+    anna = link_for(round_["id"], directory.person(ANNA))
+    assert anna.get(f"/api/v1/comments/{row.comment_id}/attachments").json() == [attachment]
+    assert anna.get(attachment["url"]).content.startswith(b"%PDF-1.4")
+    # Another invitee reads it as the round's visibility says.
+    irina = link_for(round_["id"], directory.person(IRINA))
+    expected = 200 if visibility == "participants" else 404
+    assert irina.get(f"/api/v1/comments/{row.comment_id}/attachments").status_code == expected
+    assert irina.get(attachment["url"]).status_code == expected
+    # Withdrawn, the comment's files stay with its author and the staff.
+    assert anna.post(f"/api/v1/comments/{row.comment_id}/withdraw").status_code == 200
+    assert irina.get(attachment["url"]).status_code == 404
+    assert anna.get(attachment["url"]).status_code == 200
+    # The mail gateway's token hands over mail and reads nothing.
+    assert gateway.get(f"/api/v1/comments/{row.comment_id}/attachments").status_code == 403
+    assert gateway.get(attachment["url"]).status_code == 403
+    assert gateway.get(f"/api/v1/rounds/{round_['id']}/comments").status_code == 403
 
 
 def test_wrong_sender_gets_one_answer_and_no_comment(make_round, directory, smtp, worker, gateway, db, api):
