@@ -32,6 +32,7 @@ from consult.mail.i18n import best_language, format_in, format_time, format_when
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
 from consult.mail.outbox import mail_domain
 from consult.mail.render import render_email
+from consult.mail.replies import UNSUBSCRIBABLE
 from consult.settings import Settings
 
 RSVP_PREFIX = "rsvp_"
@@ -207,11 +208,17 @@ _DELIVERY = (
         last_sent_at=func.coalesce(bindparam("sent_at"), _invitations.c.last_sent_at),
     )
 )
-_DELIVERY_STATES = {OutboxState.SENT: DeliveryState.SENT, OutboxState.FAILED: DeliveryState.FAILED}
+_DELIVERY_STATES = {
+    OutboxState.SENT: DeliveryState.SENT,
+    OutboxState.FAILED: DeliveryState.FAILED,
+    # Invitations, updates and cancellations are held back only for an address that bounced.
+    OutboxState.SUPPRESSED: DeliveryState.BOUNCED,
+}
 
 
 def on_result(session: Session, rows: Sequence[OutboundEmail]) -> None:
-    """Each invitation shows how its latest email fared; a retry keeps it queued, with the error."""
+    """Each invitation shows how its latest email fared; a retry keeps it queued, with the error. A
+    reminder held back (unsubscribed, or bounced before) leaves it as the invitation itself fared."""
     params = [
         {
             "invitation": row.invitation_id,
@@ -221,6 +228,7 @@ def on_result(session: Session, rows: Sequence[OutboundEmail]) -> None:
         }
         for row in rows
         if row.invitation_id is not None
+        and not (row.state is OutboxState.SUPPRESSED and row.kind in UNSUBSCRIBABLE)
     ]
     if params:
         session.connection().execute(_DELIVERY, params)

@@ -131,14 +131,19 @@ def _record(session: Session, outcomes: Sequence[tuple[OutboundEmail, Result]], 
             set_committed_value(row, name, value)
         params.append({"row_id": row.id, **values})
     session.connection().execute(_RECORD, params)
+    _tell_handlers(session, [row for row, _ in outcomes])
+    session.commit()
+
+
+def _tell_handlers(session: Session, rows: Sequence[OutboundEmail]) -> None:
+    """Each kind's handler learns how its emails fared (an invitation shows its delivery state)."""
     by_kind: dict[EmailKind, list[OutboundEmail]] = {}
-    for row, _ in outcomes:
+    for row in rows:
         by_kind.setdefault(row.kind, []).append(row)
-    for kind, rows in by_kind.items():
+    for kind, kind_rows in by_kind.items():
         handler = HANDLERS.get(kind)
         if handler and handler.on_result:
-            handler.on_result(session, rows)
-    session.commit()
+            handler.on_result(session, kind_rows)
 
 
 class _Recorder:
@@ -214,6 +219,7 @@ def _suppress(session: Session, rows: Sequence[OutboundEmail]) -> list[OutboundE
         ).tuples()
     }
     keep: list[OutboundEmail] = []
+    suppressed: list[OutboundEmail] = []
     for row in rows:
         bounced_at, unsubscribed_at = (
             people.get(row.person_id, (None, None)) if row.person_id else (None, None)
@@ -232,6 +238,9 @@ def _suppress(session: Session, rows: Sequence[OutboundEmail]) -> list[OutboundE
             .values(state=OutboxState.SUPPRESSED, last_error=reason)
         )
         set_committed_value(row, "state", OutboxState.SUPPRESSED)
+        set_committed_value(row, "last_error", reason)
+        suppressed.append(row)
+    _tell_handlers(session, suppressed)
     return keep
 
 

@@ -228,7 +228,9 @@ def test_calendar_answer_from_another_sender_is_refused(scenario, api, smtp, wor
     assert db.scalar(select(Invitation.rsvp)).value == "needs_action"
 
 
-def test_a_hard_bounce_marks_the_delivery_and_stops_mail(scenario, api, smtp, worker, gateway, db):
+def test_a_hard_bounce_marks_the_delivery_and_stops_mail(
+    scenario, make_event, api, smtp, worker, gateway, db
+):
     email = "l.dubois@eeas.example.org"
     person, received = _invite(api, scenario, smtp, email)
     row = submit(
@@ -249,6 +251,20 @@ def test_a_hard_bounce_marks_the_delivery_and_stops_mail(scenario, api, smtp, wo
     assert db.get(Person, UUID(person["id"])).bounced_at is not None
     listed = api.get(f"/api/v1/events/{scenario.event['id']}/invitations").json()
     assert listed["items"][0]["delivery_state"] == "bounced"
+
+    # Invited to another event, the bounced address gets nothing, and the invitation says why.
+    training = make_event(title="Training for social workers")
+    api.post(f"/api/v1/events/{training['id']}/invitations", json={"person_ids": [person["id"]]})
+    deadline = time.monotonic() + 15
+    held: list[dict] = []
+    while time.monotonic() < deadline and not held:
+        items = api.get(f"/api/v1/events/{training['id']}/invitations").json()["items"]
+        held = [i for i in items if i["delivery_state"] != "queued"]
+        time.sleep(0.2)
+    assert [(i["delivery_state"], i["delivery_error"]) for i in held] == [
+        ("bounced", "not sent: the address bounced; an organiser can clear that")
+    ]
+    assert len(smtp.to(email)) == 1
 
 
 def test_only_the_gateway_or_an_admin_may_hand_over_mail(client_for, worker, db):
