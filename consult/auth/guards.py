@@ -1,5 +1,8 @@
 """Route guards by staff role. Reading the directory is open to all staff; changing it is not; the
-mail gateway's role reaches the intake endpoint only."""
+mail gateway's role reaches the intake endpoint only.
+
+Guards are coroutines: Litestar runs a plain function guard in a worker thread, on every request.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from consult.auth.principals import StaffPrincipal
 
 
 def staff_with(*roles: Role) -> Guard:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.user
         if not isinstance(principal, StaffPrincipal) or not principal.has_role(*roles):
             wanted = ", ".join(r.value for r in roles)
@@ -35,7 +38,7 @@ _FOR_INTAKE = "for_intake"
 FOR_INTAKE = {_FOR_INTAKE: True}
 
 
-def intake_stays_in_its_lane(
+async def intake_stays_in_its_lane(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """An app-wide guard: a token with role intake hands over mail and does nothing else, also on the
