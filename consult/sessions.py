@@ -1,15 +1,20 @@
-"""The database session of one HTTP request, shared by the bearer-token middleware and the handler.
+"""The database sessions of an HTTP request.
 
-One session, so one pooled connection and one pre-ping, per request: resolving the token and running
-the handler used to take two. Requests with a safe method (GET, HEAD) read in autocommit mode, which
-spares the BEGIN and COMMIT round trips; under READ COMMITTED every statement reads its own snapshot
-anyway, so a reader sees nothing different. Writing in such a session would not be atomic, so it is
-refused as the programming error it is.
+Requests with a safe method (GET, HEAD, OPTIONS) read in autocommit mode, which spares the BEGIN and
+COMMIT round trips; under READ COMMITTED every statement reads its own snapshot anyway, so a reader
+sees nothing different. Writing in such a session would not be atomic, so it is refused as the
+programming error it is. A read resolves its bearer token in the same session as the handler: one
+pooled connection per request.
+
+A write resolves its token in a short autocommit session, closed at once, and its own session begins
+its transaction only at its first statement, after the body has been read: a client uploading slowly
+holds no connection, and no transaction stays open while it does.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -32,7 +37,8 @@ IN_TRANSACTION = {_TRANSACTION: True}
 
 
 class ReadOnlySession(Session):
-    """The session of a safe request: autocommit, and no writes."""
+    """The session of a safe request: autocommit, and no writes through the ORM or ``session.execute``
+    (a statement run on ``session.connection()`` is the caller's responsibility)."""
 
 
 def _refuse_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
@@ -52,9 +58,8 @@ event.listen(ReadOnlySession, "do_orm_execute", _refuse_write_statements)
 class RequestSessions:
     """The API's engine and its two session factories, kept in the app's state.
 
-    On PostgreSQL the pooled connections rest in autocommit mode: the pre-ping on checkout is then one
-    round trip (in a transaction it is BEGIN, ping, ROLLBACK), readers run without a transaction, and
-    writers ask for a READ COMMITTED one.
+    On PostgreSQL the pooled connections rest in autocommit mode: readers run without a transaction,
+    and writers ask for a READ COMMITTED one.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -68,24 +73,50 @@ class RequestSessions:
         )
 
 
+def _reads_only(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    return connection.scope.get("method", "GET") in SAFE_METHODS and not connection.route_handler.opt.get(
+        _TRANSACTION
+    )
+
+
 def request_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
     """The request's session, opened on first use and kept in the ASGI scope."""
     scope: dict[str, Any] = connection.scope  # type: ignore[assignment]
     session: AsyncSession | None = scope.get(_SCOPE_KEY)
     if session is None:
         sessions: RequestSessions = connection.app.state.db_sessions
-        safe = scope.get("method", "GET") in SAFE_METHODS and not connection.route_handler.opt.get(
-            _TRANSACTION
-        )
-        session = scope[_SCOPE_KEY] = (sessions.read_only if safe else sessions.read_write)()
+        session = scope[_SCOPE_KEY] = (
+            sessions.read_only if _reads_only(connection) else sessions.read_write
+        )()
     return session
+
+
+@asynccontextmanager
+async def token_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+    """Where to look the bearer token up: a read's own session, or a short autocommit one for a write."""
+    if _reads_only(connection):
+        yield request_session(connection)
+        return
+    sessions: RequestSessions = connection.app.state.db_sessions
+    session = sessions.read_only()
+    try:
+        yield session
+    finally:
+        await _close(session)
+
+
+async def _close(session: AsyncSession) -> None:
+    # Shielded: a client that goes away while the connection is being given back must not leave it
+    # to the garbage collector.
+    with anyio.CancelScope(shield=True):
+        await session.close()
 
 
 async def close_request_session(scope: Any) -> None:
     """Gives the connection back if the handler did not (a refused token, a route without the database)."""
     session: AsyncSession | None = scope.pop(_SCOPE_KEY, None)
     if session is not None:
-        await session.close()
+        await _close(session)
 
 
 async def provide_db_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import time
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import text
 
+from consult.auth.models import Role
 from consult.db import APPLICATION_NAME
 from tests.conftest import api_server, free_port
 from tests.helpers import problem
@@ -66,3 +69,29 @@ def test_requests_go_on_when_the_database_closes_pooled_connections(api, db):
         created = api.post("/api/v1/organisations", json={"name": f"Organisation {n}", "kind": "ngo"})
         assert created.status_code == 201, created.text
     assert api.get("/api/v1/organisations").json()["total"] == 12
+
+
+def test_a_slow_upload_holds_no_database_connection(server, tokens, db):
+    """A write's token is checked and its connection given back before the body arrives; its
+    transaction begins only once the handler runs."""
+    body = b'{"name": "Migrant Support NGO", "kind": "ngo"}'
+    host, port = urlsplit(server).hostname, urlsplit(server).port
+    with socket.create_connection((host, port), timeout=10) as client:
+        client.sendall(
+            b"POST /api/v1/organisations HTTP/1.1\r\n"
+            + f"Host: {host}\r\nAuthorization: Bearer {tokens[Role.ORGANISER]}\r\n".encode()
+            + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body[:10]
+        )
+        time.sleep(1)  # the client stalls mid-body
+        held = db.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = :name AND state <> 'idle'"
+            ),
+            {"name": APPLICATION_NAME},
+        ).scalar_one()
+        db.commit()
+        assert held == 0
+        client.sendall(body[10:])
+        assert client.recv(4096).startswith(b"HTTP/1.1 201")

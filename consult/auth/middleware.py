@@ -9,7 +9,7 @@ from consult.auth.principals import TokenResolver
 from consult.auth.service import resolve_staff_token
 from consult.auth.tokens import STAFF_PREFIX
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
-from consult.sessions import close_request_session, request_session
+from consult.sessions import close_request_session, token_session
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="consult"'}
 
@@ -22,7 +22,7 @@ RESOLVERS: dict[str, TokenResolver] = {
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Turns ``Authorization: Bearer <token>`` into ``request.user`` (a principal) or a 401.
 
-    The token is looked up in the request's own database session, which the handler then goes on with.
+    A read looks the token up in its own database session, which the handler then goes on with.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -39,7 +39,8 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         resolver = next((r for prefix, r in RESOLVERS.items() if token.startswith(prefix)), None)
         principal = None
         if resolver is not None:
-            principal = await resolver(request_session(connection), token)
+            async with token_session(connection) as session:
+                principal = await resolver(session, token)
         if principal is None:
             raise NotAuthorizedException("the token is unknown, expired or revoked", headers=_CHALLENGE)
         return AuthenticationResult(user=principal, auth=token)
