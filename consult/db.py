@@ -87,6 +87,9 @@ def create_api_engine(settings: Settings, *, autocommit: bool = False) -> AsyncE
     engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
+        # A firewall or load balancer may drop an idle connection without a word, which no check on
+        # checkout notices: renew connections well before the usual idle limits.
+        pool_recycle=1800,
         connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
         **options,
     )

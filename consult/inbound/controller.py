@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import anyio
@@ -174,6 +175,14 @@ class InboundController(Controller):
         return Page(items=items, total=int(total or 0), limit=page.limit, offset=page.offset)
 
 
+def _attachment_disposition(filename: str) -> str:
+    """The file's name for the browser (RFC 6266): an ASCII stand-in, and the name itself in UTF-8;
+    control characters, which no header may carry, dropped."""
+    name = "".join(c for c in filename if c.isprintable()) or "attachment"
+    stand_in = name.encode("ascii", "replace").decode().translate(str.maketrans('?"\\', "___"))
+    return f"attachment; filename=\"{stand_in}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 class AttachmentController(Controller):
     path = "/api/v1"
     tags = ["comment rounds"]
@@ -182,9 +191,9 @@ class AttachmentController(Controller):
     async def list_attachments(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
     ) -> list[schemas.AttachmentOut]:
-        """Files that came attached to the email a comment was written in; for whoever may read the
-        comment (staff, and stakeholders per the round's visibility)."""
-        await comment_service(db_session, request).visible(comment_id)
+        """Files that came attached to the email a comment was written in: for staff, and for
+        stakeholders who may read the comment when it is theirs or signed with a name."""
+        await comment_service(db_session, request).with_visible_files(comment_id)
         rows = (
             await db_session.execute(
                 select(
@@ -217,15 +226,14 @@ class AttachmentController(Controller):
         try:
             if found is None:
                 raise NotFound("")
-            await comment_service(db_session, request).visible(found.comment_id)
+            await comment_service(db_session, request).with_visible_files(found.comment_id)
         except NotFound:
             raise NotFound(f"attachment {attachment_id} does not exist") from None
-        quoted = found.filename.replace("\\", "_").replace('"', "_")
         return Response(
             found.data,
             media_type=found.content_type,
             headers={
-                "Content-Disposition": f'attachment; filename="{quoted}"',
+                "Content-Disposition": _attachment_disposition(found.filename),
                 "X-Content-Type-Options": "nosniff",
             },
         )

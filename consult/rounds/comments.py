@@ -173,8 +173,10 @@ class CommentService:
             raise Invalid.field(field, f"no comment {comment_id} in this round")
         return comment
 
-    async def visible(self, comment_id: UUID) -> Comment:
-        """The comment, if the principal may see what it says (a withdrawn one: its author and staff)."""
+    async def with_visible_files(self, comment_id: UUID) -> Comment:
+        """The comment, if the principal may see the files that came with it: staff always; a
+        stakeholder those of a comment they may read that is theirs or signed with a name (a letterhead
+        or a file's name would tell who wrote an anonymous one), and not withdrawn."""
         comment = await self.session.get(Comment, comment_id)
         if comment is not None and isinstance(self.principal, StakeholderPrincipal):
             round_ = await self.rounds.get(comment.round_id)
@@ -182,7 +184,7 @@ class CommentService:
             if (
                 comment.round_id != self.principal.round_id
                 or not self._may_see(comment, round_)
-                or (comment.withdrawn_at is not None and not mine)
+                or not (mine or (comment.attribution is Attribution.NAMED and comment.withdrawn_at is None))
             ):
                 comment = None
         if comment is None:

@@ -15,6 +15,7 @@ from consult.auth.models import Role
 from consult.directory.models import Person
 from consult.events.models import Event
 from consult.inbound.models import CommentAttachment, InboundMessage, InboundState
+from consult.inbound.parsing import read_message
 from consult.invitations.models import DeliveryState, Invitation
 from consult.mail.models import OutboundEmail, OutboxState
 from consult.mail.replies import reply_token_in
@@ -128,7 +129,14 @@ def test_attachments_are_listed_with_the_comment_for_whoever_may_read_it(
     expected = 200 if visibility == "participants" else 404
     assert irina.get(f"/api/v1/comments/{row.comment_id}/attachments").status_code == expected
     assert irina.get(attachment["url"]).status_code == expected
-    # Withdrawn, the comment's files stay with its author and the staff.
+    # Anonymous, the comment's files stay with its author and the staff (a letterhead would tell).
+    anonymous = anna.patch(f"/api/v1/comments/{row.comment_id}", json={"attribution": "anonymous"})
+    assert anonymous.status_code == 200, anonymous.text
+    assert irina.get(attachment["url"]).status_code == 404
+    assert anna.get(attachment["url"]).status_code == 200
+    assert anna.patch(f"/api/v1/comments/{row.comment_id}", json={"attribution": "named"}).status_code == 200
+    assert irina.get(attachment["url"]).status_code == expected
+    # Withdrawn, likewise.
     assert anna.post(f"/api/v1/comments/{row.comment_id}/withdraw").status_code == 200
     assert irina.get(attachment["url"]).status_code == 404
     assert anna.get(attachment["url"]).status_code == 200
@@ -136,6 +144,27 @@ def test_attachments_are_listed_with_the_comment_for_whoever_may_read_it(
     assert gateway.get(f"/api/v1/comments/{row.comment_id}/attachments").status_code == 403
     assert gateway.get(attachment["url"]).status_code == 403
     assert gateway.get(f"/api/v1/rounds/{round_['id']}/comments").status_code == 403
+
+
+def test_a_file_with_a_name_in_cyrillic_downloads_under_that_name(
+    make_round, directory, smtp, worker, gateway, db, facilitator
+):
+    _, received = round_email(make_round, directory, smtp, ANNA)
+    reply = read_message(reply_to(received, ANNA, "See the attached proposal."))
+    reply.add_attachment(
+        b"%PDF-1.4 proposal", maintype="application", subtype="pdf", filename="Предложение ДМС.pdf"
+    )
+    row = submit(gateway, reply.as_bytes(), db)
+    [attachment] = facilitator.get(f"/api/v1/comments/{row.comment_id}/attachments").json()
+    assert attachment["filename"] == "Предложение ДМС.pdf"
+    download = facilitator.get(attachment["url"])
+    assert download.status_code == 200 and download.content == b"%PDF-1.4 proposal"
+    disposition = download.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="')
+    assert (
+        "filename*=UTF-8''%D0%9F%D1%80%D0%B5%D0%B4%D0%BB%D0%BE%D0%B6%D0%B5%D0%BD%D0%B8%D0%B5%20"
+        in disposition
+    )
 
 
 def test_wrong_sender_gets_one_answer_and_no_comment(make_round, directory, smtp, worker, gateway, db, api):
