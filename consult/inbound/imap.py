@@ -287,15 +287,29 @@ def _lock_key(config: ImapConfig) -> int:
 
 
 async def _lock(engine: AsyncEngine, config: ImapConfig) -> AsyncConnection | None:
-    """A connection holding the mailbox's lock until it closes; None while another poll holds it."""
+    """A connection holding the mailbox's lock; None while another poll holds it. A session-level lock
+    in autocommit: a transaction left open for the whole poll could be ended by the server's
+    idle-in-transaction timeout, and the lock with it."""
     connection = await engine.connect()
     if connection.dialect.name != "postgresql":
         return connection  # SQLite is the embedded default: one machine, one worker
-    await connection.begin()
-    if await connection.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(config)))):
-        return connection
+    try:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        if await connection.scalar(select(func.pg_try_advisory_lock(_lock_key(config)))):
+            return connection
+    except BaseException:
+        await connection.close()
+        raise
     await connection.close()
     return None
+
+
+async def _unlock(connection: AsyncConnection, config: ImapConfig) -> None:
+    try:
+        if connection.dialect.name == "postgresql":
+            await connection.scalar(select(func.pg_advisory_unlock(_lock_key(config))))
+    finally:
+        await connection.close()
 
 
 @contextmanager
@@ -312,7 +326,7 @@ def _database(
         try:
             yield async_session_factory(engine)
         finally:
-            runner.run(lock.close())
+            runner.run(_unlock(lock, config))
     finally:
         runner.run(engine.dispose())
 
