@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from consult.auth.models import Role, StaffToken, StaffUser
 from consult.auth.principals import StaffPrincipal
 from consult.auth.tokens import STAFF_PREFIX, new_token, token_digest
+from consult.db import fetch_rows
 from consult.errors import Invalid, NotFound
 
 
@@ -63,7 +64,7 @@ def revoke_staff_tokens(session: Session, email: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-# Built once: every request resolves its token, and the ORM layer adds nothing to this lookup.
+# Built once: every request resolves its token (see fetch_rows).
 _STAFF_BY_TOKEN = (
     select(StaffUser.id, StaffUser.email, StaffUser.role)
     .join(StaffToken, StaffToken.user_id == StaffUser.id)
@@ -77,11 +78,9 @@ _STAFF_BY_TOKEN = (
 
 
 async def resolve_staff_token(session: AsyncSession, token: str) -> StaffPrincipal | None:
-    connection = await session.connection()
-    found = await connection.execute(
-        _STAFF_BY_TOKEN, {"digest": token_digest(token), "now": dt.datetime.now(dt.UTC)}
-    )
-    row = found.one_or_none()
-    if row is None:
+    params = {"digest": token_digest(token), "now": dt.datetime.now(dt.UTC)}
+    rows = await fetch_rows(await session.connection(), _STAFF_BY_TOKEN, params)
+    if not rows:
         return None
-    return StaffPrincipal(user_id=row.id, email=row.email, role=row.role)
+    [(user_id, email, role)] = rows  # the digest is unique
+    return StaffPrincipal(user_id=user_id, email=email, role=Role(role))

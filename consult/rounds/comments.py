@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
-import asyncpg
 from sqlalchemy import (
     ColumnElement,
     FromClause,
@@ -29,13 +28,12 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from consult.auth.principals import Principal, StaffPrincipal, StakeholderPrincipal
 from consult.crud import patch_fields
+from consult.db import fetch_rows
 from consult.directory.models import Organisation, OrganisationKind, Person
 from consult.drafts.models import DocumentSection, DocumentVersion
 from consult.errors import Conflict, Forbidden, Invalid, NotFound
@@ -415,7 +413,7 @@ class CommentService:
             "offset": page.offset,
         }
         connection = await self.session.connection()
-        rows = await _page_rows(connection, shape, stmt, params)
+        rows = await fetch_rows(connection, stmt, params)
         total = int(rows[0][_NODE_WIDTH + 1]) if rows else 0
         if not rows:
             await self.rounds.get(round_id)  # 404 for an unknown round
@@ -582,34 +580,6 @@ def _tree_statements(shape: _TreeShape) -> tuple[Select[Any], Select[Any]]:
 
 
 _NODE_WIDTH = len(_NODES.selected_columns)
-
-
-@functools.lru_cache(maxsize=128)
-def _asyncpg_statement(shape: _TreeShape, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    """The page statement as asyncpg takes it: the SQL, its parameters' names in order, and the values
-    of the literals SQLAlchemy binds itself."""
-    compiled = _tree_statements(shape)[0].compile(dialect=dialect)
-    return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
-
-
-async def _page_rows(
-    connection: AsyncConnection, shape: _TreeShape, stmt: Select[Any], params: dict[str, Any]
-) -> Sequence[Sequence[Any]]:
-    """The rows of a page of threads. On PostgreSQL the driver runs the statement SQLAlchemy compiled:
-    this is the hottest read of the API, and SQLAlchemy's result processing cost as much as the rest of
-    the request (asyncpg's values serve as they are: UUIDs, aware datetimes, enum values as text)."""
-    if connection.dialect.driver != "asyncpg":
-        rows: Sequence[Sequence[Any]] = (await connection.execute(stmt, params)).all()
-        return rows
-    sql, names, literals = _asyncpg_statement(shape, connection.dialect)
-    values = literals | params
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    try:
-        return await driver.fetch(sql, *(values[name] for name in names))  # type: ignore[no-any-return]
-    except asyncpg.PostgresError as exc:
-        # As SQLAlchemy would raise it: a value the database refuses (a NUL in a filter) is then a 422.
-        raise DBAPIError(sql, None, exc) from exc
 
 
 class _Projector:

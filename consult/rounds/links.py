@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from consult.auth.principals import StakeholderPrincipal
 from consult.auth.tokens import new_token, token_digest
+from consult.db import fetch_rows
 from consult.rounds.models import CommentRound, RoundInvitee, RoundLink
 from consult.settings import Settings
 
@@ -33,7 +34,7 @@ def new_round_link(session: Session, invitee: RoundInvitee, round_: CommentRound
     return f"{settings.base_url}/r/{token}"
 
 
-# Built once: every stakeholder request resolves its token, and the ORM layer adds nothing here.
+# Built once: every stakeholder request resolves its token (see fetch_rows).
 _INVITEE_BY_TOKEN = (
     select(RoundInvitee.person_id, RoundInvitee.round_id)
     .join(RoundLink, RoundLink.invitee_id == RoundInvitee.id)
@@ -42,11 +43,9 @@ _INVITEE_BY_TOKEN = (
 
 
 async def resolve_round_token(session: AsyncSession, token: str) -> StakeholderPrincipal | None:
-    connection = await session.connection()
-    found = await connection.execute(
-        _INVITEE_BY_TOKEN, {"digest": token_digest(token), "now": dt.datetime.now(dt.UTC)}
-    )
-    row = found.one_or_none()
-    if row is None:
+    params = {"digest": token_digest(token), "now": dt.datetime.now(dt.UTC)}
+    rows = await fetch_rows(await session.connection(), _INVITEE_BY_TOKEN, params)
+    if not rows:
         return None
-    return StakeholderPrincipal(person_id=row.person_id, round_id=row.round_id)
+    [(person_id, round_id)] = rows  # the digest is unique
+    return StakeholderPrincipal(person_id=person_id, round_id=round_id)

@@ -7,8 +7,8 @@ import asyncio
 import itertools
 from uuid import UUID
 
-from consult.db import create_api_engine
-from consult.rounds.comments import _page_rows, _tree_statements, _TreeShape
+from consult.db import create_api_engine, fetch_rows
+from consult.rounds.comments import _tree_statements, _TreeShape
 from consult.rounds.models import CommentKind, Decision
 from consult.settings import get_settings
 from tests.rounds.test_comments import ANNA, GULNARA, LUC, post_comment
@@ -64,7 +64,7 @@ def test_asyncpg_and_sqlalchemy_read_the_same_rows(make_round, link_for, directo
                     params = dict(base, person_id=None if shape.staff else base["person_id"])
                     stmt = _tree_statements(shape)[0]
                     through_sqlalchemy = [tuple(r) for r in (await connection.execute(stmt, params)).all()]
-                    through_asyncpg = [tuple(r) for r in await _page_rows(connection, shape, stmt, params)]
+                    through_asyncpg = [tuple(r) for r in await fetch_rows(connection, stmt, params)]
                     assert through_asyncpg == through_sqlalchemy, shape
                     compared += bool(through_sqlalchemy)
         finally:
