@@ -193,7 +193,8 @@ class AttachmentController(Controller):
     ) -> list[schemas.AttachmentOut]:
         """Files that came attached to the email a comment was written in: for staff, and for
         stakeholders who may read the comment when it is theirs or signed with a name."""
-        await comment_service(db_session, request).with_visible_files(comment_id)
+        if not await comment_service(db_session, request).may_see_files(comment_id):
+            raise NotFound(f"comment {comment_id} does not exist")
         rows = (
             await db_session.execute(
                 select(
@@ -223,12 +224,8 @@ class AttachmentController(Controller):
         self, db_session: AsyncSession, request: AnyRequest, attachment_id: UUID
     ) -> Response[bytes]:
         found = await db_session.get(CommentAttachment, attachment_id)
-        try:
-            if found is None:
-                raise NotFound("")
-            await comment_service(db_session, request).with_visible_files(found.comment_id)
-        except NotFound:
-            raise NotFound(f"attachment {attachment_id} does not exist") from None
+        if found is None or not await comment_service(db_session, request).may_see_files(found.comment_id):
+            raise NotFound(f"attachment {attachment_id} does not exist")
         return Response(
             found.data,
             media_type=found.content_type,

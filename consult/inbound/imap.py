@@ -293,15 +293,14 @@ async def _lock(engine: AsyncEngine, config: ImapConfig) -> AsyncConnection | No
     connection = await engine.connect()
     if connection.dialect.name != "postgresql":
         return connection  # SQLite is the embedded default: one machine, one worker
+    locked = False
     try:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
-        if await connection.scalar(select(func.pg_try_advisory_lock(_lock_key(config)))):
-            return connection
-    except BaseException:
-        await connection.close()
-        raise
-    await connection.close()
-    return None
+        locked = bool(await connection.scalar(select(func.pg_try_advisory_lock(_lock_key(config)))))
+    finally:
+        if not locked:
+            await connection.close()
+    return connection if locked else None
 
 
 async def _unlock(connection: AsyncConnection, config: ImapConfig) -> None:

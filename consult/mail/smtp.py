@@ -41,7 +41,7 @@ class SmtpConfig:
         """
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise MailUrlError("CONSULT_SMTP_URL must look like smtp://user:pass@host:587?starttls=true")
+            raise MailUrlError(f"{_VARIABLE} must look like smtp://user:pass@host:587?starttls=true")
         query = parse_qs(parts.query)
         use_tls = parts.scheme == "smtps"
         local = is_loopback(parts.hostname)
@@ -49,7 +49,7 @@ class SmtpConfig:
         start_tls = False if use_tls else (starttls if starttls is not None else not local)
         username = unquote(parts.username) if parts.username else None
         if username and not (use_tls or start_tls or local):
-            raise MailUrlError("CONSULT_SMTP_URL: refusing to send credentials without TLS")
+            raise MailUrlError(f"{_VARIABLE}: refusing to send credentials without TLS")
         verify = flag(query, "verify", _VARIABLE)
         return cls(
             host=parts.hostname,

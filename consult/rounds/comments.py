@@ -171,23 +171,18 @@ class CommentService:
             raise Invalid.field(field, f"no comment {comment_id} in this round")
         return comment
 
-    async def with_visible_files(self, comment_id: UUID) -> Comment:
-        """The comment, if the principal may see the files that came with it: staff always; a
-        stakeholder those of a comment they may read that is theirs or signed with a name (a letterhead
-        or a file's name would tell who wrote an anonymous one), and not withdrawn."""
+    async def may_see_files(self, comment_id: UUID) -> bool:
+        """Whether the principal may see the files that came with a comment: staff always; a
+        stakeholder those of a comment they may read that is theirs, or signed with a name and not
+        withdrawn (a letterhead or a file's name would tell who wrote an anonymous one)."""
         comment = await self.session.get(Comment, comment_id)
-        if comment is not None and isinstance(self.principal, StakeholderPrincipal):
-            round_ = await self.rounds.get(comment.round_id)
-            mine = comment.author_id == self.principal.person_id
-            if (
-                comment.round_id != self.principal.round_id
-                or not self._may_see(comment, round_)
-                or not (mine or (comment.attribution is Attribution.NAMED and comment.withdrawn_at is None))
-            ):
-                comment = None
-        if comment is None:
-            raise NotFound(f"comment {comment_id} does not exist")
-        return comment
+        if comment is None or not isinstance(self.principal, StakeholderPrincipal):
+            return comment is not None
+        if comment.round_id != self.principal.round_id:
+            return False
+        mine = comment.author_id == self.principal.person_id
+        signed = comment.attribution is Attribution.NAMED and comment.withdrawn_at is None
+        return (mine or signed) and self._may_see(comment, await self.rounds.get(comment.round_id))
 
     def _may_see(self, comment: Comment, round_: CommentRound) -> bool:
         if isinstance(self.principal, StaffPrincipal):
