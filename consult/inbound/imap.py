@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from consult.db import async_session_factory, create_api_engine
 from consult.inbound.service import dispatch_processing, store
-from consult.mail.urls import MailUrlError, flag, is_loopback
+from consult.mail.urls import MailUrlError, flag, tls_modes
 from consult.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -88,12 +88,7 @@ class ImapConfig:
         if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
             raise MailUrlError(f"{_VARIABLE} must look like imaps://user:pass@host:993/INBOX")
         query = parse_qs(parts.query)
-        use_tls = parts.scheme == "imaps"
-        local = is_loopback(parts.hostname)
-        starttls = flag(query, "starttls", _VARIABLE)
-        start_tls = False if use_tls else (starttls if starttls is not None else not local)
-        if not (use_tls or start_tls or local):
-            raise MailUrlError(f"{_VARIABLE}: refusing to send the password without TLS")
+        use_tls, start_tls = tls_modes(parts, query, _VARIABLE, "the password")
         folder = unquote(parts.path.lstrip("/")) or "INBOX"
         if not folder.isascii():  # other names need IMAP's modified UTF-7
             raise MailUrlError(f"{_VARIABLE}: the folder name {folder!r} is not ASCII")

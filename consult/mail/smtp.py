@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from consult.mail.compose import OutgoingEmail
-from consult.mail.urls import MailUrlError, flag, is_loopback
+from consult.mail.urls import MailUrlError, flag, tls_modes
 
 _VARIABLE = "CONSULT_SMTP_URL"
 
@@ -43,13 +43,8 @@ class SmtpConfig:
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise MailUrlError(f"{_VARIABLE} must look like smtp://user:pass@host:587?starttls=true")
         query = parse_qs(parts.query)
-        use_tls = parts.scheme == "smtps"
-        local = is_loopback(parts.hostname)
-        starttls = flag(query, "starttls", _VARIABLE)
-        start_tls = False if use_tls else (starttls if starttls is not None else not local)
         username = unquote(parts.username) if parts.username else None
-        if username and not (use_tls or start_tls or local):
-            raise MailUrlError(f"{_VARIABLE}: refusing to send credentials without TLS")
+        use_tls, start_tls = tls_modes(parts, query, _VARIABLE, "credentials" if username else "")
         verify = flag(query, "verify", _VARIABLE)
         return cls(
             host=parts.hostname,

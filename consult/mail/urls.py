@@ -4,6 +4,7 @@ query, and the one rule for which hosts are this machine (where TLS may be left 
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import SplitResult
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -33,3 +34,19 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def tls_modes(
+    parts: SplitResult, query: dict[str, list[str]], variable: str, secret: str
+) -> tuple[bool, bool]:
+    """(TLS from the first byte, STARTTLS) for a mail server URL. The secure scheme (``smtps``,
+    ``imaps``) means TLS from the start; otherwise STARTTLS, unless the server is this machine or the
+    URL says ``starttls=false``. TLS fails closed: ``secret`` (what the URL would send, if anything)
+    never goes unencrypted off this machine."""
+    use_tls = parts.scheme.endswith("s")
+    local = is_loopback(parts.hostname or "")
+    starttls = flag(query, "starttls", variable)
+    start_tls = False if use_tls else (starttls if starttls is not None else not local)
+    if secret and not (use_tls or start_tls or local):
+        raise MailUrlError(f"{variable}: refusing to send {secret} without TLS")
+    return use_tls, start_tls
