@@ -1,4 +1,5 @@
-"""Assembles the Litestar application: routes, auth, sessions, errors, OpenAPI. Nothing else."""
+"""Assembles the Litestar application: routes, auth, sessions, errors, OpenAPI, and the hooks through
+which lower layers reach higher ones (link-token resolvers, event listeners). Nothing else."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from consult.directory.controller import GroupController, OrganisationController
 from consult.drafts.controller import DocumentController
 from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
+from consult.events.hooks import EventHooks
 from consult.exports.controller import ExportController, StatsController
 from consult.health import health
 from consult.inbound.controller import (
@@ -29,8 +31,10 @@ from consult.inbound.controller import (
     UnsubscribeController,
 )
 from consult.invitations.controller import InvitationController, RsvpController
+from consult.invitations.service import listen_to_events
 from consult.pagination import provide_page_params
 from consult.rounds.controller import CommentController, RoundController
+from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
 from consult.sessions import RequestSessions, provide_db_session
 from consult.settings import Settings, get_settings
@@ -51,6 +55,10 @@ class ConsultRequest(Request[Any, Any, Any]):
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     sessions = RequestSessions(settings)
+    # The lower layers announce, the higher ones listen: wired here, so no import points up.
+    event_hooks = EventHooks()
+    listen_to_events(event_hooks)
+    link_resolvers = {ROUND_LINK_PREFIX: resolve_round_token}
 
     @asynccontextmanager
     async def dispose_engine(_: Litestar) -> AsyncGenerator[None, None]:
@@ -84,11 +92,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db_session": Provide(provide_db_session),
             "page": Provide(provide_page_params, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            DefineMiddleware(BearerTokenMiddleware, link_resolvers=link_resolvers, exclude=PUBLIC_PATHS)
+        ],
         guards=[intake_stays_in_its_lane],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ConsultRequest,
-        state=State({"settings": settings, "db_sessions": sessions}),
+        state=State({"settings": settings, "db_sessions": sessions, "event_hooks": event_hooks}),
         lifespan=[dispose_engine],
         openapi_config=OpenAPIConfig(
             title="consult",

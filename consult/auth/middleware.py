@@ -1,29 +1,36 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.types import Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from consult.auth.principals import TokenResolver
 from consult.auth.service import resolve_staff_token
 from consult.auth.tokens import STAFF_PREFIX
-from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.sessions import close_request_session, token_session
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="consult"'}
-
-RESOLVERS: dict[str, TokenResolver] = {
-    STAFF_PREFIX: resolve_staff_token,
-    ROUND_LINK_PREFIX: resolve_round_token,
-}
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Turns ``Authorization: Bearer <token>`` into ``request.user`` (a principal) or a 401.
 
+    Each kind of token has a resolver, keyed by the token's prefix. Staff tokens are auth's own; the
+    packages above that issue personal links as bearer tokens (comment rounds) hand their resolvers
+    in as ``link_resolvers`` when the app is assembled, so auth never imports them.
+
     A read looks the token up in its own database session, which the handler then goes on with.
     """
+
+    def __init__(self, app: ASGIApp, *, link_resolvers: Mapping[str, TokenResolver], **options: Any) -> None:
+        super().__init__(app, **options)
+        if STAFF_PREFIX in link_resolvers:
+            raise ValueError(f"the prefix {STAFF_PREFIX!r} is taken by staff tokens")
+        self.resolvers: dict[str, TokenResolver] = {STAFF_PREFIX: resolve_staff_token, **link_resolvers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -36,7 +43,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
-        resolver = next((r for prefix, r in RESOLVERS.items() if token.startswith(prefix)), None)
+        resolver = next((r for prefix, r in self.resolvers.items() if token.startswith(prefix)), None)
         principal = None
         if resolver is not None:
             async with token_session(connection) as session:

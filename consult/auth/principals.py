@@ -1,5 +1,6 @@
 """Who is asking. Staff authenticate with staff tokens, stakeholders with the token of a personal
-round link; each kind of token has a resolver, keyed by its prefix (consult.auth.middleware)."""
+round link; each kind of token has a resolver, keyed by its prefix (consult.auth.middleware; the
+app hands it the resolvers of the link tokens, which live in the packages that issue them)."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
 from consult.events import schemas
+from consult.events.hooks import EventHooks
 from consult.events.models import EventFormat, EventKind, EventStatus
 from consult.events.service import ConsultationService, EventService
 from consult.events.timing import parse_bound
-from consult.invitations.service import InvitationService
 from consult.pagination import Page, PageParams
 
 
@@ -107,7 +107,8 @@ class EventController(Controller):
         self, db_session: AsyncSession, state: State, event_id: UUID, data: schemas.EventPatch
     ) -> schemas.EventOut:
         change = await EventService(db_session).update(event_id, data)
-        await InvitationService(db_session, state.settings).notify_change(change)
+        hooks: EventHooks = state.event_hooks
+        await hooks.changed.send(db_session, state.settings, change)
         return schemas.EventOut.from_model(change.event)
 
     @post("/{event_id:uuid}/cancel", guards=[organisers], status_code=200)
@@ -115,7 +116,8 @@ class EventController(Controller):
         self, db_session: AsyncSession, state: State, event_id: UUID, data: schemas.EventCancel
     ) -> schemas.EventOut:
         event = await EventService(db_session).cancel(event_id, data.reason)
-        await InvitationService(db_session, state.settings).notify_cancelled(event)
+        hooks: EventHooks = state.event_hooks
+        await hooks.cancelled.send(db_session, state.settings, event)
         return schemas.EventOut.from_model(event)
 
     @delete("/{event_id:uuid}", guards=[organisers])

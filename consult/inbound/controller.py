@@ -22,10 +22,10 @@ from consult.inbound import schemas
 from consult.inbound.models import CommentAttachment, InboundMessage, InboundOutcome
 from consult.inbound.service import dispatch_processing, store
 from consult.mail.i18n import best_language
-from consult.mail.render import render_page
 from consult.mail.replies import person_of_unsubscribe_token
 from consult.pagination import Page, PageParams
 from consult.rounds.controller import AnyRequest, comment_service
+from consult.web.pages import render_page
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 

@@ -19,8 +19,8 @@ from consult.invitations.mailing import calendar_event, calendar_organizer, even
 from consult.invitations.models import Invitation, Rsvp
 from consult.invitations.service import InvitationService
 from consult.mail.i18n import best_language
-from consult.mail.render import render_page
 from consult.pagination import PageParams
+from consult.web.pages import render_page
 
 
 class InvitationController(Controller):

@@ -20,6 +20,7 @@ from consult.crud import get_or_404
 from consult.directory.audience import expand_audience
 from consult.directory.models import Organisation, Person
 from consult.errors import Conflict, NotFound
+from consult.events.hooks import EventHooks
 from consult.events.models import Event, EventStatus
 from consult.events.service import EventChange
 from consult.invitations import schemas
@@ -366,3 +367,13 @@ class InvitationService:
         if event.capacity is None or not event.format.needs_venue:
             return False
         return await self._confirmed_count(event) >= event.capacity
+
+
+def listen_to_events(hooks: EventHooks) -> None:
+    """Invitees hear of a new time, place or link, and of a cancellation (consult.app connects this)."""
+    hooks.changed.connect(
+        lambda session, settings, change: InvitationService(session, settings).notify_change(change)
+    )
+    hooks.cancelled.connect(
+        lambda session, settings, event: InvitationService(session, settings).notify_cancelled(event)
+    )

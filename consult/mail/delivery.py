@@ -24,7 +24,13 @@ from consult.directory.models import Person
 from consult.mail.compose import Letter, OutgoingEmail, render_message
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
 from consult.mail.outbox import dispatch
-from consult.mail.replies import UNSUBSCRIBABLE, list_unsubscribe_headers, reply_addresses, verp_address
+from consult.mail.replies import (
+    UNSUBSCRIBABLE,
+    ReplyTargets,
+    list_unsubscribe_headers,
+    reply_addresses,
+    verp_address,
+)
 from consult.mail.smtp import Outcome, RateLimiter, Result, SmtpConfig, deliver
 from consult.settings import Settings
 
@@ -41,10 +47,12 @@ RECORD_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class KindHandler:
-    """How a domain turns its outbox rows into letters, and hears how delivery went."""
+    """How a domain turns its outbox rows into letters, hears how delivery went, and (for rows that
+    name neither an invitation nor a round) says what a reply answers."""
 
     compose: Composer
     on_result: ResultListener | None = None
+    reply_targets: ReplyTargets | None = None
 
 
 HANDLERS: dict[EmailKind, KindHandler] = {}
@@ -180,7 +188,8 @@ def _compose_all(
     rows = _suppress(session, rows)
     for row in rows:
         by_kind.setdefault(row.kind, []).append(row)
-    reply_to = reply_addresses(session, settings, rows)
+    find_targets = {kind: h.reply_targets for kind, h in HANDLERS.items() if h.reply_targets}
+    reply_to = reply_addresses(session, settings, rows, find_targets)
     for kind, kind_rows in by_kind.items():
         handler = HANDLERS.get(kind)
         letters = handler.compose(session, kind_rows, settings) if handler else {}

@@ -1,8 +1,9 @@
-"""Localised emails and pages from named templates.
+"""Localised emails from named templates.
 
-An email is ``templates/email/<name>/{subject.txt, body.txt, body.html}``; a page is
-``templates/pages/<name>.html``. Callers hand over a context (see ``consult.invitations.mailing``);
-this module only turns it into text, in the reader's language.
+An email is ``templates/email/<name>/{subject.txt, body.txt, body.html}``. Callers hand over a
+context (see ``consult.invitations.mailing``); this module only turns it into text, in the reader's
+language. The pages people open from their emails are the web layer's (consult.web.pages): they are
+rendered through ``template_environment`` too, so they share the labels and macros here.
 
 One Jinja environment per language, each with that language's catalog installed, so a rendering
 never depends on state left behind by another language's rendering (workers render many languages
@@ -36,7 +37,7 @@ class RenderedEmail:
 
 def render_email(name: str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
     """The email ``name`` in ``language`` (unknown languages get English)."""
-    env = _environment(best_language(language))
+    env = template_environment(best_language(language))
     subject = one_line(env.get_template(f"email/{name}/subject.txt").render(context))
     # The bodies see the final subject: the HTML <title> shows it, and so do some previews.
     body_context = {**context, "subject": subject}
@@ -45,11 +46,6 @@ def render_email(name: str, language: str, context: Mapping[str, Any]) -> Render
         text=_tidy_text(env.get_template(f"email/{name}/body.txt").render(body_context)),
         html=env.get_template(f"email/{name}/body.html").render(body_context),
     )
-
-
-def render_page(name: str, language: str, context: Mapping[str, Any]) -> str:
-    """The HTML page ``name`` in ``language`` (unknown languages get English)."""
-    return _environment(best_language(language)).get_template(f"pages/{name}.html").render(context)
 
 
 def _tidy_text(text: str) -> str:
@@ -67,9 +63,11 @@ def is_web_url(value: object) -> bool:
 
 
 @cache
-def _environment(language: str) -> jinja2.Environment:
+def template_environment(language: str, *first_dirs: Path) -> jinja2.Environment:
+    """The Jinja environment of ``language`` (a supported one): templates are looked up in
+    ``first_dirs``, then in the email templates."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        loader=jinja2.FileSystemLoader([*first_dirs, TEMPLATES_DIR]),
         # Escaping follows the file: HTML is escaped, plain text and subjects are left as written.
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined,

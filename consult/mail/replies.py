@@ -1,7 +1,8 @@
 """Addresses that make outgoing mail answerable and traceable.
 
 - ``Reply-To: reply+TOKEN@domain``: a random token per email, stored as a digest with the person and
-  what a reply answers (consult.inbound turns the reply into a comment).
+  what a reply answers (consult.inbound turns the reply into a comment). An email about an
+  invitation or a round names it; for other kinds the domain that owns them finds the target.
 - The envelope sender ``bounce+<outbox row id>@domain`` (VERP): a bounce names the delivery it is about.
 - ``List-Unsubscribe`` (mailto and https, RFC 8058 one-click) on reminders and digests; the token is
   the person's id signed with the secret key, so it needs no table.
@@ -17,15 +18,13 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.auth.tokens import token_digest
 from consult.mail.models import EmailKind, OutboundEmail, ReplyToken
-from consult.rounds.models import Comment
 from consult.settings import Settings
 
 REPLY_LOCAL = "reply"
@@ -91,48 +90,46 @@ def list_unsubscribe_headers(settings: Settings, person_id: UUID) -> dict[str, s
     }
 
 
-def _targets(session: Session, rows: Sequence[OutboundEmail]) -> dict[UUID, ReplyToken]:
+ReplyTargets = Callable[[Session, Sequence[OutboundEmail]], dict[UUID, ReplyToken]]
+"""What a reply answers, for rows of a kind that do not name it themselves (a response to a comment, a
+digest of replies): a token per row with its target set (the round, the comment thread). The domain
+that owns the kind says so in its ``KindHandler``; rows left out get no ``Reply-To``."""
+
+
+def _targets(
+    session: Session, rows: Sequence[OutboundEmail], find_targets: Mapping[EmailKind, ReplyTargets]
+) -> dict[UUID, ReplyToken]:
     """What a reply to each row answers (rows nobody can usefully answer are left out)."""
-    comment_ids: set[UUID] = set()
-    for row in rows:
-        if row.kind is EmailKind.COMMENT_RESPONSE:
-            comment_ids.add(UUID(row.context["comment_id"]))
-        elif row.kind is EmailKind.REPLY_DIGEST:
-            comment_ids.update(UUID(i) for i in row.context.get("comment_ids", []))
-    comments = (
-        {c.id: c for c in session.scalars(select(Comment).where(Comment.id.in_(comment_ids)))}
-        if comment_ids
-        else {}
-    )
     targets: dict[UUID, ReplyToken] = {}
+    by_kind: dict[EmailKind, list[OutboundEmail]] = {}
     for row in rows:
         if row.person_id is None:
             continue  # staff mail (exports): nothing to answer
-        target = ReplyToken(person_id=row.person_id, outbound_email_id=row.id)
         if row.invitation_id is not None:
-            target.invitation_id = row.invitation_id
+            targets[row.id] = ReplyToken(invitation_id=row.invitation_id)
         elif "round_id" in row.context:
-            target.round_id = UUID(row.context["round_id"])
-        elif row.kind in (EmailKind.COMMENT_RESPONSE, EmailKind.REPLY_DIGEST):
-            ids = [row.context["comment_id"]] if "comment_id" in row.context else row.context["comment_ids"]
-            found = [comments[UUID(i)] for i in ids if UUID(i) in comments]
-            if not found or len({c.round_id for c in found}) != 1:
-                continue
-            target.round_id = found[0].round_id
-            if len(found) == 1:  # one comment: a reply goes into its thread
-                target.comment_id = found[0].id
-                target.section_key = found[0].section_key
-        else:
-            continue
-        targets[row.id] = target
+            targets[row.id] = ReplyToken(round_id=UUID(row.context["round_id"]))
+        elif row.kind in find_targets:
+            by_kind.setdefault(row.kind, []).append(row)
+    for kind, kind_rows in by_kind.items():
+        targets |= find_targets[kind](session, kind_rows)
+    for row in rows:
+        if row.id in targets:
+            targets[row.id].person_id = row.person_recipient
+            targets[row.id].outbound_email_id = row.id
     return targets
 
 
-def reply_addresses(session: Session, settings: Settings, rows: Sequence[OutboundEmail]) -> dict[UUID, str]:
+def reply_addresses(
+    session: Session,
+    settings: Settings,
+    rows: Sequence[OutboundEmail],
+    find_targets: Mapping[EmailKind, ReplyTargets],
+) -> dict[UUID, str]:
     """A fresh ``reply+TOKEN@`` address per row that can be answered; the tokens are added to the session."""
     expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.reply_token_days)
     addresses: dict[UUID, str] = {}
-    for row_id, target in _targets(session, rows).items():
+    for row_id, target in _targets(session, rows, find_targets).items():
         token = new_reply_token()
         target.token_hash = token_digest(token)
         target.expires_at = expires_at

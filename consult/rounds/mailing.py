@@ -25,6 +25,7 @@ from consult.mail.outbox import enqueue, mail_domain
 from consult.mail.render import render_email
 from consult.rounds.links import link_expiry, new_round_link
 from consult.rounds.models import Comment, CommentRound, ReplyNotice, RoundInvitee
+from consult.rounds.reply_targets import comment_reply_targets
 from consult.rounds.visibility import ShownAuthor, public_author
 from consult.settings import Settings
 
@@ -381,5 +382,8 @@ def _section_headings(
 
 
 register(list(_ROUND_TEMPLATES), KindHandler(compose=compose_round_emails))
-register([EmailKind.COMMENT_RESPONSE], KindHandler(compose=compose_responses))
-register([EmailKind.REPLY_DIGEST], KindHandler(compose=compose_digests))
+register(
+    [EmailKind.COMMENT_RESPONSE],
+    KindHandler(compose=compose_responses, reply_targets=comment_reply_targets),
+)
+register([EmailKind.REPLY_DIGEST], KindHandler(compose=compose_digests, reply_targets=comment_reply_targets))

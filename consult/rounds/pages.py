@@ -25,12 +25,12 @@ from consult.drafts.models import Document, DocumentVersion
 from consult.drafts.service import VersionService
 from consult.errors import ConsultError
 from consult.mail.i18n import best_language, format_when
-from consult.mail.render import render_page
 from consult.pagination import MAX_PAGE_SIZE, PageParams
 from consult.rounds import schemas
 from consult.rounds.comments import CommentFilters, CommentService
 from consult.rounds.links import resolve_round_token
 from consult.rounds.service import RoundService, is_open
+from consult.web.pages import render_page
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 

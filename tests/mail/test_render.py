@@ -27,7 +27,8 @@ from consult.mail.i18n import (
     format_when,
     gettext,
 )
-from consult.mail.render import RenderedEmail, is_web_url, render_email, render_page
+from consult.mail.render import RenderedEmail, is_web_url, render_email
+from consult.web.pages import render_page
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "consult" / "mail" / "translations"

@@ -1,0 +1,1 @@
+"""The pages people open from the links in their emails (RSVP, the comment round, unsubscribing)."""
