@@ -1,5 +1,6 @@
-"""Localised emails and pages: every template in every language, escaping, header safety, dates
-and time zones, and the translation catalogs themselves (complete, and in sync with the templates).
+"""Localised emails and pages: the event emails and pages in every language, escaping, header
+safety, dates and time zones, and the translation catalogs themselves (complete, and in sync with the
+templates). Every email kind, word for word, is in the snapshots of test_snapshots.py.
 
 Pure unit tests: no database, no HTTP.
 """
@@ -34,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "consult" / "mail" / "translations"
 TRANSLATED = [lang for lang in SUPPORTED_LANGUAGES if lang != "en"]
 
-EMAILS = [
+# The emails about an event, rendered from an event's context.
+EVENT_EMAILS = [
     "invitation",
     "event_update",
     "event_cancelled",
@@ -45,13 +47,13 @@ EMAILS = [
 ]
 PAGES = ["rsvp", "rsvp_done", "link_invalid"]
 
-# --- every template renders in every language ---------------------------------------------------
+# --- every event email and page renders in every language ---------------------------------------
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
-@pytest.mark.parametrize("name", EMAILS)
+@pytest.mark.parametrize("name", EVENT_EMAILS)
 @pytest.mark.parametrize("make_context", [launch_context, round_table_context], ids=["launch", "round_table"])
-def test_every_email_renders(name: str, language: str, make_context: Any) -> None:
+def test_every_event_email_renders(name: str, language: str, make_context: Any) -> None:
     context = make_context(language)
     email = render_email(name, language, context)
 
@@ -223,7 +225,7 @@ HOSTILE_TITLE = 'Launch\r\nBcc: x@evil.example <script>alert(1)</script> "quotes
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
-@pytest.mark.parametrize("name", EMAILS)
+@pytest.mark.parametrize("name", EVENT_EMAILS)
 def test_subject_stays_one_line(name: str, language: str) -> None:
     event = {**launch_context(language)["event"], "title": HOSTILE_TITLE}
     subject = render_email(name, language, launch_context(language, event=event)).subject
@@ -236,7 +238,7 @@ def test_one_line_removes_every_line_break() -> None:
     assert one_line(" a\r\nb\nc\rd\u2028e\u0085f\tg  ") == "a b c d e f g"
 
 
-@pytest.mark.parametrize("name", EMAILS)
+@pytest.mark.parametrize("name", EVENT_EMAILS)
 def test_user_text_is_escaped_in_html_and_readable_in_text(name: str) -> None:
     hostile = '<script>alert(1)</script> "quotes" & ampersands'
     context = launch_context(
