@@ -255,7 +255,8 @@ class WorkerProcess:
         self.log_path = data_dir / "worker.log"
         self.log_start = 0  # where this process's lines begin in the log (a restart appends)
 
-    def _log(self) -> bytes:
+    def log(self) -> bytes:
+        """What this worker process has logged so far."""
         with self.log_path.open("rb") as log:
             log.seek(self.log_start)
             return log.read()
@@ -292,8 +293,8 @@ class WorkerProcess:
 
         def ready() -> bool:
             if process.poll() is not None:
-                raise RuntimeError(f"worker exited: {self._log()[-3000:].decode(errors='replace')}")
-            return b" ready." in self._log()
+                raise RuntimeError(f"worker exited: {self.log()[-3000:].decode(errors='replace')}")
+            return b" ready." in self.log()
 
         wait_until(ready, "the worker to be ready", timeout=60)
 
@@ -301,10 +302,10 @@ class WorkerProcess:
         """Waits until nothing more is on its way: every task the worker had received when called has
         finished, each beat task in ``scans`` (e.g. ``scan_rounds``) has then run once from start to
         end, and no outbox row is left to send. A test asserts "no second email" after this."""
-        marker = self.log_start + len(self._log())
+        marker = self.log_start + len(self.log())
         names = [scan.name for scan in scans]
         wait_until(
-            lambda: caught_up(task_runs(self._log(), self.log_start), marker, names),
+            lambda: caught_up(task_runs(self.log(), self.log_start), marker, names),
             f"the worker to finish its tasks and run {names or 'nothing more'}",
             timeout,
         )
