@@ -55,7 +55,8 @@ os.environ.update(
     }
 )
 
-from sqlalchemy import text  # noqa: E402
+from celery import Task  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from consult.auth.models import Role  # noqa: E402
@@ -66,19 +67,20 @@ from consult.models import Base  # noqa: E402
 from consult.settings import get_settings  # noqa: E402
 from tests.inbound.imap_server import DovecotServer, dovecot_binary  # noqa: E402
 from tests.smtp_server import SmtpServer  # noqa: E402
+from tests.waiting import caught_up, outbox_waiting, task_runs, wait_until  # noqa: E402
 
 
 def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
         try:
             httpx.get(url, timeout=1.0)
-            return
         except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
+            return False
+        return True
+
+    wait_until(answers, f"{url} to answer", timeout)
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +112,9 @@ def db(db_engine) -> Iterator:
 
 @pytest.fixture(autouse=True)
 def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    engine = request.getfixturevalue("db_engine") if "database" in request.fixturenames else None
+    # A test on tests/services' rolled-back session leaves nothing behind.
+    leaves_rows = "database" in request.fixturenames and "db_session" not in request.fixturenames
+    engine = request.getfixturevalue("db_engine") if leaves_rows else None
     yield
     if engine is None:
         return
@@ -243,14 +247,23 @@ def imap_server() -> Iterator[DovecotServer]:
 class WorkerProcess:
     """`celery worker -B` as a subprocess: prefork pool, embedded beat, the test queue."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str], engine: Engine) -> None:
         self.data_dir = data_dir
         self.env = env
+        self.engine = engine
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "worker.log"
+        self.log_start = 0  # where this process's lines begin in the log (a restart appends)
+
+    def log(self) -> bytes:
+        """What this worker process has logged so far."""
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read()
 
     def start(self) -> None:
         log = self.log_path.open("ab")
+        self.log_start = log.tell()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -276,14 +289,27 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if b" ready." in self.log_path.read_bytes():
-                return
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
-        raise RuntimeError("worker did not become ready")
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log()[-3000:].decode(errors='replace')}")
+            return b" ready." in self.log()
+
+        wait_until(ready, "the worker to be ready", timeout=60)
+
+    def settle(self, *scans: Task, timeout: float = 30.0) -> None:
+        """Waits until nothing more is on its way: every task the worker had received when called has
+        finished, each beat task in ``scans`` (e.g. ``scan_rounds``) has then run once from start to
+        end, and no outbox row is left to send. A test asserts "no second email" after this."""
+        marker = self.log_start + len(self.log())
+        names = [scan.name for scan in scans]
+        wait_until(
+            lambda: caught_up(task_runs(self.log(), self.log_start), marker, names),
+            f"the worker to finish its tasks and run {names or 'nothing more'}",
+            timeout,
+        )
+        wait_until(lambda: outbox_waiting(self.engine) == 0, "every outbox row sent or given up", timeout)
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the pool children die with their parent."""
@@ -304,7 +330,7 @@ class WorkerProcess:
 
 @pytest.fixture(scope="session")
 def worker_session(
-    request: pytest.FixtureRequest, database: str, tmp_data_dir: Path, smtp_session: SmtpServer
+    request: pytest.FixtureRequest, db_engine: Engine, tmp_data_dir: Path, smtp_session: SmtpServer
 ) -> Iterator[WorkerProcess]:
     env = {}
     # The worker polls the dovecot mailbox of tests/inbound/test_imap.py. Without dovecot the other
@@ -316,7 +342,7 @@ def worker_session(
             "CONSULT_IMAP_POLL_SECONDS": "1",
             "CONSULT_IMAP_PROCESSED_FOLDER": "Processed",
         }
-    process = WorkerProcess(tmp_data_dir, env)
+    process = WorkerProcess(tmp_data_dir, env, db_engine)
     process.start()
     yield process
     process.stop()

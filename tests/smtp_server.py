@@ -6,12 +6,13 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,8 @@ class SmtpServer:
         return [r for r in self.received if address.lower() in (t.lower() for t in r.rcpt_tos)]
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.received) >= count:
-                return self.received
-            time.sleep(0.05)
-        raise AssertionError(f"expected {count} messages, got {len(self.received)} within {timeout}s")
+        def enough() -> list[Received] | None:
+            received = self.received
+            return received if len(received) >= count else None
+
+        return wait_until(enough, f"{count} messages at the SMTP server", timeout, interval=0.05)

@@ -10,25 +10,15 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from consult.demo import COMMENTS, PEOPLE, ROUND_ORGANISATIONS
 from tests.conftest import free_port, wait_for_http
+from tests.waiting import wait_until
 
 CONSULT = str(Path(sys.executable).with_name("consult"))
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = 60.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
@@ -104,7 +94,7 @@ def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
                 return invitations, links
             return None
 
-        invitations, links = wait_until(captured, "an invitation per demo person and the round emails")
+        invitations, links = wait_until(captured, "an invitation per demo person and the round emails", 60)
         assert len(invitations) == len(people)
         recipients = set()
         for message in invitations:

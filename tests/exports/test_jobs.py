@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 from uuid import UUID
 
 from docx import Document
@@ -17,28 +16,22 @@ from consult.exports.service import requeue_lost
 from consult.settings import get_settings
 from tests.exports.conftest import FORMULAS, Scenario, xlsx_rows
 from tests.helpers import problem
+from tests.waiting import wait_until
 
 
 def wait_done(client, job_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished():
         job = client.get(f"/api/v1/exports/{job_id}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"export {job_id} not done within {timeout}s: {job}")
+        return job if job["state"] in ("done", "failed") else None
+
+    return wait_until(finished, f"export {job_id} to finish", timeout, interval=0.2)
 
 
-def mails_to(smtp, address: str, timeout: float = 30) -> list:
+def mails_to(smtp, worker, address: str, timeout: float = 30) -> list:
     """The emails to ``address`` (the round's own emails arrive meanwhile), once there is one."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = smtp.to(address)
-        if found:
-            time.sleep(0.5)  # a duplicate would show up now
-            return smtp.to(address)
-        time.sleep(0.1)
-    raise AssertionError(f"no email to {address} within {timeout}s")
+    wait_until(lambda: smtp.to(address), f"an email to {address}", timeout)
+    worker.settle()  # a duplicate would show up now
+    return smtp.to(address)
 
 
 def test_export_job_is_written_by_the_worker_and_mailed(worker, smtp, facilitator, organiser, scenario):
@@ -60,7 +53,7 @@ def test_export_job_is_written_by_the_worker_and_mailed(worker, smtp, facilitato
     assert organiser.get(f"/api/v1/exports/{job['id']}/file").status_code == 200
     problem(organiser.get("/api/v1/exports/0190f5e0-0000-7000-8000-000000000000"), 404)
 
-    (mail,) = mails_to(smtp, "facilitator@example.org")
+    (mail,) = mails_to(smtp, worker, "facilitator@example.org")
     message = mail.message
     assert message["Subject"] == "Your export is ready: First comment round on the strategy"
     body = message.get_body(preferencelist=("plain",)).get_content()

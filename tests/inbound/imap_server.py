@@ -9,11 +9,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
+
+from tests.waiting import wait_until
 
 # uid 0 may not own mail; the system's mail user does.
 MAIL_USER = "mail"
@@ -103,14 +104,14 @@ class DovecotServer:
         self.process = subprocess.Popen(
             [binary, "-F", "-c", str(config)], stdout=log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def listening() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"dovecot exited: {self.log()}")
-            if all(_listening(port) for port in (self.imap_port, self.imaps_port)):
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"dovecot did not listen within 30s: {self.log()}")
+            return all(_listening(port) for port in (self.imap_port, self.imaps_port))
+
+        wait_until(listening, "dovecot to listen", interval=0.05)
 
     def log(self) -> str:
         return "".join(

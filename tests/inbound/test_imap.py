@@ -8,7 +8,6 @@ import dataclasses
 import logging
 import ssl
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,7 @@ from consult.rounds.models import Comment
 from consult.settings import Settings, get_settings
 from tests.inbound.imap_server import DovecotServer
 from tests.inbound.test_intake import ANNA, reply_to, round_email
+from tests.waiting import wait_until
 from workers.app import make_celery
 
 NEW = f"UNKEYWORD {PROCESSED} UNKEYWORD {REFUSED}"
@@ -104,14 +104,12 @@ def stored(db) -> dict[bytes, InboundMessage]:
 
 
 def wait_until_processed(db, count: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def processed() -> bool:
         db.expire_all()
         states = db.scalars(select(InboundMessage.state)).all()
-        if len(states) == count and all(s is InboundState.DONE for s in states):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"the worker did not process {count} messages")
+        return len(states) == count and all(s is InboundState.DONE for s in states)
+
+    wait_until(processed, f"the worker to process {count} messages")
 
 
 @pytest.mark.parametrize("processed_folder", ["", "Done"])
@@ -287,13 +285,12 @@ def test_a_reply_in_the_mailbox_becomes_a_comment(
     raw = reply_to(received, ANNA, "Please publish the draft in Azerbaijani too.")
     imap_server.append("consult", "INBOX", raw)
 
-    deadline = time.monotonic() + 30
-    row = None
-    while time.monotonic() < deadline and (row is None or row.state is not InboundState.DONE):
-        time.sleep(0.2)
+    def taken_in() -> InboundMessage | None:
         db.expire_all()
         row = db.scalar(select(InboundMessage))
-    assert row is not None and row.state is InboundState.DONE, "the worker did not take the reply in"
+        return row if row is not None and row.state is InboundState.DONE else None
+
+    row = wait_until(taken_in, "the worker to take the reply in", interval=0.2)
     assert (row.source, row.outcome.value) == ("imap", "comment"), row.reason
     tree = facilitator.get(f"/api/v1/rounds/{round_['id']}/comments").json()
     [section] = tree["sections"]

@@ -22,6 +22,7 @@ from consult.mail.replies import reply_token_in
 from consult.rounds.models import Comment, CommentRound
 from tests.inbound.messages import REPLY_TEXTS, build
 from tests.rounds.test_round_emails import wait_for_mail
+from tests.waiting import wait_until
 
 ANNA = "a.gruber@expert.example.org"
 IRINA = "i.petrova@ngo.example.org"
@@ -38,14 +39,13 @@ def submit(gateway: httpx.Client, raw: bytes, db, expect_new: bool = True) -> In
     assert response.status_code == 202, response.text
     assert response.json()["duplicate"] is (not expect_new)
     inbound_id = UUID(response.json()["id"])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def processed() -> InboundMessage | None:
         db.expire_all()
         row = db.get(InboundMessage, inbound_id)
-        if row is not None and row.state is InboundState.DONE:
-            return row
-        time.sleep(0.1)
-    raise AssertionError("the worker did not process the message")
+        return row if row is not None and row.state is InboundState.DONE else None
+
+    return wait_until(processed, "the worker to process the message")
 
 
 def round_email(make_round, directory, smtp, email: str, **round_fields):
@@ -178,7 +178,7 @@ def test_wrong_sender_gets_one_answer_and_no_comment(make_round, directory, smtp
     # A second one within the hour: logged, not answered again.
     second = submit(gateway, reply_to(received, LUC, "Again."), db)
     assert second.answered_at is None
-    time.sleep(1)
+    worker.settle()
     assert len(smtp.to(LUC)) == 1
     log = api.get("/api/v1/inbound/log", params={"outcome": "rejected"}).json()
     assert log["total"] == 2 and all("l.dubois" in e["reason"] for e in log["items"])
@@ -207,7 +207,7 @@ def test_out_of_office_is_ignored_and_logged(make_round, directory, smtp, worker
     token = reply_token_in(str(received.message["Reply-To"]))
     row = submit(gateway, build("ooo_fr.eml", TOKEN=token), db)
     assert row.outcome.value == "auto_reply" and "Auto-Submitted" in row.reason
-    time.sleep(1)
+    worker.settle()
     assert len(smtp.to(LUC)) == 1 and db.scalars(select(Comment)).all() == []
 
 
@@ -284,12 +284,12 @@ def test_a_hard_bounce_marks_the_delivery_and_stops_mail(
     # Invited to another event, the bounced address gets nothing, and the invitation says why.
     training = make_event(title="Training for social workers")
     api.post(f"/api/v1/events/{training['id']}/invitations", json={"person_ids": [person["id"]]})
-    deadline = time.monotonic() + 15
-    held: list[dict] = []
-    while time.monotonic() < deadline and not held:
+
+    def held_back() -> list[dict]:
         items = api.get(f"/api/v1/events/{training['id']}/invitations").json()["items"]
-        held = [i for i in items if i["delivery_state"] != "queued"]
-        time.sleep(0.2)
+        return [i for i in items if i["delivery_state"] != "queued"]
+
+    held = wait_until(held_back, "the invitation to the bounced address to be held", 15, interval=0.2)
     assert [(i["delivery_state"], i["delivery_error"]) for i in held] == [
         ("bounced", "not sent: the address bounced; an organiser can clear that")
     ]

@@ -3,7 +3,6 @@ List-Unsubscribe on reminders and digests, the unsubscribe page, and mail held b
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
 from consult.mail.replies import bounce_id_in, reply_token_in
 from tests.rounds.conftest import a_day_after_opening, from_now
 from tests.rounds.test_round_emails import IRINA, subject_of, wait_for_mail
+from tests.waiting import wait_until
 
 ANNA = "a.gruber@expert.example.org"
 LUC = "l.dubois@eeas.example.org"
@@ -83,14 +83,12 @@ def test_reminder_carries_list_unsubscribe_and_the_link_stops_reminders(
     )
     wait_for_mail(smtp, IRINA, 3)
     a_day_after_opening(db, second["id"])
-    deadline = time.monotonic() + 15
-    suppressed = []
-    while time.monotonic() < deadline and not suppressed:
+
+    def suppressed_rows() -> list[OutboundEmail]:
         db.expire_all()
-        suppressed = db.scalars(
-            select(OutboundEmail).where(OutboundEmail.state == OutboxState.SUPPRESSED)
-        ).all()
-        time.sleep(0.2)
+        return list(db.scalars(select(OutboundEmail).where(OutboundEmail.state == OutboxState.SUPPRESSED)))
+
+    suppressed = wait_until(suppressed_rows, "the closing reminder to be held back", 15, interval=0.2)
     assert [row.kind.value for row in suppressed] == ["round_closing"]
     assert len(smtp.to(IRINA)) == 3
 
@@ -107,15 +105,13 @@ def test_a_bounced_address_gets_no_mail_until_an_organiser_clears_it(
     db.commit()
     assert api.get(f"/api/v1/people/{luc}/mail-status").json()["bounce_reason"] == "5.1.1"
     make_round(person_ids=[luc])
-    deadline = time.monotonic() + 15
-    row = None
-    while time.monotonic() < deadline:
+
+    def suppressed() -> OutboundEmail | None:
         db.expire_all()
         row = db.scalar(select(OutboundEmail).where(OutboundEmail.person_id == UUID(luc)))
-        if row is not None and row.state is OutboxState.SUPPRESSED:
-            break
-        time.sleep(0.2)
-    assert row is not None and row.state is OutboxState.SUPPRESSED
+        return row if row is not None and row.state is OutboxState.SUPPRESSED else None
+
+    wait_until(suppressed, "the opening email to the bounced address to be held back", 15, interval=0.2)
     assert smtp.to(LUC) == []
     cleared = api.post(f"/api/v1/people/{luc}/clear-bounce")
     assert cleared.status_code == 200, cleared.text

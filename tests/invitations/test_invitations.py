@@ -9,6 +9,8 @@ from consult.invitations.models import Invitation
 from consult.mail.models import OutboundEmail
 from tests.helpers import problem
 from tests.invitations.conftest import calendar_of, parts, rsvp_token, vevent
+from tests.waiting import wait_until
+from workers.tasks import relay_outbox, send_due_reminders
 
 ORGANIZER = "consult@example.org"
 
@@ -102,9 +104,7 @@ def test_inviting_twice_never_sends_twice(api, scenario, worker, smtp):
         f"/api/v1/events/{scenario.event['id']}/invitations", json={"group_ids": [groups.json()["id"]]}
     )
     assert by_group.json()["created_count"] == 0
-    import time
-
-    time.sleep(2)
+    worker.settle()
     assert len(smtp.received) == 4
 
 
@@ -261,42 +261,33 @@ def test_a_permanent_smtp_refusal_is_recorded_without_retry(api, scenario, worke
     failed = [i for i in listing if i["delivery_state"] == "failed"]
     assert [i["person"]["email"] for i in failed] == [refused]
     assert "550" in failed[0]["delivery_error"]
-    import time
-
-    time.sleep(3)
+    worker.settle(relay_outbox)  # the relay would pick up a row meant for another attempt
     row = db.scalar(select(OutboundEmail).where(OutboundEmail.person_id == scenario.people[refused]["id"]))
     assert row.attempts == 1
     assert row.state == "failed"
 
 
 def _wait_for_delivery(api, scenario, predicate, timeout=30.0):
-    import time
+    def items():
+        listed = api.get(f"/api/v1/events/{scenario.event['id']}/invitations").json()["items"]
+        return listed if predicate(listed) else None
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        items = api.get(f"/api/v1/events/{scenario.event['id']}/invitations").json()["items"]
-        if predicate(items):
-            return items
-        time.sleep(0.2)
-    raise AssertionError(items)
+    return wait_until(items, "the invitations' delivery states", timeout, interval=0.2)
 
 
 def test_mail_queued_while_smtp_is_down_arrives_once_it_is_back(api, scenario, worker, smtp, db):
-    import time
-
     smtp.stop()
     invite_all(api, scenario)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+
+    def recorded_errors():
         errors = db.scalars(select(OutboundEmail.last_error)).all()
         db.rollback()
-        if errors and all(errors):
-            break
-        time.sleep(0.2)
-    assert all(errors), "the first attempts failed and were recorded"
+        return errors if errors and all(errors) else None
+
+    wait_until(recorded_errors, "the first attempts to fail and be recorded", 20, interval=0.2)
     smtp.start()
     received = smtp.wait_for(4, timeout=30)
-    time.sleep(2)
+    worker.settle()
     assert sorted(m.rcpt_tos[0] for m in smtp.received) == sorted(scenario.people)
     assert {
         i["delivery_state"]
@@ -310,8 +301,6 @@ def test_mail_queued_while_smtp_is_down_arrives_once_it_is_back(api, scenario, w
 def test_reminders_go_out_once_per_offset_and_again_when_the_event_moves(
     api, scenario, make_event, worker, smtp, db
 ):
-    import time
-
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
     event = make_event(
         starts_at=soon.isoformat(), ends_at=(soon + dt.timedelta(hours=2)).isoformat(), agenda=[]
@@ -319,7 +308,7 @@ def test_reminders_go_out_once_per_offset_and_again_when_the_event_moves(
     person = scenario.people["a.gruber@icmpd.example.org"]
     api.post(f"/api/v1/events/{event['id']}/invitations", json={"person_ids": [person["id"]]})
     smtp.wait_for(1)
-    time.sleep(3)
+    worker.settle(send_due_reminders)
     assert len(smtp.received) == 1, "just invited: the invitation is the reminder"
 
     def age_the_invitation():
@@ -331,7 +320,7 @@ def test_reminders_go_out_once_per_offset_and_again_when_the_event_moves(
     assert "multipart/alternative" in reminder.message.get_content_type() or reminder.message.is_multipart()
     assert reminder.message["In-Reply-To"] == smtp.received[0].message["Message-ID"]
     age_the_invitation()
-    time.sleep(3)
+    worker.settle(send_due_reminders)
     assert len(smtp.received) == 2, "each reminder at most once"
 
     later = soon + dt.timedelta(minutes=20)
@@ -342,28 +331,24 @@ def test_reminders_go_out_once_per_offset_and_again_when_the_event_moves(
     smtp.wait_for(3)  # the update
     age_the_invitation()
     smtp.wait_for(4)
-    time.sleep(2)
+    worker.settle(send_due_reminders)
     assert len(smtp.received) == 4
 
 
 def test_a_temporary_smtp_refusal_is_retried_until_it_goes_through(api, scenario, worker, smtp, db):
-    import time
-
     greylisted = "a.gruber@icmpd.example.org"
     smtp.refuse(greylisted, "451 4.7.1 Greylisted, please try again later")
     invite_all(api, scenario)
     smtp.wait_for(3)
-    deadline = time.monotonic() + 20
-    row = None
-    while time.monotonic() < deadline:
+
+    def retried():
         row = db.scalar(
             select(OutboundEmail).where(OutboundEmail.person_id == scenario.people[greylisted]["id"])
         )
         db.rollback()
-        if row is not None and row.attempts >= 2:
-            break
-        time.sleep(0.2)
-    assert row is not None and row.attempts >= 2, "retried after the 451"
+        return row if row is not None and row.attempts >= 2 else None
+
+    row = wait_until(retried, "a second attempt after the 451", 20, interval=0.2)
     assert row.state in ("pending", "sending")
     assert "451" in row.last_error
     smtp.handler.replies.clear()

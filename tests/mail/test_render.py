@@ -1,5 +1,6 @@
-"""Localised emails and pages: every template in every language, escaping, header safety, dates
-and time zones, and the translation catalogs themselves (complete, and in sync with the templates).
+"""Localised emails and pages: the event emails and pages in every language, escaping, header
+safety, dates and time zones, and the translation catalogs themselves (complete, and in sync with the
+templates). Every email kind, word for word, is in the snapshots of test_snapshots.py.
 
 Pure unit tests: no database, no HTTP.
 """
@@ -29,12 +30,14 @@ from consult.mail.i18n import (
 )
 from consult.mail.render import RenderedEmail, is_web_url, render_email
 from consult.web.pages import render_page
+from tests.mail.contexts import LAUNCH_END, LAUNCH_START, UTC, launch_context, round_table_context
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "consult" / "mail" / "translations"
 TRANSLATED = [lang for lang in SUPPORTED_LANGUAGES if lang != "en"]
 
-EMAILS = [
+# The emails about an event, rendered from an event's context.
+EVENT_EMAILS = [
     "invitation",
     "event_update",
     "event_cancelled",
@@ -45,97 +48,13 @@ EMAILS = [
 ]
 PAGES = ["rsvp", "rsvp_done", "link_invalid"]
 
-UTC = dt.UTC
-# The launch event: Baku, 10 March 2027, 10:00-16:00 local (UTC+4).
-LAUNCH_START = dt.datetime(2027, 3, 10, 6, 0, tzinfo=UTC)
-LAUNCH_END = dt.datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
-
-
-def _links(token: str) -> dict[str, str]:
-    return {
-        a: f"https://consult.example.org/rsvp/{token}?answer={a}"
-        for a in ("accepted", "tentative", "declined")
-    }
-
-
-def launch_context(language: str, **overrides: Any) -> dict[str, Any]:
-    """What consult.invitations.mailing passes for the in-person launch event in Baku."""
-    agenda = [
-        (
-            dt.datetime(2027, 3, 10, 6, 0, tzinfo=UTC),
-            "Overview of the MIEUX+ and MOBILAZE 2 projects",
-            "ICMPD",
-        ),
-        (
-            dt.datetime(2027, 3, 10, 7, 30, tzinfo=UTC),
-            "Capacities and needs of the institutions involved",
-            "State Migration Service",
-        ),
-        (dt.datetime(2027, 3, 10, 10, 0, tzinfo=UTC), "Goals and pillars of the integration strategy", None),
-    ]
-    context: dict[str, Any] = {
-        "person_name": "Leyla Məmmədova",
-        "event": {
-            "title": "Launch of the migrant integration strategy",
-            "description": "First meeting of the working group.\nPlease bring your institution's priorities.",
-            "location": "State Migration Service, 2 Ziya Bunyadov Avenue, Baku",
-            "online_url": None,
-            "format": "in_person",
-        },
-        "when_event": format_when(LAUNCH_START, LAUNCH_END, "Asia/Baku", language),
-        "when_recipient": None,
-        "agenda": [
-            {"time": format_time(at, "Asia/Baku", language), "title": title, "speaker": speaker}
-            for at, title, speaker in agenda
-        ],
-        "rsvp_links": _links("rsvp_launch"),
-        "rsvp": "needs_action",
-        "changes": [gettext(language, "time"), gettext(language, "place")],
-        "reason": None,
-        "starts_in": format_in(dt.timedelta(hours=23, minutes=55), language),
-        "organiser_email": "consult@migration.gov.az",
-        # pages
-        "form_action": "/rsvp/rsvp_launch",
-        "response": "accepted",
-        "waitlisted": False,
-        "preselected": None,
-    }
-    context.update(overrides)
-    return context
-
-
-def round_table_context(language: str, **overrides: Any) -> dict[str, Any]:
-    """The online round table, run from Baku, for a participant in Vienna."""
-    starts, ends = dt.datetime(2027, 4, 14, 9, 0, tzinfo=UTC), dt.datetime(2027, 4, 14, 11, 0, tzinfo=UTC)
-    context = launch_context(language)
-    context.update(
-        {
-            "person_name": "Anna Gruber",
-            "event": {
-                "title": "Round table: key concepts of integration",
-                "description": None,
-                "location": None,
-                "online_url": "https://meet.example.org/mobilaze-rt1?pwd=a1&lang=en",
-                "format": "online",
-            },
-            "when_event": format_when(starts, ends, "Asia/Baku", language),
-            "when_recipient": format_when(starts, ends, "Europe/Vienna", language),
-            "agenda": [],
-            "rsvp_links": _links("rsvp_rt1"),
-            "starts_in": format_in(dt.timedelta(minutes=58), language),
-        }
-    )
-    context.update(overrides)
-    return context
-
-
-# --- every template renders in every language ---------------------------------------------------
+# --- every event email and page renders in every language ---------------------------------------
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
-@pytest.mark.parametrize("name", EMAILS)
+@pytest.mark.parametrize("name", EVENT_EMAILS)
 @pytest.mark.parametrize("make_context", [launch_context, round_table_context], ids=["launch", "round_table"])
-def test_every_email_renders(name: str, language: str, make_context: Any) -> None:
+def test_every_event_email_renders(name: str, language: str, make_context: Any) -> None:
     context = make_context(language)
     email = render_email(name, language, context)
 
@@ -307,7 +226,7 @@ HOSTILE_TITLE = 'Launch\r\nBcc: x@evil.example <script>alert(1)</script> "quotes
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
-@pytest.mark.parametrize("name", EMAILS)
+@pytest.mark.parametrize("name", EVENT_EMAILS)
 def test_subject_stays_one_line(name: str, language: str) -> None:
     event = {**launch_context(language)["event"], "title": HOSTILE_TITLE}
     subject = render_email(name, language, launch_context(language, event=event)).subject
@@ -320,7 +239,7 @@ def test_one_line_removes_every_line_break() -> None:
     assert one_line(" a\r\nb\nc\rd\u2028e\u0085f\tg  ") == "a b c d e f g"
 
 
-@pytest.mark.parametrize("name", EMAILS)
+@pytest.mark.parametrize("name", EVENT_EMAILS)
 def test_user_text_is_escaped_in_html_and_readable_in_text(name: str) -> None:
     hostile = '<script>alert(1)</script> "quotes" & ampersands'
     context = launch_context(

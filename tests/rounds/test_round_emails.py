@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from uuid import UUID
 
 import httpx
@@ -11,6 +10,8 @@ from sqlalchemy import select, update
 
 from consult.rounds.models import ReplyNotice
 from tests.rounds.conftest import a_day_after_opening, from_now, token_of
+from tests.waiting import wait_until
+from workers.tasks import scan_rounds
 
 GULNARA = "g.shukurova@migration.example.org"
 RAUF = "r.mammadov@migration.example.org"
@@ -27,13 +28,11 @@ def text_of(received) -> str:
 
 
 def wait_for_mail(smtp, address: str, count: int = 1, timeout: float = 30.0) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = smtp.to(address)
-        if len(found) >= count:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"{address}: expected {count} emails, got {len(smtp.to(address))}")
+    return wait_until(
+        lambda: found if len(found := smtp.to(address)) >= count else None,
+        f"{count} emails to {address}",
+        timeout,
+    )
 
 
 def subject_of(received) -> str:
@@ -59,7 +58,7 @@ def test_opening_email_with_a_working_link(make_round, directory, smtp, worker, 
         assert posted.json()["author"]["full_name"] == "Ирина Петрова"
     page = httpx.get(f"{server}/r/{token_of(text_of(to_anna))}")
     assert page.status_code == 200 and "Integration strategy" in page.text
-    time.sleep(2)  # beat keeps scanning: nobody gets the opening email twice
+    worker.settle(scan_rounds)  # beat keeps scanning: nobody gets the opening email twice
     assert len(smtp.to(IRINA)) == 1
 
 
@@ -69,7 +68,7 @@ def test_a_round_opens_by_itself_when_its_time_comes(make_round, directory, smtp
     round_ = make_round(
         opens_at=from_now(days=1), closes_at=from_now(days=10), person_ids=[directory.person(ANNA)]
     )
-    time.sleep(2)
+    worker.settle(scan_rounds)
     assert smtp.to(ANNA) == []
     opens = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     db.execute(update(CommentRound).where(CommentRound.id == UUID(round_["id"])).values(opens_at=opens))
@@ -94,14 +93,14 @@ def test_reminder_only_to_organisations_that_have_not_commented(
         )
         assert posted.status_code == 201
     # The rounds are scanned every second, but no reminder follows right behind the opening email.
-    time.sleep(3)
+    worker.settle(scan_rounds)
     assert len(smtp.to(IRINA)) == 1
     # A day later, only the NGO has not commented: Irina is reminded; the migration service (Gülnarə,
     # Rauf) and the individually invited expert are not.
     a_day_after_opening(db, round_["id"])
     reminders = [m for m in wait_for_mail(smtp, IRINA, 2) if subject_of(m).startswith("Напоминание")]
     assert len(reminders) == 1
-    time.sleep(3)
+    worker.settle(scan_rounds)
     assert len(smtp.to(IRINA)) == 2  # at most one reminder
     assert len(smtp.to(RAUF)) == 1 and len(smtp.to(GULNARA)) == 1 and len(smtp.to(ANNA)) == 1
 
@@ -133,7 +132,7 @@ def test_response_and_reply_digest(make_round, directory, smtp, worker, facilita
     with stakeholder(server, to_irina) as irina, stakeholder(server, to_luc) as luc:
         luc.post(url, json={"body": "Agreed.", "parent_id": comment["id"], "attribution": "anonymous"})
         irina.post(url, json={"body": "One more thought.", "parent_id": comment["id"]})
-    time.sleep(3)
+    worker.settle(scan_rounds)
     assert len(smtp.to(ANNA)) == 2
     pending = db.scalars(select(ReplyNotice).where(ReplyNotice.sent_at.is_(None))).all()
     assert len(pending) == 2
@@ -144,7 +143,7 @@ def test_response_and_reply_digest(make_round, directory, smtp, worker, facilita
     body = text_of(second_digest)
     assert "Someone replied:" in body and "Agreed." in body and "Luc Dubois" not in body
     assert "One more thought." in body
-    time.sleep(2)
+    worker.settle(scan_rounds)
     assert len(smtp.to(ANNA)) == 3
 
     answered = facilitator.put(
