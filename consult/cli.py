@@ -6,6 +6,7 @@ the embedded broker's folders), which `consult users` or `consult db` have no us
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -39,13 +40,22 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="API port.")
+@click.option(
+    "--mail-port",
+    type=click.IntRange(1, 65535),
+    help="Capture mail with the sink on this port of 127.0.0.1 (default: CONSULT_SMTP_URL's, 8025).",
+)
 @click.option("--demo", is_flag=True, help="Load the demo data (see `consult demo`) before starting.")
-def dev(host: str, port: int, demo: bool) -> None:
+def dev(host: str, port: int, mail_port: int | None, demo: bool) -> None:
     """Run API, worker, beat and mail sink in one process.
 
     Migrations are applied first, and a token for the dev admin is printed. Without CONSULT_*
     settings everything is embedded: SQLite and the broker in the data folder, mail captured as .eml
     files. Whatever is configured (database, Redis, SMTP relay) is used instead."""
+    if mail_port is not None:
+        # The worker's tasks read the settings from the environment, once, when they first need
+        # them: the sink's address is set there before anything (devserver's imports) reads them.
+        os.environ |= {"CONSULT_SMTP_URL": f"smtp://127.0.0.1:{mail_port}", "CONSULT_MAIL_SINK": "true"}
     from consult import devserver
 
     devserver.run(get_settings(), host=host, port=port, demo=demo)
