@@ -16,6 +16,8 @@ from consult.auth.models import Role
 from consult.errors import ConsultError
 from consult.settings import get_settings
 
+WORKER_HEALTHCHECK_SECONDS = 30
+
 
 class ConsultGroup(click.Group):
     """Turns the errors a user can cause (bad input, unreachable database) into a message and
@@ -59,6 +61,36 @@ def dev(host: str, port: int, mail_port: int | None, demo: bool) -> None:
     from consult import devserver
 
     devserver.run(get_settings(), host=host, port=port, demo=demo)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="API port.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="API processes sharing the port (each with its own CONSULT_DB_POOL_SIZE connections).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API in production: uvicorn with WORKERS processes.
+
+    Only the API: apply migrations with `consult db upgrade` first, and run `consult worker` and
+    `consult beat` beside it. uvicorn restarts a worker process that dies."""
+    import uvicorn
+
+    # An import string, not the app: each worker process builds its own (engines, pools, loop).
+    uvicorn.run(
+        "consult.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # A worker answers uvicorn's health check only once its interpreter is up; on a busy machine
+        # that takes longer than uvicorn's 5 s, and workers were killed and restarted in a loop.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
 
 
 @main.command("demo")
