@@ -21,4 +21,5 @@ RUN pip install -e .
 
 USER consult
 EXPOSE 8000
-CMD ["uvicorn", "consult.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+# The API in two processes (uvicorn workers); docker-compose.yml sets the number with API_WORKERS.
+CMD ["consult", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

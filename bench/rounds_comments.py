@@ -1,8 +1,10 @@
 """A comment round with 100,000 comments: posting a comment and listing one section's threads through
-the real API (uvicorn, 1 worker), next to a bare Litestar + asyncpg endpoint answering the same
-listing (the section's first 20 top-level threads with all their replies and authors, as JSON).
+the real API (uvicorn with one, then two worker processes, as `consult serve --workers N` runs it),
+next to a bare Litestar + asyncpg endpoint answering the same listing (the section's first 20
+top-level threads with all their replies and authors, as JSON).
 
     .venv/bin/python bench/rounds_comments.py [--comments 100000] [--concurrency 16] [--seconds 10]
+        [--api-workers 1,2]
 
 The comments are written straight into PostgreSQL with COPY (realistic threads over a 64-section
 draft: mostly top-level comments on a section, replies 1-4 deep, some whole-draft comments, several
@@ -178,10 +180,15 @@ class Server:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (from /proc)."""
-        with open(f"/proc/{self.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time so far of the server process and its worker processes (from /proc)."""
+        with open(f"/proc/{self.pid}/task/{self.pid}/children") as children:
+            pids = [self.pid, *map(int, children.read().split())]
+        total = 0
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -511,40 +518,34 @@ def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.
     raise SystemExit(f"{args} did not answer")
 
 
-async def measure(setup: Setup, api: Server, bare_server: Server, args: argparse.Namespace) -> list[Result]:
-    rng = random.Random(11)
-    base = f"/api/v1/rounds/{setup.round_id}/comments"
+def section_listing(
+    setup: Setup, token: Callable[[int], str], rng: random.Random
+) -> Callable[[int], Request]:
+    def make(slot: int) -> Request:
+        section = rng.choice(setup.sections)
+        target = f"/api/v1/rounds/{setup.round_id}/comments?section_key={section}&limit={PAGE}"
+        return ("GET", target, {"Authorization": f"Bearer {token(slot)}"}, b"")
 
-    def listing(token: Callable[[int], str]) -> Callable[[int], Request]:
-        def make(slot: int) -> Request:
-            section = rng.choice(setup.sections)
-            return (
-                "GET",
-                f"{base}?section_key={section}&limit={PAGE}",
-                {"Authorization": f"Bearer {token(slot)}"},
-                b"",
-            )
+    return make
 
-        return make
 
-    def bare(slot: int) -> Request:
+def bare_listing(setup: Setup, rng: random.Random) -> Callable[[int], Request]:
+    def make(slot: int) -> Request:
         section = rng.choice(setup.sections)
         target = f"/threads?round_id={setup.round_id}&version_id={setup.version_id}&section_key={section}&limit={PAGE}"
         return ("GET", target, {}, b"")
 
-    def post(slot: int) -> Request:
-        body = {"body": rng.choice(BODIES), "section_key": rng.choice(setup.sections)}
-        token = setup.stakeholder_tokens[slot % len(setup.stakeholder_tokens)]
-        return ("POST", base, {"Authorization": f"Bearer {token}"}, json.dumps(body).encode())
+    return make
 
-    staff = listing(lambda _: setup.staff_token)
-    stakeholder = listing(lambda slot: setup.stakeholder_tokens[slot % len(setup.stakeholder_tokens)])
-    options = {"concurrency": args.concurrency, "seconds": args.seconds}
-    # A sanity check that both endpoints give the same threads for one section.
-    check = Connection(api.port)
+
+async def check_same_threads(setup: Setup, api: Server, bare_server: Server) -> None:
+    """A sanity check that both endpoints give the same threads for one section."""
     section = setup.sections[5]
+    check = Connection(api.port)
     _, api_body = await check.request(
-        "GET", f"{base}?section_key={section}&limit={PAGE}", {"Authorization": f"Bearer {setup.staff_token}"}
+        "GET",
+        f"/api/v1/rounds/{setup.round_id}/comments?section_key={section}&limit={PAGE}",
+        {"Authorization": f"Bearer {setup.staff_token}"},
     )
     check.close()
     check = Connection(bare_server.port)
@@ -560,33 +561,63 @@ async def measure(setup: Setup, api: Server, bare_server: Server, args: argparse
     print(
         f"one listing: {len(api_ids)} threads, {len(api_body) / 1024:.0f} KB (API) / {len(bare_body) / 1024:.0f} KB (bare), {api_tree['total']} threads in the section"
     )
-    results = [
-        await load("bare Litestar + asyncpg, section listing", bare_server, bare, 200, **options),
-        await load("consult, section listing as staff", api, staff, 200, **options),
-        await load("consult, section listing as stakeholder", api, stakeholder, 200, **options),
-        await load("consult, post a comment (stakeholder)", api, post, 201, **options),
+
+
+async def measure_bare(setup: Setup, bare_server: Server, args: argparse.Namespace) -> dict[str, Result]:
+    """The bare endpoint's section listing with ``--concurrency`` connections, then 1 and 4."""
+    rng = random.Random(11)
+    return {
+        f"bare, {concurrency} conn.": await load(
+            f"bare Litestar + asyncpg, listing, {concurrency} conn.",
+            bare_server,
+            bare_listing(setup, rng),
+            200,
+            concurrency=concurrency,
+            seconds=args.seconds,
+        )
+        for concurrency in (args.concurrency, 1, 4)
+    }
+
+
+async def measure_api(setup: Setup, api: Server, workers: int, args: argparse.Namespace) -> dict[str, Result]:
+    """The API with ``workers`` processes: listings as staff and as a stakeholder and posting with
+    ``--concurrency`` connections, then a stakeholder's listing with 1 and 4 (latency below saturation)."""
+    rng = random.Random(11)
+    staff = section_listing(setup, lambda _: setup.staff_token, rng)
+    stakeholder = section_listing(
+        setup, lambda slot: setup.stakeholder_tokens[slot % len(setup.stakeholder_tokens)], rng
+    )
+
+    def post(slot: int) -> Request:
+        body = {"body": rng.choice(BODIES), "section_key": rng.choice(setup.sections)}
+        token = setup.stakeholder_tokens[slot % len(setup.stakeholder_tokens)]
+        target = f"/api/v1/rounds/{setup.round_id}/comments"
+        return ("POST", target, {"Authorization": f"Bearer {token}"}, json.dumps(body).encode())
+
+    name = f"consult {workers} proc."
+    runs = [
+        ("staff", staff, 200, args.concurrency),
+        ("stakeholder", stakeholder, 200, args.concurrency),
+        ("post", post, 201, args.concurrency),
+        ("stakeholder", stakeholder, 200, 1),
+        ("stakeholder", stakeholder, 200, 4),
     ]
-    # Latency below saturation: one request at a time, and a few at once.
-    for concurrency in (1, 4):
-        results += [
-            await load(
-                f"bare, section listing, {concurrency} conn.",
-                bare_server,
-                bare,
-                200,
-                concurrency=concurrency,
-                seconds=args.seconds,
-            ),
-            await load(
-                f"consult, listing as stakeholder, {concurrency} conn.",
-                api,
-                stakeholder,
-                200,
-                concurrency=concurrency,
-                seconds=args.seconds,
-            ),
-        ]
+    results = {}
+    for what, make, expect, concurrency in runs:
+        label = f"{name}, {'post a comment' if what == 'post' else 'listing as ' + what}, {concurrency} conn."
+        results[f"{what}, {concurrency} conn."] = await load(
+            label, api, make, expect, concurrency=concurrency, seconds=args.seconds
+        )
     return results
+
+
+def api_command(port: int, workers: int) -> list[str]:
+    """uvicorn as `consult serve --workers N` runs it, without the access log (as the bare server)."""
+    return [
+        *[sys.executable, "-m", "uvicorn", "consult.app:create_app", "--factory", "--no-access-log"],
+        *["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        *["--workers", str(workers), "--timeout-worker-healthcheck", "30"],
+    ]
 
 
 def main() -> None:
@@ -594,6 +625,12 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--api-workers",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 2],
+        help="API processes to measure, comma-separated (default 1,2)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
@@ -616,36 +653,37 @@ def main() -> None:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
     processes: list[subprocess.Popen[bytes]] = []
+
+    def serve(command: list[str], port: int) -> Server:
+        processes.append(start_server(command, env, port))
+        return Server(port, processes[-1].pid)
+
+    def stop(server: Server) -> None:
+        (process,) = [p for p in processes if p.pid == server.pid]
+        process.terminate()
+        process.wait(timeout=20)
+        processes.remove(process)
+
     try:
         upgrade()
         with TemporaryDirectory() as data_dir:
             env = {**os.environ, "CONSULT_DATA_DIR": data_dir}
             api_port, bare_port = free_port(), free_port()
-            uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--log-level", "warning"]
-            processes.append(
-                start_server(
-                    [
-                        *uvicorn,
-                        "consult.app:create_app",
-                        "--factory",
-                        "--no-access-log",
-                        "--port",
-                        str(api_port),
-                    ],
-                    env,
-                    api_port,
-                )
-            )
+            api = serve(api_command(api_port, 1), api_port)
             setup = fill(args, api_port)
-            processes.append(
-                start_server(
-                    [sys.executable, __file__, "--serve-bare", str(bare_port), "--dsn", DB_URL],
-                    env,
-                    bare_port,
-                )
+            bare = serve(
+                [sys.executable, __file__, "--serve-bare", str(bare_port), "--dsn", DB_URL], bare_port
             )
-            api, bare = Server(api_port, processes[0].pid), Server(bare_port, processes[1].pid)
-            results = asyncio.run(measure(setup, api, bare, args))
+            asyncio.run(check_same_threads(setup, api, bare))
+            stop(api)
+            results: dict[str | int, dict[str, Result]] = {
+                "bare": asyncio.run(measure_bare(setup, bare, args))
+            }
+            for workers in args.api_workers:
+                api_port = free_port()
+                api = serve(api_command(api_port, workers), api_port)
+                results[workers] = asyncio.run(measure_api(setup, api, workers, args))
+                stop(api)
         report(results, setup, args)
     finally:
         for process in processes:
@@ -659,30 +697,33 @@ def main() -> None:
                 conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
-def report(results: list[Result], setup: Setup, args: argparse.Namespace) -> None:
+def report(results: dict[str | int, dict[str, Result]], setup: Setup, args: argparse.Namespace) -> None:
     print(
         f"\n{setup.comments:,} comments, {setup.threads:,} threads, {len(setup.sections)} sections; "
-        f"{args.concurrency} connections, {args.seconds:.0f} s each, uvicorn 1 worker, page of {PAGE} threads"
+        f"{args.seconds:.0f} s each, page of {PAGE} threads; uvicorn with 1 and with N worker processes"
     )
-    print(f"{'':46} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} {'errors':>6}")
-    for r in results:
+    print(f"{'':56} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} {'errors':>6}")
+    every = [r for group in results.values() for r in group.values()]
+    for r in every:
         print(
-            f"{r.name:46} {r.rps:7.0f} {r.pct(0.5):7.1f} {r.pct(0.95):7.1f} {r.pct(0.99):7.1f}"
+            f"{r.name:56} {r.rps:7.0f} {r.pct(0.5):7.1f} {r.pct(0.95):7.1f} {r.pct(0.99):7.1f}"
             f" {r.cpu_ms:10.2f} {r.errors:6d}"
         )
-    bare, staff, stakeholder, _post, _bare_one, stakeholder_one, _bare_four, stakeholder_four = results
-    for reader, r in (("staff", staff), ("stakeholder", stakeholder)):
-        print(
-            f"consult / bare, listing as {reader:12} throughput {r.rps / bare.rps:.2f}, "
-            f"CPU per request {bare.cpu_ms / r.cpu_ms:.2f} (target >= 0.40)"
-        )
-    for concurrency, r in ((1, stakeholder_one), (4, stakeholder_four)):
-        print(f"p95 of a section listing, {concurrency} connection(s): {r.pct(0.95):.1f} ms (target < 50 ms)")
-    worst = max(staff.pct(0.95), stakeholder.pct(0.95))
-    print(
-        f"p95 of a section listing, {args.concurrency} connections (saturated, so mostly queueing): {worst:.1f} ms"
-    )
-    if any(r.errors for r in results):
+    bare = results["bare"][f"bare, {args.concurrency} conn."]
+    for workers in args.api_workers:
+        api = results[workers]
+        for reader in ("staff", "stakeholder"):
+            r = api[f"{reader}, {args.concurrency} conn."]
+            print(
+                f"consult {workers} proc. / bare, listing as {reader:12} {args.concurrency} conn.: "
+                f"throughput {r.rps / bare.rps:.2f}, CPU per request {bare.cpu_ms / r.cpu_ms:.2f} (target >= 0.40)"
+            )
+        for concurrency in (1, 4):
+            p95 = api[f"stakeholder, {concurrency} conn."].pct(0.95)
+            print(
+                f"consult {workers} proc., p95 of a section listing, {concurrency} connection(s): {p95:.1f} ms (target < 50 ms)"
+            )
+    if any(r.errors for r in every):
         raise SystemExit("some requests failed")
 
 

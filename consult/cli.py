@@ -6,6 +6,7 @@ the embedded broker's folders), which `consult users` or `consult db` have no us
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -14,6 +15,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from consult.auth.models import Role
 from consult.errors import ConsultError
 from consult.settings import get_settings
+
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 class ConsultGroup(click.Group):
@@ -39,16 +42,55 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="API port.")
+@click.option(
+    "--mail-port",
+    type=click.IntRange(1, 65535),
+    help="Capture mail with the sink on this port of 127.0.0.1 (default: CONSULT_SMTP_URL's, 8025).",
+)
 @click.option("--demo", is_flag=True, help="Load the demo data (see `consult demo`) before starting.")
-def dev(host: str, port: int, demo: bool) -> None:
+def dev(host: str, port: int, mail_port: int | None, demo: bool) -> None:
     """Run API, worker, beat and mail sink in one process.
 
     Migrations are applied first, and a token for the dev admin is printed. Without CONSULT_*
     settings everything is embedded: SQLite and the broker in the data folder, mail captured as .eml
     files. Whatever is configured (database, Redis, SMTP relay) is used instead."""
+    if mail_port is not None:
+        # The worker's tasks read the settings from the environment, once, when they first need
+        # them: the sink's address is set there before anything (devserver's imports) reads them.
+        os.environ |= {"CONSULT_SMTP_URL": f"smtp://127.0.0.1:{mail_port}", "CONSULT_MAIL_SINK": "true"}
     from consult import devserver
 
     devserver.run(get_settings(), host=host, port=port, demo=demo)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="API port.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="API processes sharing the port (each with its own CONSULT_DB_POOL_SIZE connections).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API in production: uvicorn with WORKERS processes.
+
+    Only the API: apply migrations with `consult db upgrade` first, and run `consult worker` and
+    `consult beat` beside it. uvicorn restarts a worker process that dies."""
+    import uvicorn
+
+    # An import string, not the app: each worker process builds its own (engines, pools, loop).
+    uvicorn.run(
+        "consult.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # A worker answers uvicorn's health check only once its interpreter is up; on a busy machine
+        # that takes longer than uvicorn's 5 s, and workers were killed and restarted in a loop.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
 
 
 @main.command("demo")

@@ -8,8 +8,10 @@ process, and outgoing mail captured as .eml files by a local SMTP sink. Whatever
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
+import socket
 import threading
 from contextlib import ExitStack, suppress
 from typing import Any
@@ -24,7 +26,7 @@ from consult.app import create_app
 from consult.auth.models import Role
 from consult.auth.service import IssuedToken, create_staff_user
 from consult.db import create_worker_engine, sync_session_factory, sync_url
-from consult.mail.sink import start_mail_sink
+from consult.mail.sink import sink_port, start_mail_sink
 from consult.migrations import upgrade
 from consult.settings import Settings
 from workers.app import celery_app
@@ -38,6 +40,7 @@ WORKER_STOP_TIMEOUT_SECONDS = 15
 
 def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
     """Prepares the database, starts the side services and serves the API until Ctrl-C or SIGTERM."""
+    check_ports(settings, host, port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade()
     _configure_logging()
@@ -70,6 +73,30 @@ def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
         # After Ctrl-C or SIGTERM uvicorn has shut down; leaving the ExitStack stops the rest.
         with suppress(KeyboardInterrupt):
             server.run()
+
+
+def check_ports(settings: Settings, host: str, port: int) -> None:
+    """Fails before the migrations, a new admin token and the banner when a port to listen on is
+    taken, naming the option that moves it (uvicorn would otherwise fail only after all of those)."""
+    listeners = [(host, port, "the API", "--port")]
+    if settings.mail_sink:
+        try:
+            listeners.append(("127.0.0.1", sink_port(settings.smtp_url), "the mail sink", "--mail-port"))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    problems = []
+    for address, number, what, option in listeners:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        try:
+            # create_server sets SO_REUSEADDR, as uvicorn and aiosmtpd do: a port whose last
+            # connections are in TIME_WAIT is free for them, so it counts as free here too.
+            with socket.create_server((address, number), family=family):
+                pass
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used: {exc}"
+            problems.append(f"{address}:{number} ({what}) {reason}; choose another port with {option}")
+    if problems:
+        raise click.ClickException("\n".join(problems))
 
 
 def issue_dev_admin_token(settings: Settings) -> IssuedToken:

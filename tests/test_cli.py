@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +22,7 @@ from consult.drafts.models import Document, DocumentVersion
 from consult.events.models import Event
 from consult.mail.models import OutboundEmail
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
+from tests.conftest import free_port, wait_for_http
 
 CONSULT = str(Path(sys.executable).with_name("consult"))
 TOKEN = re.compile(r"^Token .*: (cst_\S+)$", re.MULTILINE)
@@ -121,3 +126,61 @@ def test_demo_loads_the_scenario_once(consult, db):
         "round_opened": db.scalar(select(func.count()).select_from(RoundInvitee)),
         "comment_response": sum(c.response is not None for c in COMMENTS),
     }
+
+
+def get_health(conn: socket.socket) -> dict:
+    """GET /health on a keep-alive connection, which stays open afterwards."""
+    conn.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += conn.recv(65536)
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), response
+    length = int(re.search(rb"content-length: (\d+)", head, re.IGNORECASE).group(1))
+    while len(body) < length:
+        body += conn.recv(65536)
+    return json.loads(body)
+
+
+def process_holding(conn: socket.socket, pids: list[int]) -> int:
+    """Which of ``pids`` holds the server side of the open connection ``conn``: the socket's inode
+    in /proc/net/tcp, then the process with that inode among its file descriptors."""
+    client, server = (f"{address[1]:04X}" for address in (conn.getsockname(), conn.getpeername()))
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    (inode,) = {row[9] for row in rows if row[1].endswith(f":{server}") and row[2].endswith(f":{client}")}
+    for pid in pids:
+        if any(os.readlink(fd) == f"socket:[{inode}]" for fd in Path(f"/proc/{pid}/fd").iterdir()):
+            return pid
+    raise AssertionError(f"no process among {pids} holds the connection from port {client}")
+
+
+def test_serve_answers_from_several_processes(database, tmp_path):
+    port = free_port()
+    env = {**os.environ, "CONSULT_DATA_DIR": str(tmp_path)}
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen(
+            [CONSULT, "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60, process=server)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+
+        served_by = set()
+        deadline = time.monotonic() + 30
+        while len(served_by) < 2 and time.monotonic() < deadline:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+                assert get_health(conn) == {"status": "ok", "database": "ok", "broker": "ok", "redis": "ok"}
+                served_by.add(process_holding(conn, [int(pid) for pid in children.read_text().split()]))
+
+        assert len(served_by) == 2, (tmp_path / "serve.log").read_text()
+        assert "died" not in (tmp_path / "serve.log").read_text()
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -8,11 +8,13 @@ import email.policy
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from consult.demo import COMMENTS, PEOPLE, ROUND_ORGANISATIONS
 from tests.conftest import free_port, wait_for_http
@@ -21,26 +23,28 @@ from tests.waiting import wait_until
 CONSULT = str(Path(sys.executable).with_name("consult"))
 
 
+def embedded_defaults(data_dir: Path) -> dict[str, str]:
+    """The environment without the database, Redis and SMTP relay that conftest sets for the other tests."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CONSULT_")}
+    return env | {"CONSULT_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+
+
 def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
     data_dir, port, smtp_port = tmp_path / "data", free_port(), free_port()
     # kombu's filesystem transport keeps its exchange tables in ./control unless told otherwise:
     # the server and this test (which sends a task) share tmp_path as their working directory.
     monkeypatch.chdir(tmp_path)
-    # The embedded defaults: no database, Redis or SMTP relay configured (conftest sets them for
-    # the other tests). The sink is told to capture on a free port rather than the default 8025,
-    # which a developer's own `consult dev` may hold.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CONSULT_")}
-    env |= {
-        "CONSULT_DATA_DIR": str(data_dir),
-        "CONSULT_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "CONSULT_MAIL_SINK": "true",
-        "PYTHONUNBUFFERED": "1",
-    }
+    # The sink is told to capture on a free port rather than the default 8025, which a developer's
+    # own `consult dev` may hold.
+    env = embedded_defaults(data_dir)
     log_path = tmp_path / "dev.log"
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [CONSULT, "dev", "--demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+            [CONSULT, "dev", "--demo", "--port", str(port), "--mail-port", str(smtp_port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         wait_for_http(f"{base_url}/health", timeout=90, process=process)
@@ -136,6 +140,8 @@ def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
         assert [c["mine"] for s in mine["sections"] for c in flat(s["threads"])].count(True) == 1
         assert "celery worker ready" in log_text()
         assert "beat: Starting" in log_text()
+        # kombu warns at each broker connection when the broker URL names no host.
+        assert "No hostname was supplied" not in log_text()
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0, log_text()
@@ -143,3 +149,30 @@ def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize(
+    ("taken", "option"), [("api", "--port"), ("mail", "--mail-port")], ids=["api port", "mail sink port"]
+)
+def test_consult_dev_stops_before_anything_when_a_port_is_taken(tmp_path, monkeypatch, taken, option):
+    monkeypatch.chdir(tmp_path)
+    data_dir = tmp_path / "data"
+    with socket.create_server(("127.0.0.1", 0)) as occupant:
+        ports = {"api": free_port(), "mail": free_port()} | {taken: occupant.getsockname()[1]}
+        result = subprocess.run(
+            [CONSULT, "dev", "--port", str(ports["api"]), "--mail-port", str(ports["mail"])],
+            env=embedded_defaults(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        f"Error: 127.0.0.1:{ports[taken]} ({'the API' if taken == 'api' else 'the mail sink'}) "
+        f"is already in use; choose another port with {option}"
+    )
+    # Neither the banner nor a new admin token, and no database: it stopped before the migrations.
+    assert result.stdout == ""
+    assert "cst_" not in result.stderr
+    assert not (data_dir / "consult.sqlite3").exists()

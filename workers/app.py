@@ -20,7 +20,9 @@ def broker_settings(settings: Settings) -> dict[str, Any]:
         for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
-            "broker_url": "filesystem://",
+            # The filesystem transport ignores the host, but kombu warns "No hostname was supplied"
+            # at every connection when the URL names none.
+            "broker_url": "filesystem://localhost/",
             "broker_transport_options": {
                 "data_folder_in": str(folder / "queue"),
                 "data_folder_out": str(folder / "queue"),
