@@ -25,6 +25,7 @@ from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ColumnElement, Integer, String, and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
@@ -98,12 +99,15 @@ def worker_id() -> str:
 
 
 def _beat(session: Session) -> None:
-    me, now = worker_id(), _now()
-    if not session.execute(
-        update(WorkerHeartbeat).where(WorkerHeartbeat.worker == me).values(beat_at=now)
-    ).rowcount:  # type: ignore[attr-defined]
-        session.add(WorkerHeartbeat(worker=me, beat_at=now))
-        session.flush()
+    """Record that this worker process is alive (an upsert: the claim and the heartbeat thread may
+    write the first beat at the same time)."""
+    now = _now()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(WorkerHeartbeat).values(worker=worker_id(), beat_at=now)
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=[WorkerHeartbeat.worker], set_={"beat_at": now})
+    )
 
 
 def _keep_beating(bind: Engine | Connection) -> None:
