@@ -7,9 +7,8 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session, sessionmaker
 
-import consult.exports.mailing  # registers the export-ready email
-import consult.invitations.mailing  # noqa: F401 - registers the invitation email kinds
 from consult.db import create_worker_engine, sync_session_factory
+from consult.email_kinds import register_email_kinds
 from consult.exports.service import RUN_TASK, requeue_lost, run_job
 from consult.inbound import imap
 from consult.inbound.service import PROCESS_TASK, pending_ids, process
@@ -19,6 +18,8 @@ from consult.mail.outbox import SEND_TASK
 from consult.rounds.mailing import queue_closing_reminders, queue_openings, queue_reply_digests
 from consult.settings import get_settings
 from workers.app import celery_app
+
+register_email_kinds()
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 from uuid import UUID
@@ -52,9 +52,9 @@ class KindHandler:
 HANDLERS: dict[EmailKind, KindHandler] = {}
 
 
-def register(kinds: Sequence[EmailKind], handler: KindHandler) -> None:
-    for kind in kinds:
-        HANDLERS[kind] = handler
+def register(handlers: Mapping[EmailKind, KindHandler]) -> None:
+    """How each kind is composed; see ``consult.email_kinds``."""
+    HANDLERS.update(handlers)
 
 
 def retry_delay(attempts: int, settings: Settings) -> dt.timedelta:
