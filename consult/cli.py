@@ -1,13 +1,15 @@
 """The `consult` command. Each command parses its options and calls one function that does the work.
 
-Heavy modules are imported inside the commands: importing workers.app builds the Celery app (and
-the embedded broker's folders), which `consult users` or `consult db` have no use for.
+Heavy modules are imported inside the commands, which `consult users` or `consult db` have no use
+for. `consult worker` and `consult beat` run celery on the workers' app by name (consult imports
+nothing from workers).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -158,9 +160,7 @@ def worker(celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker (extra arguments go to celery).
 
     For example `consult worker --concurrency 4`; `consult worker --help` shows celery's options."""
-    from workers.app import celery_app
-
-    celery_app.worker_main(["worker", "--loglevel", "INFO", *celery_args])
+    _celery("worker", "--loglevel", "INFO", *celery_args)
 
 
 @main.command(context_settings=_PASS_THROUGH)
@@ -169,11 +169,17 @@ def beat(celery_args: tuple[str, ...]) -> None:
     """Run Celery beat (extra arguments go to celery).
 
     Beat sends the periodic tasks: run exactly one per deployment."""
-    from workers.app import celery_app
-
     schedule = get_settings().beat_schedule_path
     schedule.parent.mkdir(parents=True, exist_ok=True)
-    celery_app.start(["beat", "--loglevel", "INFO", "--schedule", str(schedule), *celery_args])
+    _celery("beat", "--loglevel", "INFO", "--schedule", str(schedule), *celery_args)
+
+
+def _celery(*args: str) -> NoReturn:
+    """Replace this process with celery on the workers' app, found by Celery's loader."""
+    from consult.jobs import WORKER_APP
+
+    # No shell: the arguments go to celery as given.
+    os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", WORKER_APP, *args])  # noqa: S606
 
 
 @main.group()

@@ -36,7 +36,6 @@ from consult.events.service import ConsultationService, EventService
 from consult.invitations.models import InvitationRole
 from consult.invitations.schemas import InviteRequest
 from consult.invitations.service import InvitationService
-from consult.mail.outbox import committed_ids, dispatch
 from consult.rounds import schemas as rounds
 from consult.rounds.comments import CommentService
 from consult.rounds.models import Attribution, CommentKind, CommentRound, Decision, RoundVisibility
@@ -492,7 +491,6 @@ async def _load(settings: Settings) -> Counter[str]:
             await _load_events(session, settings, created)
             version = await _load_draft(session, settings, created)
             await _load_round(session, settings, version, created)
-        dispatch(committed_ids(session))  # invitation and round emails, once the rows are committed
     finally:
         await engine.dispose()
     return created

@@ -1,7 +1,7 @@
 """`consult dev`: the whole application in one process, for trying consult out and for development.
 
 With no CONSULT_* variables set it needs no server at all: SQLite in the data folder, kombu's
-filesystem transport as the broker (see workers/app.py), a Celery worker and beat in threads of this
+filesystem transport as the broker (see consult/jobs.py), a Celery worker and beat in threads of this
 process, and outgoing mail captured as .eml files by a local SMTP sink. Whatever is configured
 (CONSULT_DATABASE_URL, CONSULT_REDIS_URL, CONSULT_SMTP_URL) is used instead.
 """
@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 import uvicorn
+from celery import Celery
+from celery.app.utils import find_app
 from celery.beat import EmbeddedService
 from celery.worker import state as worker_state
 
@@ -26,10 +28,10 @@ from consult.app import create_app
 from consult.auth.models import Role
 from consult.auth.service import IssuedToken, create_staff_user
 from consult.db import create_worker_engine, sync_session_factory, sync_url
+from consult.jobs import WORKER_APP
 from consult.mail.sink import sink_port, start_mail_sink
 from consult.migrations import upgrade
 from consult.settings import Settings
-from workers.app import celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,9 @@ def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
                     f"cannot start the mail sink on {settings.smtp_url}: {exc}"
                 ) from exc
             services.callback(sink.stop)
-        worker = EmbeddedWorker()
+        # The workers' app, loaded by name as `celery -A` does (consult imports nothing from workers).
+        celery_app: Celery = find_app(WORKER_APP)
+        worker = EmbeddedWorker(celery_app)
         worker.start()
         services.callback(worker.stop)
         beat = EmbeddedService(celery_app, thread=True, schedule_filename=str(settings.beat_schedule_path))
@@ -114,8 +118,9 @@ def issue_dev_admin_token(settings: Settings) -> IssuedToken:
 class EmbeddedWorker:
     """A Celery worker consuming the configured queue in a thread of this process (threads pool)."""
 
-    def __init__(self) -> None:
+    def __init__(self, celery_app: Celery) -> None:
         self.ready = threading.Event()
+        self.queue = celery_app.conf.task_default_queue
         celery_app.finalize()
         self.controller = celery_app.WorkController(
             pool="threads",
@@ -130,10 +135,7 @@ class EmbeddedWorker:
         self.thread = threading.Thread(target=self.controller.start, name="celery-worker", daemon=True)
 
     def _on_ready(self, _consumer: Any) -> None:
-        logger.info(
-            "celery worker ready (in-process, threads pool), consuming queue %r",
-            celery_app.conf.task_default_queue,
-        )
+        logger.info("celery worker ready (in-process, threads pool), consuming queue %r", self.queue)
         self.ready.set()
 
     def start(self) -> None:

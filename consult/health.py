@@ -1,12 +1,26 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import redis.asyncio as aioredis
 from litestar import Request, Response, get
 from sqlalchemy import text
 
 from consult.settings import Settings
-from workers.app import broker_ping
+
+
+async def broker_ping(settings: Settings) -> str:
+    if settings.uses_embedded_broker:
+        return "embedded"
+    client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await asyncio.wait_for(client.ping(), timeout=3)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down", and is reported as such
+        return f"error: {type(exc).__name__}"
+    finally:
+        await client.aclose()
 
 
 @get("/health", tags=["ops"])

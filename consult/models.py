@@ -1,6 +1,7 @@
 """Imports every domain's models so the metadata (Alembic, tests) sees all tables."""
 
 from consult.auth.models import StaffToken, StaffUser
+from consult.claims import WorkerHeartbeat
 from consult.db import Base
 from consult.directory.models import Organisation, Person, PersonGroup, group_member
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
@@ -48,5 +49,6 @@ __all__ = [
     "RsvpLink",
     "StaffToken",
     "StaffUser",
+    "WorkerHeartbeat",
     "group_member",
 ]

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from consult.db import async_session_factory, create_api_engine
-from consult.mail.outbox import committed_ids, dispatch
 from consult.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -122,7 +121,8 @@ async def close_request_session(scope: Any) -> None:
 async def provide_db_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
     """The handler's session, committed when it succeeds and rolled back otherwise.
 
-    Emails the request put in the outbox go to the workers only once the commit has succeeded.
+    Work the request deferred (``consult.jobs``: emails in the outbox, export jobs, incoming mail)
+    goes to the workers only once the commit has succeeded.
     """
     async with request_session(request) as session:
         try:
@@ -133,6 +133,3 @@ async def provide_db_session(request: Request[Any, Any, Any]) -> AsyncGenerator[
         if isinstance(session.sync_session, ReadOnlySession):
             return  # nothing to commit; closing gives the connection back
         await session.commit()
-        queued = committed_ids(session)
-    if queued:
-        await anyio.to_thread.run_sync(dispatch, queued)

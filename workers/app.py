@@ -1,94 +1,46 @@
-"""The Celery app. Redis is the broker in production; the embedded default uses kombu's filesystem
-transport in the data folder, so `consult dev` needs no external server."""
+"""The workers' Celery app: consult's (``consult.jobs.celery``, which the API publishes through) with
+the tasks of ``workers.tasks`` and the beat schedule."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from celery import Celery
+from celery.signals import worker_ready
 
+from consult.claims import GONE_AFTER_SECONDS, HEARTBEAT_SECONDS
+from consult.jobs import celery
 from consult.settings import Settings, get_settings
 
-# A killed worker's unacknowledged task comes back after this long; retries back off well below it.
-VISIBILITY_TIMEOUT_SECONDS = 15 * 60
 
-
-def broker_settings(settings: Settings) -> dict[str, Any]:
-    if settings.uses_embedded_broker:
-        folder = settings.broker_dir
-        for sub in ("queue", "processed", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        return {
-            # The filesystem transport ignores the host, but kombu warns "No hostname was supplied"
-            # at every connection when the URL names none.
-            "broker_url": "filesystem://localhost/",
-            "broker_transport_options": {
-                "data_folder_in": str(folder / "queue"),
-                "data_folder_out": str(folder / "queue"),
-                "processed_folder": str(folder / "processed"),
-                "control_folder": str(folder / "control"),
-                "store_processed": False,
-            },
-        }
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Periodic work scans the database (no long countdown/ETA tasks); run exactly one beat."""
     return {
-        "broker_url": settings.redis_url,
-        "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+        "relay-outbox": {"task": "consult.relay_outbox", "schedule": settings.outbox_relay_seconds},
+        "send-due-reminders": {
+            "task": "consult.send_due_reminders",
+            "schedule": settings.reminder_scan_seconds,
+        },
+        "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.round_scan_seconds},
+        "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.export_scan_seconds},
+        "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound_scan_seconds},
+        # Only with a mailbox to poll: nothing runs (or logs) while CONSULT_IMAP_URL is unset.
+        **(
+            {"poll-imap": {"task": "consult.poll_imap", "schedule": settings.imap_poll_seconds}}
+            if settings.imap_url
+            else {}
+        ),
     }
 
 
-def make_celery(settings: Settings) -> Celery:
-    app = Celery("consult", include=["workers.tasks"])
-    app.conf.update(
-        **broker_settings(settings),
-        task_default_queue=settings.celery_queue,
-        task_serializer="json",
-        accept_content=["json"],
-        result_backend=None,
-        task_ignore_result=True,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        broker_connection_retry_on_startup=True,
-        # Publishing must not hang a request when the broker is down: the outbox relay catches up.
-        broker_connection_timeout=2,
-        task_publish_retry=False,
-        timezone="UTC",
-        enable_utc=True,
-        # Periodic work scans the database (no long countdown/ETA tasks); run exactly one beat.
-        beat_schedule={
-            "relay-outbox": {"task": "consult.relay_outbox", "schedule": settings.outbox_relay_seconds},
-            "send-due-reminders": {
-                "task": "consult.send_due_reminders",
-                "schedule": settings.reminder_scan_seconds,
-            },
-            "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.round_scan_seconds},
-            "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.export_scan_seconds},
-            "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound_scan_seconds},
-            # Only with a mailbox to poll: nothing runs (or logs) while CONSULT_IMAP_URL is unset.
-            **(
-                {"poll-imap": {"task": "consult.poll_imap", "schedule": settings.imap_poll_seconds}}
-                if settings.imap_url
-                else {}
-            ),
-        },
-    )
-    return app
+celery_app = celery()
+celery_app.conf.update(include=["workers.tasks"], beat_schedule=beat_schedule(get_settings()))
 
 
-celery_app = make_celery(get_settings())
+def _relay_once_the_dead_are_known(sender: Any, **_: Any) -> None:
+    """A worker that starts may replace one that was killed: relay once that one's heartbeat has gone
+    stale, so its claims are taken over without waiting for the beat schedule."""
+    for task in ("consult.relay_outbox", "consult.scan_exports"):
+        sender.app.send_task(task, countdown=GONE_AFTER_SECONDS + HEARTBEAT_SECONDS)
 
 
-async def broker_ping(settings: Settings) -> str:
-    if settings.uses_embedded_broker:
-        return "embedded"
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        await asyncio.wait_for(client.ping(), timeout=3)
-        return "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "down", and is reported as such
-        return f"error: {type(exc).__name__}"
-    finally:
-        await client.aclose()
+worker_ready.connect(_relay_once_the_dead_are_known)

@@ -7,18 +7,19 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session, sessionmaker
 
-import consult.exports.mailing  # registers the export-ready email
-import consult.invitations.mailing  # noqa: F401 - registers the invitation email kinds
 from consult.db import create_worker_engine, sync_session_factory
+from consult.email_kinds import register_email_kinds
 from consult.exports.service import RUN_TASK, requeue_lost, run_job
 from consult.inbound import imap
 from consult.inbound.service import PROCESS_TASK, pending_ids, process
 from consult.invitations.mailing import queue_due_reminders
 from consult.mail.delivery import relay, send_batch
-from consult.mail.outbox import SEND_TASK, committed_ids, dispatch
+from consult.mail.outbox import SEND_TASK
 from consult.rounds.mailing import queue_closing_reminders, queue_openings, queue_reply_digests
 from consult.settings import get_settings
 from workers.app import celery_app
+
+register_email_kinds()
 
 
 @lru_cache(maxsize=1)
@@ -40,10 +41,8 @@ def relay_outbox() -> int:
 @celery_app.task(name="consult.send_due_reminders", acks_late=True)
 def send_due_reminders() -> int:
     with sessions()() as session:
-        queue_due_reminders(session, get_settings())
+        queued = queue_due_reminders(session, get_settings())
         session.commit()
-        queued = committed_ids(session)
-    dispatch(queued)
     return len(queued)
 
 
@@ -52,12 +51,12 @@ def scan_rounds() -> int:
     """Opening emails of rounds whose time has come, reminders before closing, reply digests."""
     settings = get_settings()
     with sessions()() as session:
-        queue_openings(session, settings)
-        queue_closing_reminders(session, settings)
-        queue_reply_digests(session, settings)
+        queued = (
+            queue_openings(session, settings)
+            + queue_closing_reminders(session, settings)
+            + queue_reply_digests(session, settings)
+        )
         session.commit()
-        queued = committed_ids(session)
-    dispatch(queued)
     return len(queued)
 
 

@@ -90,6 +90,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_staff_user_email")),
     )
     op.create_table(
+        "worker_heartbeat",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("worker", sa.String(length=200), nullable=False),
+        sa.Column("beat_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_worker_heartbeat")),
+        sa.UniqueConstraint("worker", name=op.f("uq_worker_heartbeat_worker")),
+    )
+    op.create_table(
         "document",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("consultation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -473,14 +484,15 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column(
             "next_attempt_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
         ),
-        sa.Column("claimed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
-        sa.Column("dispatched_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("sent_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("claimed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("claimed_by", sa.String(length=200), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("dispatched_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
@@ -670,11 +682,12 @@ def upgrade() -> None:
         sa.Column("file_path", sa.String(length=1000), nullable=True),
         sa.Column("row_count", sa.Integer(), nullable=True),
         sa.Column("requested_by_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("started_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("finished_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("claimed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("claimed_by", sa.String(length=200), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("dispatched_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
-        sa.Column("started_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
-        sa.Column("heartbeat_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
-        sa.Column("finished_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
@@ -837,9 +850,10 @@ def upgrade() -> None:
         sa.Column("comment_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("outbound_email_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("processed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("answered_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("dispatched_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
@@ -1111,6 +1125,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_document_consultation_id"))
 
     op.drop_table("document")
+    op.drop_table("worker_heartbeat")
     op.drop_table("staff_user")
     op.drop_table("person_group")
     with op.batch_alter_table("organisation", schema=None) as batch_op:

@@ -12,7 +12,7 @@ from consult.auth.models import StaffUser
 from consult.exports.models import ExportJob, ExportState
 from consult.exports.service import download_url
 from consult.mail.compose import Letter, address
-from consult.mail.delivery import KindHandler, register
+from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language
 from consult.mail.models import EmailKind, OutboundEmail
 from consult.mail.render import render_email
@@ -67,4 +67,5 @@ def compose_export_ready(
     return letters
 
 
-register([EmailKind.EXPORT_READY], KindHandler(compose=compose_export_ready))
+# Registered by consult.email_kinds.
+EMAIL_KINDS = {EmailKind.EXPORT_READY: KindHandler(compose=compose_export_ready)}

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from consult.claims import Leased
 from consult.db import Base, str_enum
 
 
@@ -29,13 +30,16 @@ class ExportState(enum.StrEnum):
     FAILED = "failed"
 
 
-class ExportJob(Base):
+class ExportJob(Leased, Base):
     """A round's comment-response matrix written to a file by a worker.
 
-    ``dispatched_at`` is when the job was last handed to the broker, ``heartbeat_at`` when the worker
-    writing it last reported progress: the export scan re-dispatches a queued job the broker lost and
-    a running job whose worker died (no heartbeat for the lease).
+    The worker writing it renews its claim (``claimed_at``) with each progress report: the export scan
+    re-dispatches a queued job the broker lost, and a running job whose worker is gone or has not
+    reported for the lease (``consult.claims``).
     """
+
+    WAITING = ExportState.QUEUED
+    WORKING = ExportState.RUNNING
 
     __tablename__ = "export_job"
     __table_args__ = (Index("ix_export_job_state", "state"),)
@@ -51,10 +55,7 @@ class ExportJob(Base):
     requested_by_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"), index=True, default=None
     )
-    attempts: Mapped[int] = mapped_column(default=0)
-    dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 

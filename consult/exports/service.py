@@ -11,25 +11,27 @@ import datetime as dt
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 from uuid import UUID
 
-import anyio.to_thread
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, sessionmaker
+from uuid_utils.compat import uuid7
 
 from consult.auth.principals import Principal, StaffPrincipal
+from consult.claims import claim, due_for_relay, lost, renew
 from consult.errors import Conflict, Forbidden, NotFound
 from consult.exports.csvjson import write_csv, write_json
 from consult.exports.docx import write_docx
 from consult.exports.matrix import ExportFilters, Matrix
 from consult.exports.models import ExportFormat, ExportJob, ExportState
 from consult.exports.xlsx import write_xlsx
+from consult.jobs import defer
 from consult.mail.models import EmailKind
-from consult.mail.outbox import committed_ids, dispatch, enqueue, mail_domain
+from consult.mail.outbox import enqueue, mail_domain
 from consult.rounds.models import CommentRound
 from consult.settings import Settings
 
@@ -127,11 +129,13 @@ class ExportService:
         return ExportFile(content, filename(round_, fmt), FORMATS[fmt].media_type)
 
     async def create_job(self, round_id: UUID, filters: ExportFilters, fmt: ExportFormat) -> ExportJob:
-        """Record the job, commit, then hand it to the workers (a lost hand-over is redone by the scan)."""
+        """Record the job; the workers get it once the request commits (a lost hand-over is redone by
+        the scan)."""
         staff = self._staff()
         filters.check()
         await self._round(round_id)
         job = ExportJob(
+            id=uuid7(),
             round_id=round_id,
             format=fmt,
             filters=filters.to_json(),
@@ -139,8 +143,8 @@ class ExportService:
             dispatched_at=_now(),
         )
         self.session.add(job)
+        defer(self.session, RUN_TASK, str(job.id))
         await self.session.commit()
-        await anyio.to_thread.run_sync(dispatch_jobs, [job.id])
         return job
 
     async def job(self, job_id: UUID) -> ExportJob:
@@ -169,43 +173,18 @@ def download_url(settings: Settings, job: ExportJob) -> str | None:
 # --- the worker side -----------------------------------------------------------------------------
 
 
-def dispatch_jobs(ids: Iterable[UUID]) -> None:
-    """Hand jobs to the workers. A broker that is down only delays them: the scan dispatches again."""
-    from workers.app import celery_app
-
-    try:
-        for job_id in ids:
-            celery_app.send_task(RUN_TASK, args=[str(job_id)])
-    except Exception:
-        logger.warning("broker unavailable; the export scan will dispatch the job", exc_info=True)
-
-
 def _claim(session: Session, job_id: UUID, settings: Settings) -> ExportJob | None:
-    """Take the job unless another worker holds it (a running job whose heartbeat stopped is free)."""
-    now = _now()
-    claimed = session.scalar(
-        update(ExportJob)
-        .where(
-            ExportJob.id == job_id,
-            or_(
-                ExportJob.state == ExportState.QUEUED,
-                and_(
-                    ExportJob.state == ExportState.RUNNING,
-                    ExportJob.heartbeat_at < now - dt.timedelta(seconds=settings.export_lease_seconds),
-                ),
-            ),
-        )
-        .values(
-            state=ExportState.RUNNING,
-            started_at=now,
-            heartbeat_at=now,
-            progress=0.0,
-            attempts=ExportJob.attempts + 1,
-        )
-        .returning(ExportJob.id)
+    """Take the job unless another worker holds it (a job whose worker is gone, or stopped reporting
+    for the lease, is free)."""
+    claimed = claim(
+        session,
+        ExportJob,
+        [job_id],
+        lease_seconds=settings.export_lease_seconds,
+        started_at=_now(),
+        progress=0.0,
     )
-    session.commit()
-    return session.get(ExportJob, claimed) if claimed else None
+    return session.get(ExportJob, claimed[0]) if claimed else None
 
 
 def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -> ExportState | None:
@@ -227,11 +206,7 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
 
     def report(fraction: float) -> None:
         with sessions() as session:
-            session.execute(
-                update(ExportJob)
-                .where(ExportJob.id == job.id, ExportJob.state == ExportState.RUNNING)
-                .values(progress=fraction, heartbeat_at=_now())
-            )
+            renew(session, ExportJob, job.id, progress=fraction)
             session.commit()
 
     try:
@@ -265,7 +240,6 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
                 row_count=rows,
                 error=None,
                 finished_at=_now(),
-                heartbeat_at=_now(),
             )
         )
         if job.requested_by_id is not None:
@@ -277,23 +251,18 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
                 context={"export_id": str(job.id)},
             )
         session.commit()
-        queued = committed_ids(session)
-    dispatch(queued)
     return ExportState.DONE
 
 
 def requeue_lost(sessions: sessionmaker[Session], settings: Settings) -> list[UUID]:
-    """Dispatch again the queued jobs the broker lost and the running jobs whose worker died; jobs
-    that died too often fail."""
+    """Dispatch again the queued jobs the broker lost and the running jobs whose worker is gone or
+    overran its lease; jobs that were taken too often fail."""
     now = _now()
-    stale = now - dt.timedelta(seconds=settings.export_relay_grace_seconds)
-    dead = now - dt.timedelta(seconds=settings.export_lease_seconds)
     with sessions() as session:
         session.execute(
             update(ExportJob)
             .where(
-                ExportJob.state == ExportState.RUNNING,
-                ExportJob.heartbeat_at < dead,
+                lost(ExportJob, settings.export_lease_seconds, now),
                 ExportJob.attempts >= settings.export_max_attempts,
             )
             .values(
@@ -302,21 +271,13 @@ def requeue_lost(sessions: sessionmaker[Session], settings: Settings) -> list[UU
                 finished_at=now,
             )
         )
-        due = list(
-            session.scalars(
-                select(ExportJob.id).where(
-                    or_(
-                        and_(
-                            ExportJob.state == ExportState.QUEUED,
-                            or_(ExportJob.dispatched_at.is_(None), ExportJob.dispatched_at < stale),
-                        ),
-                        and_(ExportJob.state == ExportState.RUNNING, ExportJob.heartbeat_at < dead),
-                    )
-                )
-            ).all()
+        due = due_for_relay(
+            session,
+            ExportJob,
+            grace_seconds=settings.export_relay_grace_seconds,
+            lease_seconds=settings.export_lease_seconds,
         )
-        if due:
-            session.execute(update(ExportJob).where(ExportJob.id.in_(due)).values(dispatched_at=now))
+        for job_id in due:
+            defer(session, RUN_TASK, str(job_id))
         session.commit()
-    dispatch_jobs(due)
     return due

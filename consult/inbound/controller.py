@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
-import anyio
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from msgspec import Struct
@@ -20,7 +19,7 @@ from consult.directory.models import Person
 from consult.errors import ConsultError, NotFound, PayloadTooLarge
 from consult.inbound import schemas
 from consult.inbound.models import CommentAttachment, InboundMessage, InboundOutcome
-from consult.inbound.service import dispatch_processing, store
+from consult.inbound.service import store
 from consult.mail.i18n import best_language
 from consult.mail.replies import person_of_unsubscribe_token
 from consult.pagination import Page, PageParams
@@ -135,8 +134,6 @@ class InboundController(Controller):
             raise PayloadTooLarge(f"the message is larger than {state.settings.inbound_max_bytes} bytes")
         row, duplicate = await store(db_session, raw)
         await db_session.commit()
-        if not duplicate:
-            await anyio.to_thread.run_sync(dispatch_processing, [row.id])
         return schemas.Received(id=row.id, duplicate=duplicate, state=row.state, outcome=row.outcome)
 
     @get("/log", guards=[organisers])

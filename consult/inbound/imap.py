@@ -2,7 +2,7 @@
 had been handed to ``POST /api/v1/inbound/email``, processed by a worker, and marked on the server.
 
 Per message, in this order: fetch it with ``BODY.PEEK[]`` (which changes nothing on the server), store
-it and commit, dispatch its processing, and only then mark it: keyword ``$ConsultProcessed`` and
+it and commit (which dispatches its processing), and only then mark it: keyword ``$ConsultProcessed`` and
 ``\\Seen``, and a move to CONSULT_IMAP_PROCESSED_FOLDER when one is set. A crash anywhere before the
 mark fetches the message again at the next poll, and storing it again changes nothing.
 
@@ -45,7 +45,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from consult.db import async_session_factory, create_api_engine
-from consult.inbound.service import dispatch_processing, store
+from consult.inbound.service import store
 from consult.mail.urls import MailUrlError, flag, tls_modes
 from consult.settings import Settings
 
@@ -248,7 +248,7 @@ class _Poll:
         return _applied(self.imap.uid("STORE", uid, "+FLAGS.SILENT", flags), f"STORE {uid}") is not None
 
     def take(self, uid: str, size: int) -> bool:
-        """Store, dispatch, then mark one message; whether it was new to us."""
+        """Store (and so dispatch), then mark one message; whether it was new to us."""
         if size > self.max_bytes:
             logger.warning(
                 "IMAP message UID %s has %d bytes, more than CONSULT_INBOUND_MAX_BYTES; flagged %s",
@@ -269,8 +269,6 @@ class _Poll:
             logger.exception("IMAP message UID %s could not be stored; flagged %s", uid, REFUSED)
             self._mark(uid, self.marks.refused)
             return False
-        if inbound_id is not None:
-            dispatch_processing([inbound_id])
         if self._mark(uid, self.marks.stored) and self.destination is not None:
             _applied(self.imap.uid("MOVE", uid, _quote(self.destination)), f"MOVE {uid}")
         return inbound_id is not None

@@ -10,6 +10,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from consult.claims import Relayed
 from consult.db import Base, str_enum
 
 
@@ -28,9 +29,11 @@ class InboundOutcome(enum.StrEnum):
     IGNORED = "ignored"  # nothing to do with it (no token, a reply to an invitation without a calendar)
 
 
-class InboundMessage(Base):
+class InboundMessage(Relayed, Base):
     """One message as received. ``dedupe_key`` is the Message-ID, or the SHA-256 of the message when it
     has none, so a message handed over twice (or fetched by two pollers) is processed once."""
+
+    WAITING = InboundState.PENDING
 
     __tablename__ = "inbound_message"
     __table_args__ = (Index("ix_inbound_message_state", "state", "created_at"),)
@@ -58,7 +61,6 @@ class InboundMessage(Base):
     outbound_email_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("outbound_email.id", ondelete="SET NULL"), default=None
     )
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # The one answer to a message that could not be recorded: claimed once, then sent.
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

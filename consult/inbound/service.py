@@ -17,9 +17,11 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from uuid_utils.compat import uuid7
 
 from consult.auth.principals import StakeholderPrincipal
 from consult.auth.tokens import token_digest
+from consult.claims import due_for_relay
 from consult.db import async_session_factory, create_api_engine
 from consult.directory.models import Person
 from consult.errors import ConsultError
@@ -28,10 +30,10 @@ from consult.inbound.models import CommentAttachment, InboundMessage, InboundOut
 from consult.inbound.parsing import Bounce, CalendarReply, Parsed, content_hash, header, parse, read_message
 from consult.invitations.models import DeliveryState, Invitation, Rsvp
 from consult.invitations.service import InvitationService
+from consult.jobs import defer
 from consult.mail.compose import Letter, OutgoingEmail, address, new_message_id, render_message
 from consult.mail.i18n import best_language
 from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
-from consult.mail.outbox import committed_ids, dispatch
 from consult.mail.render import render_email
 from consult.mail.replies import person_of_unsubscribe_token
 from consult.mail.smtp import Result, SmtpConfig, deliver
@@ -58,7 +60,8 @@ def _now() -> dt.datetime:
 
 
 async def store(session: AsyncSession, raw: bytes, source: str = "http") -> tuple[InboundMessage, bool]:
-    """The stored message and whether it had been stored before (same Message-ID, or same content)."""
+    """The stored message and whether it had been stored before (same Message-ID, or same content).
+    A new message goes to the workers once the session commits."""
     digest = content_hash(raw)
     message = read_message(raw)
     message_id = header(message, "Message-ID")[:1000] or None
@@ -67,6 +70,7 @@ async def store(session: AsyncSession, raw: bytes, source: str = "http") -> tupl
     if existing is not None:
         return existing, True
     row = InboundMessage(
+        id=uuid7(),
         dedupe_key=key,
         message_id=message_id,
         content_hash=digest,
@@ -75,6 +79,7 @@ async def store(session: AsyncSession, raw: bytes, source: str = "http") -> tupl
         from_address=header(message, "From")[:320] or None,
         subject=header(message, "Subject")[:1000] or None,
         source=source,
+        dispatched_at=_now(),
     )
     try:
         async with session.begin_nested():
@@ -84,18 +89,8 @@ async def store(session: AsyncSession, raw: bytes, source: str = "http") -> tupl
         if found is None:
             raise
         return found, True
+    defer(session, PROCESS_TASK, str(row.id))
     return row, False
-
-
-def dispatch_processing(ids: Sequence[UUID]) -> None:
-    """Hand stored messages to the workers; if the broker is down, the beat scan picks them up."""
-    from workers.app import celery_app
-
-    try:
-        for inbound_id in ids:
-            celery_app.send_task(PROCESS_TASK, args=[str(inbound_id)])
-    except Exception:
-        logger.warning("broker unavailable; the inbound scan will process the messages", exc_info=True)
 
 
 # --- the worker side -------------------------------------------------------------------------------------
@@ -414,9 +409,6 @@ async def _process_one(
         row.processed_at = _now()
         outcome = row.outcome.value if row.outcome else None
         await session.commit()
-        queued = committed_ids(session)
-    if queued:
-        await asyncio.to_thread(dispatch, queued)
     if intake.answer is not None:
         try:
             await _send_answer(settings, intake.answer)
@@ -440,20 +432,24 @@ def process(settings: Settings, ids: Sequence[UUID]) -> list[str | None]:
 
 
 def pending_ids(settings: Settings) -> list[UUID]:
-    """Messages still pending after the grace period (the broker lost the task, or a worker died)."""
+    """Messages still pending after the grace period (the broker lost the task, or a worker died),
+    marked as dispatched again."""
 
     async def find() -> list[UUID]:
         engine = create_api_engine(settings)
         try:
             async with async_session_factory(engine)() as session:
-                since = _now() - dt.timedelta(seconds=settings.inbound_grace_seconds)
-                rows = await session.scalars(
-                    select(InboundMessage.id)
-                    .where(InboundMessage.state == InboundState.PENDING, InboundMessage.created_at < since)
-                    .order_by(InboundMessage.created_at)
-                    .limit(100)
+                ids: list[UUID] = await session.run_sync(
+                    lambda sync: due_for_relay(
+                        sync,
+                        InboundMessage,
+                        grace_seconds=settings.inbound_grace_seconds,
+                        order_by=InboundMessage.created_at,
+                        limit=100,
+                    )
                 )
-                return list(rows.all())
+                await session.commit()
+                return ids
         finally:
             await engine.dispose()
 

@@ -27,7 +27,7 @@ from consult.events.models import Event, EventStatus
 from consult.invitations.models import DeliveryState, Invitation, InvitationRole, ReminderSent, Rsvp, RsvpLink
 from consult.invitations.service import email_invitee
 from consult.mail.compose import CalendarPart, Letter, address
-from consult.mail.delivery import KindHandler, register
+from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_time, format_when, gettext
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
 from consult.mail.outbox import mail_domain
@@ -234,7 +234,8 @@ def on_result(session: Session, rows: Sequence[OutboundEmail]) -> None:
         session.connection().execute(_DELIVERY, params)
 
 
-register(list(_SPECS), KindHandler(compose=compose, on_result=on_result))
+# The invitation emails the workers send; registered by consult.email_kinds.
+EMAIL_KINDS = dict.fromkeys(_SPECS, KindHandler(compose=compose, on_result=on_result))
 
 
 def queue_due_reminders(session: Session, settings: Settings, now: dt.datetime | None = None) -> list[UUID]:

@@ -1,7 +1,8 @@
 """Worker side of the outbox: claim rows atomically, compose, send over one connection, record.
 
-Each row is claimed with a single UPDATE, so a task delivered twice (acks_late, redelivery after a
-crash, the relay) sends nothing twice; a claim held by a killed worker expires after the lease.
+Each row is claimed with a single UPDATE (``consult.claims``), so a task delivered twice (acks_late,
+redelivery after a crash, the relay) sends nothing twice; the claim of a killed worker is free as soon
+as its heartbeat stops, that of a stuck one after the lease.
 """
 
 from __future__ import annotations
@@ -11,19 +12,20 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from consult.claims import claim, due_for_relay
 from consult.directory.models import Person
 from consult.mail.compose import Letter, OutgoingEmail, render_message
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
-from consult.mail.outbox import dispatch
+from consult.mail.outbox import send_after_commit
 from consult.mail.replies import (
     UNSUBSCRIBABLE,
     ReplyTargets,
@@ -58,9 +60,9 @@ class KindHandler:
 HANDLERS: dict[EmailKind, KindHandler] = {}
 
 
-def register(kinds: Sequence[EmailKind], handler: KindHandler) -> None:
-    for kind in kinds:
-        HANDLERS[kind] = handler
+def register(handlers: Mapping[EmailKind, KindHandler]) -> None:
+    """How each kind is composed; see ``consult.email_kinds``."""
+    HANDLERS.update(handlers)
 
 
 def retry_delay(attempts: int, settings: Settings) -> dt.timedelta:
@@ -72,21 +74,13 @@ def retry_delay(attempts: int, settings: Settings) -> dt.timedelta:
 
 
 def _claim(session: Session, ids: Sequence[UUID], settings: Settings) -> list[OutboundEmail]:
-    now = dt.datetime.now(dt.UTC)
-    lease_expired = now - dt.timedelta(seconds=settings.mail_claim_lease_seconds)
-    claimed = session.scalars(
-        update(OutboundEmail)
-        .where(
-            OutboundEmail.id.in_(ids),
-            or_(
-                and_(OutboundEmail.state == OutboxState.PENDING, OutboundEmail.next_attempt_at <= now),
-                and_(OutboundEmail.state == OutboxState.SENDING, OutboundEmail.claimed_at < lease_expired),
-            ),
-        )
-        .values(state=OutboxState.SENDING, claimed_at=now, attempts=OutboundEmail.attempts + 1)
-        .returning(OutboundEmail.id)
-    ).all()
-    session.commit()
+    claimed = claim(
+        session,
+        OutboundEmail,
+        ids,
+        lease_seconds=settings.mail_claim_lease_seconds,
+        ready=OutboundEmail.next_attempt_at <= dt.datetime.now(dt.UTC),
+    )
     if not claimed:
         return []
     return list(session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(claimed))).all())
@@ -278,32 +272,19 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, ids: Sequenc
 
 
 def relay(sessions: sessionmaker[Session], settings: Settings) -> int:
-    """Re-dispatch rows the broker lost or never got, and rows whose retry time has come."""
-    now = dt.datetime.now(dt.UTC)
-    stale = now - dt.timedelta(seconds=settings.outbox_relay_grace_seconds)
+    """Re-dispatch rows the broker lost or never got, rows whose retry time has come, and rows whose
+    worker is gone or overran its lease."""
     with sessions() as session:
-        due = session.scalars(
-            select(OutboundEmail.id)
-            .where(
-                or_(
-                    and_(
-                        OutboundEmail.state == OutboxState.PENDING,
-                        OutboundEmail.next_attempt_at <= now,
-                        or_(OutboundEmail.dispatched_at.is_(None), OutboundEmail.dispatched_at < stale),
-                    ),
-                    and_(
-                        OutboundEmail.state == OutboxState.SENDING,
-                        OutboundEmail.claimed_at
-                        < now - dt.timedelta(seconds=settings.mail_claim_lease_seconds),
-                    ),
-                )
-            )
-            .order_by(OutboundEmail.next_attempt_at)
-            .limit(settings.outbox_relay_limit)
-        ).all()
-        if not due:
-            return 0
-        session.execute(update(OutboundEmail).where(OutboundEmail.id.in_(due)).values(dispatched_at=now))
+        due = due_for_relay(
+            session,
+            OutboundEmail,
+            grace_seconds=settings.outbox_relay_grace_seconds,
+            lease_seconds=settings.mail_claim_lease_seconds,
+            ready=OutboundEmail.next_attempt_at <= dt.datetime.now(dt.UTC),
+            order_by=OutboundEmail.next_attempt_at,
+            limit=settings.outbox_relay_limit,
+        )
+        for email_id in due:
+            send_after_commit(session, email_id)
         session.commit()
-    dispatch(due)
     return len(due)

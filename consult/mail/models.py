@@ -6,10 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from consult.claims import Leased
 from consult.db import Base, str_enum
 from consult.drafts.models import SECTION_KEY_LENGTH
 
@@ -39,12 +40,15 @@ class OutboxState(enum.StrEnum):
     SUPPRESSED = "suppressed"  # not sent: the person unsubscribed from this kind, or their address bounced
 
 
-class OutboundEmail(Base):
+class OutboundEmail(Leased, Base):
     """The transactional outbox: written in the transaction that causes the email, sent by a worker.
 
     The message is rendered when it is sent, from the rows it points at, so a fan-out of thousands
     costs the request only the inserts.
     """
+
+    WAITING = OutboxState.PENDING
+    WORKING = OutboxState.SENDING
 
     __tablename__ = "outbound_email"
     __table_args__ = (
@@ -65,11 +69,7 @@ class OutboundEmail(Base):
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(300), default=None)
     state: Mapped[OutboxState] = mapped_column(str_enum(OutboxState), default=OutboxState.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    # When the row was last handed to the broker; the relay re-dispatches rows that stay pending.
-    dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
 

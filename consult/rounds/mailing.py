@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from consult.directory.models import Organisation, Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.mail.compose import Letter, address
-from consult.mail.delivery import KindHandler, register
+from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_when
 from consult.mail.models import EmailKind, OutboundEmail
 from consult.mail.outbox import enqueue, mail_domain
@@ -381,9 +381,8 @@ def _section_headings(
     }
 
 
-register(list(_ROUND_TEMPLATES), KindHandler(compose=compose_round_emails))
-register(
-    [EmailKind.COMMENT_RESPONSE],
-    KindHandler(compose=compose_responses, reply_targets=comment_reply_targets),
-)
-register([EmailKind.REPLY_DIGEST], KindHandler(compose=compose_digests, reply_targets=comment_reply_targets))
+# The round emails the workers send; registered by consult.email_kinds.
+EMAIL_KINDS = dict.fromkeys(_ROUND_TEMPLATES, KindHandler(compose=compose_round_emails)) | {
+    EmailKind.COMMENT_RESPONSE: KindHandler(compose=compose_responses, reply_targets=comment_reply_targets),
+    EmailKind.REPLY_DIGEST: KindHandler(compose=compose_digests, reply_targets=comment_reply_targets),
+}

@@ -94,7 +94,7 @@ def test_a_lost_job_is_dispatched_again(worker, smtp, db, facilitator, scenario:
     db.execute(
         update(ExportJob)
         .where(ExportJob.id == job.id)
-        .values(state="running", heartbeat_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), attempts=1)
+        .values(state="running", claimed_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), attempts=1)
     )
     db.commit()
     assert requeue_lost(sync_session_factory(db_engine), settings) == [job.id]

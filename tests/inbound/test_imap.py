@@ -27,7 +27,7 @@ from consult.settings import Settings, get_settings
 from tests.inbound.imap_server import DovecotServer
 from tests.inbound.test_intake import ANNA, reply_to, round_email
 from tests.waiting import wait_until
-from workers.app import make_celery
+from workers.app import beat_schedule
 
 NEW = f"UNKEYWORD {PROCESSED} UNKEYWORD {REFUSED}"
 
@@ -66,9 +66,9 @@ def test_unsafe_or_malformed_imap_urls_are_refused(url):
 
 
 def test_beat_polls_only_when_a_mailbox_is_set():
-    assert "poll-imap" not in make_celery(Settings(imap_url="")).conf.beat_schedule
-    schedule = make_celery(Settings(imap_url="imaps://u:p@mail.example.org", imap_poll_seconds=15))
-    assert schedule.conf.beat_schedule["poll-imap"] == {"task": "consult.poll_imap", "schedule": 15}
+    assert "poll-imap" not in beat_schedule(Settings(imap_url=""))
+    schedule = beat_schedule(Settings(imap_url="imaps://u:p@mail.example.org", imap_poll_seconds=15))
+    assert schedule["poll-imap"] == {"task": "consult.poll_imap", "schedule": 15}
 
 
 # --- the poller, in this process, against dovecot ------------------------------------------------------
