@@ -36,6 +36,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal,
     select,
     true,
 )
@@ -117,38 +118,39 @@ def speaks_for(comment: FromClause, author: FromClause) -> ColumnElement[Any]:
 # --- single comments, as a principal asks for them --------------------------------------------------
 
 
-def _visible_to(principal: Principal) -> ColumnElement[bool]:
-    """The comments (of ``comment_table`` joined with ``round_table``) the principal may see."""
-    if isinstance(principal, StaffPrincipal):
-        return true()
-    reader = bindparam("reader", principal.person_id, type_=comment_table.c.author_id.type)
-    return (comment_table.c.round_id == principal.round_id) & visible(
-        comment_table, Audience.STAKEHOLDER, round_table.c.visibility, reader
-    )
-
-
 _WITH_ROUND = comment_table.join(round_table, round_table.c.id == comment_table.c.round_id)
+
+
+def _in_round_of(principal: StakeholderPrincipal, seen: ColumnElement[bool]) -> ColumnElement[bool]:
+    return (comment_table.c.round_id == principal.round_id) & seen
+
+
+def _reader(principal: StakeholderPrincipal) -> ColumnElement[Any]:
+    return literal(principal.person_id, comment_table.c.author_id.type)
 
 
 async def visible_comment(session: AsyncSession, principal: Principal, comment_id: UUID) -> Comment | None:
     """The comment, if the principal may see it."""
-    return await session.scalar(
-        select(Comment).select_from(_WITH_ROUND).where(Comment.id == comment_id, _visible_to(principal))
-    )
+    stmt = select(Comment).select_from(_WITH_ROUND).where(Comment.id == comment_id)
+    if isinstance(principal, StakeholderPrincipal):
+        seen = visible(comment_table, Audience.STAKEHOLDER, round_table.c.visibility, _reader(principal))
+        stmt = stmt.where(_in_round_of(principal, seen))
+    return await session.scalar(stmt)
 
 
 async def may_see_files(session: AsyncSession, principal: Principal, comment_id: UUID) -> bool:
     """Whether the principal may see the files that came with a comment: staff always; a
     stakeholder those of a comment they may read that is theirs, or signed with a name (a letterhead
     or a file's name would tell who wrote an anonymous one)."""
-    conditions = [comment_table.c.id == comment_id, _visible_to(principal)]
+    found = exists().select_from(_WITH_ROUND).where(comment_table.c.id == comment_id)
     if isinstance(principal, StakeholderPrincipal):
-        reader = bindparam("reader", principal.person_id, type_=comment_table.c.author_id.type)
-        conditions += [
-            readable(comment_table, round_table.c.visibility, reader),
-            (comment_table.c.author_id == reader) | (comment_table.c.attribution == Attribution.NAMED),
-        ]
-    return bool(await session.scalar(select(exists().select_from(_WITH_ROUND).where(*conditions))))
+        reader = _reader(principal)
+        signed_or_theirs = (comment_table.c.author_id == reader) | (
+            comment_table.c.attribution == Attribution.NAMED
+        )
+        read = readable(comment_table, round_table.c.visibility, reader)
+        found = found.where(_in_round_of(principal, read & signed_or_theirs))
+    return bool(await session.scalar(select(found)))
 
 
 # --- which threads a filter selects ---------------------------------------------------------------

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from uuid import UUID
 
 import httpx
+from sqlalchemy import select
 
 from consult.auth.models import Role
+from consult.mail.models import EmailKind, OutboundEmail
+from consult.rounds.mailing import queue_reply_digests
+from consult.settings import get_settings
 from tests.rounds.conftest import Directory
 
 GULNARA = "g.shukurova@migration.example.org"  # the author
@@ -94,15 +99,16 @@ def _matches(filters: dict[str, str], comment: Written, sees_authors: bool, orga
     return not (by_organisation and comment.attribution == "anonymous" and not sees_authors)
 
 
-def _write(facilitator, author: httpx.Client, round_id: str, visibility: str) -> list[Written]:
+def _write(
+    facilitator, author: httpx.Client, round_id: str, label: str, parent_id: str | None = None
+) -> list[Written]:
+    """A comment (or a reply to ``parent_id``) in each state and attribution, some of them answered."""
     written = []
     for index, (state, attribution) in enumerate((s, a) for s in STATES for a in ATTRIBUTIONS):
         kind = "question" if index % 2 == 0 else "comment"
-        body = f"Comment-{visibility}-{state}-{attribution}"
-        response = author.post(
-            f"/api/v1/rounds/{round_id}/comments",
-            json={"body": body, "kind": kind, "attribution": attribution},
-        )
+        body = f"Comment-{label}-{state}-{attribution}"
+        comment = {"body": body, "kind": kind, "attribution": attribution, "parent_id": parent_id}
+        response = author.post(f"/api/v1/rounds/{round_id}/comments", json=comment)
         assert response.status_code == 201, response.text
         comment_id = response.json()["id"]
         decision = "accepted" if index % 3 != 1 else None
@@ -231,3 +237,21 @@ def test_who_sees_which_comment_everywhere(
         "Round for facilitators": published_count,
     }
     assert checked > 100  # the table was walked, not skipped
+
+
+def test_a_digest_quotes_the_replies_its_reader_may_read(db, facilitator, make_round, link_for, directory):
+    """The digest goes to the author of the comment replied to: one of "the other organisation"
+    readers for the replies, so it quotes what the list shows them with its text."""
+    person = directory.person
+    round_ = make_round(person_ids=[person(GULNARA), person(IRINA)])
+    rid = round_["id"]
+    author, replier = link_for(rid, person(GULNARA)), link_for(rid, person(IRINA))
+    parent = author.post(f"/api/v1/rounds/{rid}/comments", json={"body": "Open on Saturdays."}).json()
+    replies = _write(facilitator, replier, rid, "reply", parent_id=parent["id"])
+
+    queue_reply_digests(db, get_settings())
+    db.commit()
+    [digest] = db.scalars(select(OutboundEmail).where(OutboundEmail.kind == EmailKind.REPLY_DIGEST)).all()
+    assert digest.person_recipient == UUID(person(GULNARA))
+    shows_text = LISTED["other organisation"]["participants"] - {"withdrawn"}
+    assert set(digest.context["comment_ids"]) == {r.id for r in replies if r.state in shows_text}
