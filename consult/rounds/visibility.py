@@ -8,8 +8,10 @@ Comments are read by three audiences:
   comment; only their own when the round is visible to facilitators only; what a withdrawn comment
   said only when it is theirs; other authors as the author chose (``named``, ``organisation`` only
   or ``anonymous``); facilitators' answers only to their own comments;
-- what is **published** about a round (exports, statistics, and the replies a digest quotes):
-  neither hidden nor withdrawn comments, authors as they chose.
+- what is **published** about a round (exports, statistics): neither hidden nor withdrawn
+  comments, authors as they chose.
+
+A reply digest quotes the replies its reader may read (``readable``), with authors as they chose.
 
 An organisation filter never finds an anonymous comment for an audience that does not see its
 author (that would name its organisation). The rules are SQL conditions, so that every reading path
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, cast
 from uuid import UUID
 
@@ -256,16 +258,8 @@ def thread_matches(
 
 
 def filter_params(filters: CommentFilters) -> dict[str, Any]:
-    """The values of the parameters ``thread_matches`` binds."""
-    return {
-        "section_key": filters.section_key,
-        "kind": filters.kind,
-        "decision": filters.decision,
-        "organisation_id": filters.organisation_id,
-        "organisation_kind": filters.organisation_kind,
-        "created_from": filters.created_from,
-        "created_to": filters.created_to,
-    }
+    """The values of the parameters ``thread_matches`` binds: named after the filters' fields."""
+    return {field.name: getattr(filters, field.name) for field in fields(filters)}
 
 
 # --- how an author is shown ------------------------------------------------------------------------
