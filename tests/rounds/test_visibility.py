@@ -190,6 +190,8 @@ def test_who_sees_which_comment_everywhere(
                     text = comment.body if full or comment.state != "withdrawn" else ""
                     assert shown["body"] == text, (where, comment)
                     assert (shown["response"] is not None) == (full and comment.decision is not None)
+                    # Why a comment was hidden is for staff.
+                    assert (shown["hidden_reason"] is not None) == (comment.state == "hidden"), where
                     checked += 1
 
                 export = client.get(f"/api/v1/rounds/{rid}/export", params={"format": "json", **params})
