@@ -37,9 +37,10 @@ from consult.invitations.models import InvitationRole
 from consult.invitations.schemas import InviteRequest
 from consult.invitations.service import InvitationService
 from consult.rounds import schemas as rounds
-from consult.rounds.comments import CommentService
+from consult.rounds.answers import AnswerService
 from consult.rounds.models import Attribution, CommentKind, CommentRound, Decision, RoundVisibility
 from consult.rounds.service import RoundService
+from consult.rounds.writing import WritingService
 from consult.settings import Settings
 
 Kind = OrganisationKind
@@ -448,9 +449,9 @@ async def _load_round(
         )
     }
     people = {email: person_id for email, person_id in await session.execute(select(Person.email, Person.id))}
-    answers = CommentService(session, settings, facilitator)
+    answers = AnswerService(session, settings, facilitator)
     for demo in COMMENTS:
-        author = CommentService(session, settings, StakeholderPrincipal(people[demo.author], round_.id))
+        author = WritingService(session, settings, StakeholderPrincipal(people[demo.author], round_.id))
         comment = await author.create(
             round_.id,
             rounds.CommentCreate(
@@ -466,7 +467,7 @@ async def _load_round(
         created["comments"] += 1
         parent = comment
         for email, text in demo.replies:
-            replier = CommentService(session, settings, StakeholderPrincipal(people[email], round_.id))
+            replier = WritingService(session, settings, StakeholderPrincipal(people[email], round_.id))
             parent = await replier.create(round_.id, rounds.CommentCreate(body=text, parent_id=parent.id))
             created["comments"] += 1
         if demo.response is not None:

@@ -20,33 +20,37 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, select, true
+from sqlalchemy import Select, and_, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
 from consult.directory.models import Organisation, OrganisationKind, Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.errors import Invalid, NotFound
-from consult.rounds.models import Attribution, Comment, CommentKind, CommentRound, Decision, RoundInvitee
-from consult.rounds.visibility import ShownAuthor, public_author
+from consult.rounds.models import Comment, CommentKind, CommentRound, Decision, RoundInvitee
+from consult.rounds.visibility import (
+    Audience,
+    CommentFilters,
+    FilterShape,
+    ShownAuthor,
+    comment_table,
+    filter_params,
+    person_table,
+    public_author,
+    published,
+    speaks_for,
+    thread_matches,
+)
 
 CHUNK_ROWS = 2000
 
 
 @dataclass(frozen=True)
-class ExportFilters:
-    """The comment list's filters, plus a date range on when comments were written.
+class ExportFilters(CommentFilters):
+    """The comment list's filters (with the date range), as an export job stores them.
 
     Like the comment list, they select threads: a thread is exported whole when any of its exported
-    comments matches. Anonymous comments never match an organisation filter (that would reveal it).
+    comments matches (``consult.rounds.visibility.thread_matches`` for what is published).
     """
-
-    section_key: str | None = None
-    organisation_id: UUID | None = None
-    organisation_kind: OrganisationKind | None = None
-    kind: CommentKind | None = None
-    decision: Decision | None = None
-    created_from: dt.datetime | None = None
-    created_to: dt.datetime | None = None
 
     def to_json(self) -> dict[str, str]:
         return {name: _plain(value) for name, value in asdict(self).items() if value is not None}
@@ -270,10 +274,6 @@ _ROW_COLUMNS = (
 )
 
 
-def _exported(comment: type[Comment]) -> ColumnElement[bool]:
-    return comment.hidden_at.is_(None) & comment.withdrawn_at.is_(None)
-
-
 class Matrix:
     """The rows of one round's export, for one set of filters, on a synchronous session."""
 
@@ -360,12 +360,11 @@ class Matrix:
                 .order_by(Organisation.name)
             ).all()
         )
-        author = aliased(Person)
-        speaks_for = func.coalesce(Comment.on_behalf_of_organisation_id, author.organisation_id)
+        author = person_table.alias("author")
         commented_ids = (
-            select(distinct(speaks_for))
-            .join(author, author.id == Comment.author_id)
-            .where(Comment.round_id == self.round.id, _exported(Comment))
+            select(distinct(speaks_for(comment_table, author)))
+            .join(author, author.c.id == Comment.author_id)
+            .where(Comment.round_id == self.round.id, published(comment_table))
         )
         self.summary.commented_organisations = list(
             self.session.scalars(
@@ -378,23 +377,20 @@ class Matrix:
     # --- the rows ------------------------------------------------------------------------------
 
     def _statement(self) -> Select[*tuple[Any, ...]]:
-        author = aliased(Person)
+        """The rows, with the filters as parameters (``filter_params``)."""
+        author = person_table.alias("author")
         root = aliased(Comment)
         position = func.coalesce(DocumentSection.position, -1)
         return (
             select(
                 *_ROW_COLUMNS,
-                author.full_name.label("author_name"),
+                author.c.full_name.label("author_name"),
                 Organisation.name.label("org_name"),
                 Organisation.kind.label("org_kind"),
             )
             .join(root, root.id == Comment.thread_id)
-            .join(author, author.id == Comment.author_id)
-            .outerjoin(
-                Organisation,
-                Organisation.id
-                == func.coalesce(Comment.on_behalf_of_organisation_id, author.organisation_id),
-            )
+            .join(author, author.c.id == Comment.author_id)
+            .outerjoin(Organisation, Organisation.id == speaks_for(comment_table, author))
             .outerjoin(
                 DocumentSection,
                 and_(
@@ -402,55 +398,29 @@ class Matrix:
                     DocumentSection.key == Comment.section_key,
                 ),
             )
-            .where(Comment.round_id == self.round.id, _exported(Comment), self._thread_matches())
+            .where(
+                Comment.round_id == self.round.id,
+                published(comment_table),
+                thread_matches(
+                    comment_table.c.thread_id,
+                    comment_table.c.section_key,
+                    FilterShape.of(self.filters),
+                    Audience.PUBLISHED,
+                ),
+            )
             .order_by(position, root.created_at, Comment.thread_id, Comment.created_at, Comment.id)
         )
-
-    def _thread_matches(self) -> ColumnElement[bool]:
-        f = self.filters
-        conditions: list[ColumnElement[bool]] = []
-        if f.section_key is not None:
-            conditions.append(Comment.section_key == f.section_key)
-        member = aliased(Comment)
-        member_author = aliased(Person)
-        speaks_for = func.coalesce(member.on_behalf_of_organisation_id, member_author.organisation_id)
-        matches: list[ColumnElement[bool]] = []
-        if f.kind is not None:
-            matches.append(member.kind == f.kind)
-        if f.decision is not None:
-            matches.append(member.decision == f.decision)
-        if f.created_from is not None:
-            matches.append(member.created_at >= f.created_from)
-        if f.created_to is not None:
-            matches.append(member.created_at < f.created_to)
-        if f.organisation_id is not None or f.organisation_kind is not None:
-            matches.append(member.attribution != Attribution.ANONYMOUS)
-            if f.organisation_id is not None:
-                matches.append(speaks_for == f.organisation_id)
-            if f.organisation_kind is not None:
-                matches.append(
-                    exists().where(Organisation.id == speaks_for, Organisation.kind == f.organisation_kind)
-                )
-        if matches:
-            conditions.append(
-                exists().where(
-                    member.thread_id == Comment.thread_id,
-                    member_author.id == member.author_id,
-                    _exported(member),
-                    *matches,
-                )
-            )
-        return and_(true(), *conditions)
 
     def count(self) -> int:
         """How many comments the filters select (replies under a hidden or withdrawn comment included)."""
         stmt = self._statement().order_by(None).with_only_columns(func.count(Comment.id))
-        return int(self.session.scalar(stmt) or 0)
+        return int(self.session.scalar(stmt, filter_params(self.filters)) or 0)
 
     def rows(self) -> Iterator[MatrixRow]:
         """The rows in draft order, threads depth-first; fills ``summary`` as they go by."""
         result = self.session.execute(
-            self._statement().execution_options(yield_per=self.chunk_rows, stream_results=True)
+            self._statement().execution_options(yield_per=self.chunk_rows, stream_results=True),
+            filter_params(self.filters),
         )
         thread: list[Any] = []
         threads = 0

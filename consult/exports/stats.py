@@ -31,6 +31,7 @@ from consult.exports.matrix import label
 from consult.exports.models import EventAttendance
 from consult.invitations.models import Invitation, Rsvp
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
+from consult.rounds.visibility import comment_table, person_table, published, speaks_for
 
 INDIVIDUALS = "individuals"
 
@@ -272,20 +273,16 @@ class StatsService:
                 .order_by(CommentRound.opens_at, CommentRound.id)
             )
         ).all()
-        author = aliased(Person)
-        speaks_for = func.coalesce(Comment.on_behalf_of_organisation_id, author.organisation_id)
+        author = person_table.alias("author")
+        organisation = speaks_for(comment_table, author)
         result = []
         for round_, document_title, version in rounds:
             comments = (
                 await self.session.execute(
-                    select(Comment.author_id, Comment.parent_id, speaks_for, Organisation.kind)
-                    .join(author, author.id == Comment.author_id)
-                    .outerjoin(Organisation, Organisation.id == speaks_for)
-                    .where(
-                        Comment.round_id == round_.id,
-                        Comment.hidden_at.is_(None),
-                        Comment.withdrawn_at.is_(None),
-                    )
+                    select(Comment.author_id, Comment.parent_id, organisation, Organisation.kind)
+                    .join(author, author.c.id == Comment.author_id)
+                    .outerjoin(Organisation, Organisation.id == organisation)
+                    .where(Comment.round_id == round_.id, published(comment_table))
                 )
             ).all()
             invitee = aliased(Person)
@@ -324,14 +321,11 @@ class StatsService:
     async def _commenting_organisations(self, round_ids: list[UUID]) -> int:
         if not round_ids:
             return 0
-        author = aliased(Person)
-        speaks_for = func.coalesce(Comment.on_behalf_of_organisation_id, author.organisation_id)
+        author = person_table.alias("author")
         found = await self.session.scalar(
-            select(func.count(func.distinct(speaks_for)))
-            .join(author, author.id == Comment.author_id)
-            .where(
-                Comment.round_id.in_(round_ids), Comment.hidden_at.is_(None), Comment.withdrawn_at.is_(None)
-            )
+            select(func.count(func.distinct(speaks_for(comment_table, author))))
+            .join(author, author.c.id == Comment.author_id)
+            .where(Comment.round_id.in_(round_ids), published(comment_table))
         )
         return int(found or 0)
 

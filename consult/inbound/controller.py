@@ -23,7 +23,8 @@ from consult.inbound.service import store
 from consult.mail.i18n import best_language
 from consult.mail.replies import person_of_unsubscribe_token
 from consult.pagination import Page, PageParams
-from consult.rounds.controller import AnyRequest, comment_service
+from consult.rounds.controller import AnyRequest
+from consult.rounds.visibility import may_see_files
 from consult.web.pages import render_page
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -190,7 +191,7 @@ class AttachmentController(Controller):
     ) -> list[schemas.AttachmentOut]:
         """Files that came attached to the email a comment was written in: for staff, and for
         stakeholders who may read the comment when it is theirs or signed with a name."""
-        if not await comment_service(db_session, request).may_see_files(comment_id):
+        if not await may_see_files(db_session, request.user, comment_id):
             raise NotFound(f"comment {comment_id} does not exist")
         rows = (
             await db_session.execute(
@@ -221,7 +222,7 @@ class AttachmentController(Controller):
         self, db_session: AsyncSession, request: AnyRequest, attachment_id: UUID
     ) -> Response[bytes]:
         found = await db_session.get(CommentAttachment, attachment_id)
-        if found is None or not await comment_service(db_session, request).may_see_files(found.comment_id):
+        if found is None or not await may_see_files(db_session, request.user, found.comment_id):
             raise NotFound(f"attachment {attachment_id} does not exist")
         return Response(
             found.data,

@@ -38,10 +38,10 @@ from consult.mail.render import render_email
 from consult.mail.replies import person_of_unsubscribe_token
 from consult.mail.smtp import Result, SmtpConfig, deliver
 from consult.rounds import schemas as round_schemas
-from consult.rounds.comments import CommentService
 from consult.rounds.links import new_round_link
 from consult.rounds.models import CommentRound, RoundInvitee
 from consult.rounds.service import is_open
+from consult.rounds.writing import WritingService
 from consult.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -318,7 +318,7 @@ class Intake:
         )
         try:
             async with self.session.begin_nested():
-                comment = await CommentService(self.session, self.settings, principal).create(round_.id, data)
+                comment = await WritingService(self.session, self.settings, principal).create(round_.id, data)
         except ConsultError as exc:
             link = await self._fresh_link(round_, person)
             await self._reject(row, parsed, "not_accepted", f"comment refused: {exc.detail}", person, link)

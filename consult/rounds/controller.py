@@ -3,6 +3,7 @@ of their personal round link, and the services keep them to that round and their
 
 from __future__ import annotations
 
+from typing import TypeVar
 from uuid import UUID
 
 from litestar import Controller, Request, get, patch, post, put
@@ -14,20 +15,27 @@ from consult.auth.principals import Principal
 from consult.directory.models import OrganisationKind
 from consult.pagination import Page, PageParams
 from consult.rounds import schemas
-from consult.rounds.comments import CommentFilters, CommentService
-from consult.rounds.models import CommentKind, Decision
-from consult.rounds.service import RoundService
+from consult.rounds.answers import AnswerService
+from consult.rounds.history import HistoryService
+from consult.rounds.listing import ListingService
+from consult.rounds.models import Comment, CommentKind, Decision
+from consult.rounds.moderation import ModerationService
+from consult.rounds.service import ActingService, RoundService
+from consult.rounds.visibility import CommentFilters
+from consult.rounds.writing import WritingService
 
 AnyRequest = Request[Principal, str, State]
+S = TypeVar("S", bound=ActingService)
 
 
-def _rounds(db_session: AsyncSession, request: AnyRequest) -> RoundService:
-    return RoundService(db_session, request.app.state.settings, request.user)
+def acting(service: type[S], db_session: AsyncSession, request: AnyRequest) -> S:
+    """The service acting for whoever sent the request."""
+    return service(db_session, request.app.state.settings, request.user)
 
 
-def comment_service(db_session: AsyncSession, request: AnyRequest) -> CommentService:
-    """The comment service acting for whoever sent the request."""
-    return CommentService(db_session, request.app.state.settings, request.user)
+async def _shown(db_session: AsyncSession, request: AnyRequest, comment: Comment) -> schemas.CommentOut:
+    """A comment the request just wrote or changed, as its sender sees it."""
+    return await acting(ListingService, db_session, request).one(comment)
 
 
 class RoundController(Controller):
@@ -38,7 +46,7 @@ class RoundController(Controller):
     async def create_round(
         self, db_session: AsyncSession, request: AnyRequest, data: schemas.RoundCreate
     ) -> schemas.RoundOut:
-        service = _rounds(db_session, request)
+        service = acting(RoundService, db_session, request)
         return (await service.out([await service.create(data)]))[0]
 
     @get("/")
@@ -46,7 +54,7 @@ class RoundController(Controller):
         self, db_session: AsyncSession, request: AnyRequest, page: PageParams
     ) -> Page[schemas.RoundOut]:
         """Staff see every round; a stakeholder sees the round of their link."""
-        service = _rounds(db_session, request)
+        service = acting(RoundService, db_session, request)
         rows, total = await service.visible_rounds(page)
         return Page(items=await service.out(rows), total=total, limit=page.limit, offset=page.offset)
 
@@ -54,7 +62,7 @@ class RoundController(Controller):
     async def get_round(
         self, db_session: AsyncSession, request: AnyRequest, round_id: UUID
     ) -> schemas.RoundOut:
-        service = _rounds(db_session, request)
+        service = acting(RoundService, db_session, request)
         return (await service.out([await service.get(round_id)]))[0]
 
     @patch("/{round_id:uuid}", guards=[facilitators])
@@ -62,27 +70,27 @@ class RoundController(Controller):
         self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.RoundPatch
     ) -> schemas.RoundOut:
         """A later ``closes_at`` extends the deadline and tells the invitees."""
-        service = _rounds(db_session, request)
+        service = acting(RoundService, db_session, request)
         return (await service.out([await service.update(round_id, data)]))[0]
 
     @post("/{round_id:uuid}/invitees", guards=[facilitators], status_code=200)
     async def add_invitees(
         self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.Audience
     ) -> schemas.InviteesAdded:
-        return await _rounds(db_session, request).add_invitees(round_id, data)
+        return await acting(RoundService, db_session, request).add_invitees(round_id, data)
 
     @get("/{round_id:uuid}/draft")
     async def draft(
         self, db_session: AsyncSession, request: AnyRequest, round_id: UUID
     ) -> schemas.RoundDraft:
-        return await _rounds(db_session, request).draft(round_id)
+        return await acting(RoundService, db_session, request).draft(round_id)
 
     @post("/{round_id:uuid}/comments")
     async def create_comment(
         self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.CommentCreate
     ) -> schemas.CommentOut:
-        service = comment_service(db_session, request)
-        return await service.one(await service.create(round_id, data))
+        comment = await acting(WritingService, db_session, request).create(round_id, data)
+        return await _shown(db_session, request, comment)
 
     @get("/{round_id:uuid}/comments")
     async def list_comments(
@@ -105,7 +113,7 @@ class RoundController(Controller):
             kind=kind,
             decision=decision,
         )
-        return await comment_service(db_session, request).tree(round_id, filters, page)
+        return await acting(ListingService, db_session, request).tree(round_id, filters, page)
 
 
 class CommentController(Controller):
@@ -116,40 +124,40 @@ class CommentController(Controller):
     async def update_comment(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID, data: schemas.CommentPatch
     ) -> schemas.CommentOut:
-        service = comment_service(db_session, request)
-        return await service.one(await service.update(comment_id, data))
+        comment = await acting(WritingService, db_session, request).update(comment_id, data)
+        return await _shown(db_session, request, comment)
 
     @post("/withdraw", status_code=200)
     async def withdraw(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
     ) -> schemas.CommentOut:
-        service = comment_service(db_session, request)
-        return await service.one(await service.withdraw(comment_id))
+        comment = await acting(WritingService, db_session, request).withdraw(comment_id)
+        return await _shown(db_session, request, comment)
 
     @post("/hide", guards=[facilitators], status_code=200)
     async def hide(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID, data: schemas.HideRequest
     ) -> schemas.CommentOut:
-        service = comment_service(db_session, request)
-        return await service.one(await service.hide(comment_id, data.reason))
+        comment = await acting(ModerationService, db_session, request).hide(comment_id, data.reason)
+        return await _shown(db_session, request, comment)
 
     @post("/restore", guards=[facilitators], status_code=200)
     async def restore(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
     ) -> schemas.CommentOut:
-        service = comment_service(db_session, request)
-        return await service.one(await service.restore(comment_id))
+        comment = await acting(ModerationService, db_session, request).restore(comment_id)
+        return await _shown(db_session, request, comment)
 
     @put("/response", guards=[facilitators])
     async def respond(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID, data: schemas.ResponseIn
     ) -> schemas.CommentOut:
-        service = comment_service(db_session, request)
-        return await service.one(await service.respond(comment_id, data))
+        comment = await acting(AnswerService, db_session, request).respond(comment_id, data)
+        return await _shown(db_session, request, comment)
 
     @get("/history", guards=[any_staff])
     async def history(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
     ) -> schemas.CommentHistory:
         """Earlier texts of the comment and the facilitators' hide/restore log."""
-        return await comment_service(db_session, request).history(comment_id)
+        return await acting(HistoryService, db_session, request).history(comment_id)

@@ -26,7 +26,14 @@ from consult.mail.render import render_email
 from consult.rounds.links import link_expiry, new_round_link
 from consult.rounds.models import Comment, CommentRound, ReplyNotice, RoundInvitee
 from consult.rounds.reply_targets import comment_reply_targets
-from consult.rounds.visibility import ShownAuthor, public_author
+from consult.rounds.visibility import (
+    ShownAuthor,
+    comment_table,
+    person_table,
+    public_author,
+    readable,
+    speaks_for,
+)
 from consult.settings import Settings
 
 _ROUND_TEMPLATES = {
@@ -121,11 +128,14 @@ def queue_closing_reminders(session: Session, settings: Settings) -> list[UUID]:
 
 def queue_reply_digests(session: Session, settings: Settings) -> list[UUID]:
     """One email per person with replies waiting, unless their last digest is more recent than the
-    digest interval. Replies withdrawn or hidden in the meantime are dropped."""
+    digest interval. Replies the person may no longer read (withdrawn or hidden in the meantime) are
+    dropped."""
     now = _now()
+    still_readable = readable(comment_table, CommentRound.visibility, ReplyNotice.person_id)
     waiting = session.execute(
-        select(ReplyNotice, Comment.withdrawn_at.is_(None) & Comment.hidden_at.is_(None))
+        select(ReplyNotice, still_readable)
         .join(Comment, Comment.id == ReplyNotice.comment_id)
+        .join(CommentRound, CommentRound.id == Comment.round_id)
         .where(ReplyNotice.sent_at.is_(None))
         .order_by(ReplyNotice.person_id, Comment.created_at)
         .with_for_update(of=ReplyNotice, skip_locked=True)
@@ -304,17 +314,13 @@ def compose_digests(
     session: Session, rows: Sequence[OutboundEmail], settings: Settings
 ) -> dict[UUID, Letter]:
     reply_ids = {UUID(i) for row in rows for i in row.context["comment_ids"]}
-    author = aliased(Person)
+    author = person_table.alias("author")
     replies = {
         reply.id: (reply, name, organisation)
         for reply, name, organisation in session.execute(
-            select(Comment, author.full_name, Organisation.name)
-            .join(author, author.id == Comment.author_id)
-            .outerjoin(
-                Organisation,
-                Organisation.id
-                == func.coalesce(Comment.on_behalf_of_organisation_id, author.organisation_id),
-            )
+            select(Comment, author.c.full_name, Organisation.name)
+            .join(author, author.c.id == Comment.author_id)
+            .outerjoin(Organisation, Organisation.id == speaks_for(comment_table, author))
             .where(Comment.id.in_(reply_ids))
         )
     }

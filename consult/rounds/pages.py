@@ -27,9 +27,11 @@ from consult.errors import ConsultError
 from consult.mail.i18n import best_language, format_when
 from consult.pagination import MAX_PAGE_SIZE, PageParams
 from consult.rounds import schemas
-from consult.rounds.comments import CommentFilters, CommentService
 from consult.rounds.links import resolve_round_token
+from consult.rounds.listing import ListingService
 from consult.rounds.service import RoundService, is_open
+from consult.rounds.visibility import CommentFilters
+from consult.rounds.writing import WritingService
 from consult.web.pages import render_page
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -64,7 +66,7 @@ async def _render(
     document = await get_or_404(session, Document, version.document_id, "document")
     sections = (await VersionService(session).get(version.document_id, version.number)).sections
     # The page shows every thread it can; a round with more threads than that is read through the API.
-    tree = await CommentService(session, settings, principal).tree(
+    tree = await ListingService(session, settings, principal).tree(
         round_.id, CommentFilters(), PageParams(limit=MAX_PAGE_SIZE, offset=0)
     )
     language = best_language(person.language.value)
@@ -123,7 +125,7 @@ class RoundPageController(Controller):
             return _invalid_link()
         try:
             data = _form_comment(dict(await request.form()))
-            comment = await CommentService(db_session, state.settings, principal).create(
+            comment = await WritingService(db_session, state.settings, principal).create(
                 principal.round_id, data
             )
         except (ConsultError, msgspec.ValidationError) as exc:

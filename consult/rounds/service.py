@@ -13,7 +13,7 @@ from uuid import UUID
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.auth.principals import Principal, StakeholderPrincipal
+from consult.auth.principals import Principal, StaffPrincipal, StakeholderPrincipal
 from consult.crud import patch_fields
 from consult.directory.audience import expand_audience
 from consult.directory.models import Person
@@ -35,12 +35,22 @@ def is_open(round_: CommentRound, now: dt.datetime | None = None) -> bool:
     return round_.opens_at <= now < round_.closes_at
 
 
-class RoundService:
+class ActingService:
+    """A service acting for one principal: whoever sent the request, or the person a worker or the
+    demo acts for. The round and comment services all take these three."""
+
     def __init__(self, session: AsyncSession, settings: Settings, principal: Principal) -> None:
         self.session = session
         self.settings = settings
         self.principal = principal
 
+    @property
+    def staff_user_id(self) -> UUID | None:
+        """The staff user acting, recorded with what they do (None for a stakeholder)."""
+        return self.principal.user_id if isinstance(self.principal, StaffPrincipal) else None
+
+
+class RoundService(ActingService):
     async def get(self, round_id: UUID) -> CommentRound:
         """The round, if the principal may see it."""
         if isinstance(self.principal, StakeholderPrincipal) and self.principal.round_id != round_id:

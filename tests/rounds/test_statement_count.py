@@ -14,7 +14,8 @@ from consult.auth.models import Role
 from consult.auth.principals import StaffPrincipal, StakeholderPrincipal
 from consult.db import async_session_factory, create_api_engine
 from consult.pagination import PageParams
-from consult.rounds.comments import CommentFilters, CommentService
+from consult.rounds.listing import ListingService
+from consult.rounds.visibility import CommentFilters
 from consult.settings import get_settings
 
 
@@ -30,7 +31,7 @@ def statements_for_tree(round_id: str, principal) -> tuple[int, dict]:
         event.listen(engine.sync_engine, "connect", log_queries)
         try:
             async with async_session_factory(engine)() as session:
-                service = CommentService(session, get_settings(), principal)
+                service = ListingService(session, get_settings(), principal)
                 tree = await service.tree(UUID(round_id), CommentFilters(), PageParams(limit=50, offset=0))
         finally:
             await engine.dispose()
