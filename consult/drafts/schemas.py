@@ -3,17 +3,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Self
 from uuid import UUID
 
 from litestar.datastructures import UploadFile
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, Struct, UnsetType
 
+from consult.crud import ModelOut
 from consult.directory.models import Language
 from consult.drafts.models import Document, DocumentSection, DocumentVersion, DraftFormat
 from consult.drafts.versions import Change, SectionChange
-
-Title = Annotated[str, Meta(min_length=1, max_length=300)]
+from consult.types import Title
 
 
 class DocumentCreate(Struct, forbid_unknown_fields=True):
@@ -26,7 +26,7 @@ class DocumentPatch(Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
 
 
-class DocumentOut(Struct):
+class DocumentOut(ModelOut):
     id: UUID
     consultation_id: UUID
     title: str
@@ -59,9 +59,7 @@ class DocumentDetail(DocumentOut):
     versions: list[VersionSummary]
 
     @classmethod
-    def from_model(
-        cls, document: Document, versions: Sequence[tuple[DocumentVersion, int]]
-    ) -> DocumentDetail:
+    def from_model(cls, document: Document, versions: Sequence[tuple[DocumentVersion, int]] = ()) -> Self:
         return cls(
             id=document.id,
             consultation_id=document.consultation_id,

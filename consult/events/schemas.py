@@ -7,11 +7,11 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from consult.crud import ModelOut
 from consult.events.models import Event, EventFormat, EventKind, EventStatus
 from consult.events.timing import in_zone
+from consult.types import TimeZoneName, Title
 
-Title = Annotated[str, Meta(min_length=1, max_length=300)]
-TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Baku")]
 EventTime = Annotated[
     dt.datetime,
     Meta(description="ISO 8601 with an offset, or local wall-clock time in the event's time zone"),
@@ -29,7 +29,7 @@ class ConsultationPatch(Struct, forbid_unknown_fields=True):
     description: str | UnsetType = UNSET
 
 
-class ConsultationOut(Struct):
+class ConsultationOut(ModelOut):
     id: UUID
     title: str
     description: str

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
-from msgspec import Meta, Struct
+from msgspec import Struct
 
 from consult.directory.models import OrganisationKind
-from consult.exports.models import ExportFormat, ExportState
+from consult.exports.models import ExportFormat, ExportJob, ExportState
 from consult.rounds.models import CommentKind, Decision
-
-AwareTime = Annotated[dt.datetime, Meta(tz=True, description="ISO 8601 with an offset")]
-IdList = Annotated[list[UUID], Meta(max_length=20_000)]
+from consult.types import AwareTime, IdList
 
 
 class ExportRequest(Struct, forbid_unknown_fields=True):
@@ -43,6 +41,24 @@ class ExportJobOut(Struct):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     download_url: str | None
+
+    @classmethod
+    def from_model(cls, job: ExportJob, download_url: str | None) -> ExportJobOut:
+        return cls(
+            id=job.id,
+            round_id=job.round_id,
+            format=job.format,
+            filters=job.filters,
+            state=job.state,
+            progress=job.progress,
+            error=job.error,
+            row_count=job.row_count,
+            requested_by_id=job.requested_by_id,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            download_url=download_url,
+        )
 
 
 class AttendanceIn(Struct, forbid_unknown_fields=True):

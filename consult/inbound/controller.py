@@ -11,11 +11,11 @@ import anyio
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from msgspec import Struct
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import FOR_INTAKE, intake, organisers
-from consult.crud import get_or_404
+from consult.crud import get_or_404, page_of
 from consult.directory.models import Person
 from consult.errors import ConsultError, NotFound, PayloadTooLarge
 from consult.inbound import schemas
@@ -150,29 +150,9 @@ class InboundController(Controller):
         stmt = select(InboundMessage).order_by(InboundMessage.created_at.desc(), InboundMessage.id)
         if outcome is not None:
             stmt = stmt.where(InboundMessage.outcome == outcome)
-        total = await db_session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        rows = (await db_session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
-        items = [
-            schemas.LogEntry(
-                id=r.id,
-                received_at=r.created_at,
-                source=r.source,
-                message_id=r.message_id,
-                from_address=r.from_address,
-                subject=r.subject,
-                state=r.state,
-                outcome=r.outcome,
-                reason=r.reason,
-                answered=r.answered_at is not None,
-                person_id=r.person_id,
-                comment_id=r.comment_id,
-                invitation_id=r.invitation_id,
-                outbound_email_id=r.outbound_email_id,
-                processed_at=r.processed_at,
-            )
-            for r in rows
-        ]
-        return Page(items=items, total=int(total or 0), limit=page.limit, offset=page.offset)
+        rows, total = await page_of(db_session, stmt, page)
+        items = [schemas.LogEntry.from_model(r) for r in rows]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 def _attachment_disposition(filename: str) -> str:

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from msgspec import Struct
 
-from consult.inbound.models import InboundOutcome, InboundState
+from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
 
 
 class Received(Struct):
@@ -31,6 +31,26 @@ class LogEntry(Struct):
     invitation_id: UUID | None
     outbound_email_id: UUID | None
     processed_at: dt.datetime | None
+
+    @classmethod
+    def from_model(cls, message: InboundMessage) -> LogEntry:
+        return cls(
+            id=message.id,
+            received_at=message.created_at,
+            source=message.source,
+            message_id=message.message_id,
+            from_address=message.from_address,
+            subject=message.subject,
+            state=message.state,
+            outcome=message.outcome,
+            reason=message.reason,
+            answered=message.answered_at is not None,
+            person_id=message.person_id,
+            comment_id=message.comment_id,
+            invitation_id=message.invitation_id,
+            outbound_email_id=message.outbound_email_id,
+            processed_at=message.processed_at,
+        )
 
 
 class AttachmentOut(Struct):

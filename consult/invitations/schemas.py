@@ -1,22 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-import msgspec
-from msgspec import Meta, Struct
+from msgspec import Struct
 
-from consult.directory.models import OrganisationKind
-from consult.invitations.models import DeliveryState, InvitationRole, Rsvp
-
-IdList = Annotated[list[UUID], Meta(max_length=20_000)]
+from consult.directory.models import OrganisationKind, Person
+from consult.directory.schemas import Audience
+from consult.invitations.models import DeliveryState, Invitation, InvitationRole, Rsvp
 
 
-class InviteRequest(Struct, forbid_unknown_fields=True):
-    person_ids: IdList = msgspec.field(default_factory=list)
-    group_ids: IdList = msgspec.field(default_factory=list)
-    organisation_ids: IdList = msgspec.field(default_factory=list)
+class InviteRequest(Audience, forbid_unknown_fields=True):
     role: InvitationRole = InvitationRole.PARTICIPANT
 
 
@@ -44,6 +39,21 @@ class InviteePerson(Struct):
     organisation_name: str | None
     organisation_kind: OrganisationKind | None
 
+    @classmethod
+    def from_model(cls, person: Person) -> InviteePerson:
+        """``person.organisation`` must be loaded."""
+        organisation = person.organisation
+        return cls(
+            id=person.id,
+            full_name=person.full_name,
+            email=person.email,
+            language=person.language.value,
+            timezone=person.timezone,
+            organisation_id=person.organisation_id,
+            organisation_name=organisation.name if organisation else None,
+            organisation_kind=organisation.kind if organisation else None,
+        )
+
 
 class InvitationOut(Struct):
     id: UUID
@@ -58,6 +68,24 @@ class InvitationOut(Struct):
     last_sent_at: dt.datetime | None
     invited_at: dt.datetime
     withdrawn_at: dt.datetime | None
+
+    @classmethod
+    def from_model(cls, invitation: Invitation) -> InvitationOut:
+        """``invitation.person`` and its organisation must be loaded."""
+        return cls(
+            id=invitation.id,
+            event_id=invitation.event_id,
+            person=InviteePerson.from_model(invitation.person),
+            role=invitation.role,
+            rsvp=invitation.rsvp,
+            waitlisted=invitation.waitlisted_at is not None,
+            responded_at=invitation.responded_at,
+            delivery_state=invitation.delivery_state,
+            delivery_error=invitation.delivery_error,
+            last_sent_at=invitation.last_sent_at,
+            invited_at=invitation.created_at,
+            withdrawn_at=invitation.withdrawn_at,
+        )
 
 
 class InvitationCounts(Struct):
@@ -86,3 +114,12 @@ class RsvpRecorded(Struct):
     event_id: UUID
     response: Rsvp
     waitlisted: bool
+
+    @classmethod
+    def from_model(cls, invitation: Invitation) -> RsvpRecorded:
+        return cls(
+            invitation_id=invitation.id,
+            event_id=invitation.event_id,
+            response=invitation.rsvp,
+            waitlisted=invitation.waitlisted_at is not None,
+        )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consult.auth.guards import any_staff, facilitators
 from consult.auth.principals import Principal
 from consult.directory.models import OrganisationKind
+from consult.directory.schemas import Audience
 from consult.pagination import Page, PageParams
 from consult.rounds import schemas
 from consult.rounds.comments import CommentFilters, CommentService
@@ -67,7 +68,7 @@ class RoundController(Controller):
 
     @post("/{round_id:uuid}/invitees", guards=[facilitators], status_code=200)
     async def add_invitees(
-        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.Audience
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: Audience
     ) -> schemas.InviteesAdded:
         return await _rounds(db_session, request).add_invitees(round_id, data)
 

@@ -9,8 +9,10 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from consult.directory.models import OrganisationKind
+from consult.directory.schemas import Audience
 from consult.drafts.schemas import SectionOut
-from consult.rounds.models import Attribution, CommentKind, Decision, RoundVisibility
+from consult.rounds.models import Attribution, CommentKind, CommentRound, Decision, RoundVisibility
+from consult.types import AwareTime, Title
 
 
 class CommentStatus(enum.StrEnum):
@@ -19,17 +21,8 @@ class CommentStatus(enum.StrEnum):
     HIDDEN = "hidden"  # shown to staff only
 
 
-Title = Annotated[str, Meta(min_length=1, max_length=300)]
-AwareTime = Annotated[dt.datetime, Meta(tz=True, description="ISO 8601 with an offset")]
-IdList = Annotated[list[UUID], Meta(max_length=20_000)]
 Text = Annotated[str, Meta(min_length=1, max_length=20_000)]
 Reason = Annotated[str, Meta(min_length=1, max_length=2_000)]
-
-
-class Audience(Struct, forbid_unknown_fields=True):
-    person_ids: IdList = msgspec.field(default_factory=list)
-    group_ids: IdList = msgspec.field(default_factory=list)
-    organisation_ids: IdList = msgspec.field(default_factory=list)
 
 
 class RoundCreate(Audience, forbid_unknown_fields=True, kw_only=True):
@@ -55,6 +48,20 @@ class RoundOut(Struct):
     is_open: bool
     invitee_count: int
     created_at: dt.datetime
+
+    @classmethod
+    def from_model(cls, round_: CommentRound, *, is_open: bool, invitee_count: int) -> RoundOut:
+        return cls(
+            id=round_.id,
+            document_version_id=round_.document_version_id,
+            title=round_.title,
+            opens_at=round_.opens_at,
+            closes_at=round_.closes_at,
+            visibility=round_.visibility,
+            is_open=is_open,
+            invitee_count=invitee_count,
+            created_at=round_.created_at,
+        )
 
 
 class InviteesAdded(Struct):
