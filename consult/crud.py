@@ -2,9 +2,8 @@
 one way a row becomes what the API returns.
 
 The convention: services take and return ORM rows (or plain dataclasses of rows); controllers turn
-them into response schemas with ``Schema.from_model(row, ...)``. A schema whose fields are the row's
-attributes of the same names derives from ``ModelOut``; one with computed fields writes its own
-``from_model``. Every paged list goes through ``page_of``.
+them into response schemas with ``Schema.from_model(row, ...)``, where every such schema is a
+``ModelOut``. Every paged list goes through ``page_of``.
 """
 
 from __future__ import annotations
@@ -38,11 +37,14 @@ async def page_of(session: AsyncSession, stmt: Select[M], page: PageParams) -> t
 
 
 class ModelOut(msgspec.Struct):
-    """A response schema read straight off one ORM row's attributes."""
+    """A response schema read off one ORM row: each field is the row's attribute of the same name,
+    unless given by keyword (a computed or renamed field). A schema that always computes some
+    fields the same way overrides ``from_model`` and passes them on to this one."""
 
     @classmethod
-    def from_model(cls, row: Any) -> Self:
-        return msgspec.convert(row, cls, from_attributes=True)
+    def from_model(cls, row: Any, **computed: Any) -> Self:
+        read = {name: getattr(row, name) for name in cls.__struct_fields__ if name not in computed}
+        return cls(**read, **computed)
 
 
 def patch_fields(patch: msgspec.Struct) -> dict[str, Any]:

@@ -148,7 +148,7 @@ class PersonController(Controller):
 
 
 async def _group_out(service: GroupService, group: PersonGroup) -> schemas.GroupOut:
-    return schemas.GroupOut.from_model(group, await service.member_count(group.id))
+    return schemas.GroupOut.from_model(group, member_count=await service.member_count(group.id))
 
 
 class GroupController(Controller):
@@ -162,7 +162,7 @@ class GroupController(Controller):
         service = GroupService(db_session)
         rows, total = await service.list(page, q=q)
         counts = await service.member_counts([g.id for g in rows])
-        items = [schemas.GroupOut.from_model(g, counts.get(g.id, 0)) for g in rows]
+        items = [schemas.GroupOut.from_model(g, member_count=counts.get(g.id, 0)) for g in rows]
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
     @post("/", guards=[organisers])

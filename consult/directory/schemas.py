@@ -10,7 +10,7 @@ from litestar.datastructures import UploadFile
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from consult.crud import ModelOut
-from consult.directory.models import Language, OrganisationKind, PersonGroup
+from consult.directory.models import Language, OrganisationKind
 from consult.types import IdList, Name, TimeZoneName
 
 Email = Annotated[str, Meta(min_length=3, max_length=320)]
@@ -91,24 +91,13 @@ class GroupPatch(Struct, forbid_unknown_fields=True):
     description: str | UnsetType = UNSET
 
 
-class GroupOut(Struct):
+class GroupOut(ModelOut):
     id: UUID
     name: str
     description: str
     member_count: int
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    @classmethod
-    def from_model(cls, group: PersonGroup, member_count: int) -> GroupOut:
-        return cls(
-            id=group.id,
-            name=group.name,
-            description=group.description,
-            member_count=member_count,
-            created_at=group.created_at,
-            updated_at=group.updated_at,
-        )
 
 
 class GroupMembers(Struct, forbid_unknown_fields=True):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 import msgspec
@@ -78,14 +78,14 @@ class EventCancel(Struct, forbid_unknown_fields=True):
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
 
 
-class AgendaItemOut(Struct):
+class AgendaItemOut(ModelOut):
     starts_at: dt.datetime
     starts_at_local: str
     title: str
     speaker: str | None
 
 
-class EventOut(Struct):
+class EventOut(ModelOut):
     id: UUID
     consultation_id: UUID
     kind: EventKind
@@ -108,35 +108,16 @@ class EventOut(Struct):
     updated_at: dt.datetime
 
     @classmethod
-    def from_model(cls, event: Event) -> EventOut:
-        zone = event.timezone
-        return cls(
-            id=event.id,
-            consultation_id=event.consultation_id,
-            kind=event.kind,
-            format=event.format,
-            title=event.title,
-            description=event.description,
-            timezone=zone,
-            starts_at=event.starts_at,
-            ends_at=event.ends_at,
-            starts_at_local=in_zone(event.starts_at, zone).isoformat(),
-            ends_at_local=in_zone(event.ends_at, zone).isoformat(),
-            location=event.location,
-            online_url=event.online_url,
-            capacity=event.capacity,
-            status=event.status,
-            cancellation_reason=event.cancellation_reason,
-            sequence=event.ical_sequence,
+    def from_model(cls, row: Event, **computed: Any) -> Self:
+        zone = row.timezone
+        return super().from_model(
+            row,
+            starts_at_local=in_zone(row.starts_at, zone).isoformat(),
+            ends_at_local=in_zone(row.ends_at, zone).isoformat(),
+            sequence=row.ical_sequence,
             agenda=[
-                AgendaItemOut(
-                    starts_at=item.starts_at,
-                    starts_at_local=in_zone(item.starts_at, zone).isoformat(),
-                    title=item.title,
-                    speaker=item.speaker,
-                )
-                for item in event.agenda
+                AgendaItemOut.from_model(item, starts_at_local=in_zone(item.starts_at, zone).isoformat())
+                for item in row.agenda
             ],
-            created_at=event.created_at,
-            updated_at=event.updated_at,
+            **computed,
         )

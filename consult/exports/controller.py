@@ -41,7 +41,7 @@ def _service(db_session: AsyncSession, request: AnyRequest) -> ExportService:
 
 
 def _job_out(settings: Settings, job: ExportJob) -> schemas.ExportJobOut:
-    return schemas.ExportJobOut.from_model(job, download_url(settings, job))
+    return schemas.ExportJobOut.from_model(job, download_url=download_url(settings, job))
 
 
 def _attachment(filename: str) -> dict[str, str]:

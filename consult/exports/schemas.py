@@ -7,8 +7,9 @@ from uuid import UUID
 import msgspec
 from msgspec import Struct
 
+from consult.crud import ModelOut
 from consult.directory.models import OrganisationKind
-from consult.exports.models import ExportFormat, ExportJob, ExportState
+from consult.exports.models import ExportFormat, ExportState
 from consult.rounds.models import CommentKind, Decision
 from consult.types import AwareTime, IdList
 
@@ -27,7 +28,7 @@ class ExportRequest(Struct, forbid_unknown_fields=True):
     created_to: AwareTime | None = msgspec.field(default=None, name="to")
 
 
-class ExportJobOut(Struct):
+class ExportJobOut(ModelOut):
     id: UUID
     round_id: UUID
     format: ExportFormat
@@ -41,24 +42,6 @@ class ExportJobOut(Struct):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     download_url: str | None
-
-    @classmethod
-    def from_model(cls, job: ExportJob, download_url: str | None) -> ExportJobOut:
-        return cls(
-            id=job.id,
-            round_id=job.round_id,
-            format=job.format,
-            filters=job.filters,
-            state=job.state,
-            progress=job.progress,
-            error=job.error,
-            row_count=job.row_count,
-            requested_by_id=job.requested_by_id,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-            download_url=download_url,
-        )
 
 
 class AttendanceIn(Struct, forbid_unknown_fields=True):

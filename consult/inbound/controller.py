@@ -10,7 +10,6 @@ from uuid import UUID
 import anyio
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
-from msgspec import Struct
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,39 +29,24 @@ from consult.rounds.controller import AnyRequest, comment_service
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-class MailStatus(Struct):
-    person_id: UUID
-    unsubscribed_at: dt.datetime | None
-    bounced_at: dt.datetime | None
-    bounce_reason: str | None
-
-
-def _status(person: Person) -> MailStatus:
-    return MailStatus(
-        person_id=person.id,
-        unsubscribed_at=person.unsubscribed_at,
-        bounced_at=person.bounced_at,
-        bounce_reason=person.bounce_reason,
-    )
-
-
 class PersonMailController(Controller):
     path = "/api/v1/people/{person_id:uuid}"
     tags = ["directory"]
 
     @get("/mail-status", guards=[organisers])
-    async def mail_status(self, db_session: AsyncSession, person_id: UUID) -> MailStatus:
+    async def mail_status(self, db_session: AsyncSession, person_id: UUID) -> schemas.MailStatus:
         """Whether the person unsubscribed from reminders and digests, and whether their address bounced."""
-        return _status(await get_or_404(db_session, Person, person_id, "person"))
+        person = await get_or_404(db_session, Person, person_id, "person")
+        return schemas.MailStatus.from_model(person)
 
     @post("/clear-bounce", guards=[organisers], status_code=200)
-    async def clear_bounce(self, db_session: AsyncSession, person_id: UUID) -> MailStatus:
+    async def clear_bounce(self, db_session: AsyncSession, person_id: UUID) -> schemas.MailStatus:
         """Mail to the person goes out again after a hard bounce (once the address is fixed)."""
         person = await get_or_404(db_session, Person, person_id, "person")
         person.bounced_at = None
         person.bounce_reason = None
         await db_session.flush()
-        return _status(person)
+        return schemas.MailStatus.from_model(person)
 
 
 class UnsubscribeController(Controller):
@@ -179,6 +163,7 @@ class AttachmentController(Controller):
             await db_session.execute(
                 select(
                     CommentAttachment.id,
+                    CommentAttachment.comment_id,
                     CommentAttachment.filename,
                     CommentAttachment.content_type,
                     CommentAttachment.size,
@@ -187,17 +172,7 @@ class AttachmentController(Controller):
                 .order_by(CommentAttachment.created_at, CommentAttachment.id)
             )
         ).all()
-        return [
-            schemas.AttachmentOut(
-                id=r.id,
-                comment_id=comment_id,
-                filename=r.filename,
-                content_type=r.content_type,
-                size=r.size,
-                url=f"/api/v1/attachments/{r.id}",
-            )
-            for r in rows
-        ]
+        return [schemas.AttachmentOut.from_model(r) for r in rows]
 
     @get("/attachments/{attachment_id:uuid}", media_type="application/octet-stream")
     async def download(

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from msgspec import Struct
 
+from consult.crud import ModelOut
 from consult.directory.models import OrganisationKind, Person
 from consult.directory.schemas import Audience
 from consult.invitations.models import DeliveryState, Invitation, InvitationRole, Rsvp
@@ -29,7 +30,7 @@ class InviteResult(Struct):
     existing_count: int
 
 
-class InviteePerson(Struct):
+class InviteePerson(ModelOut):
     id: UUID
     full_name: str
     email: str
@@ -40,22 +41,19 @@ class InviteePerson(Struct):
     organisation_kind: OrganisationKind | None
 
     @classmethod
-    def from_model(cls, person: Person) -> InviteePerson:
-        """``person.organisation`` must be loaded."""
-        organisation = person.organisation
-        return cls(
-            id=person.id,
-            full_name=person.full_name,
-            email=person.email,
-            language=person.language.value,
-            timezone=person.timezone,
-            organisation_id=person.organisation_id,
+    def from_model(cls, row: Person, **computed: Any) -> Self:
+        """``row.organisation`` must be loaded."""
+        organisation = row.organisation
+        return super().from_model(
+            row,
+            language=row.language.value,
             organisation_name=organisation.name if organisation else None,
             organisation_kind=organisation.kind if organisation else None,
+            **computed,
         )
 
 
-class InvitationOut(Struct):
+class InvitationOut(ModelOut):
     id: UUID
     event_id: UUID
     person: InviteePerson
@@ -70,21 +68,14 @@ class InvitationOut(Struct):
     withdrawn_at: dt.datetime | None
 
     @classmethod
-    def from_model(cls, invitation: Invitation) -> InvitationOut:
-        """``invitation.person`` and its organisation must be loaded."""
-        return cls(
-            id=invitation.id,
-            event_id=invitation.event_id,
-            person=InviteePerson.from_model(invitation.person),
-            role=invitation.role,
-            rsvp=invitation.rsvp,
-            waitlisted=invitation.waitlisted_at is not None,
-            responded_at=invitation.responded_at,
-            delivery_state=invitation.delivery_state,
-            delivery_error=invitation.delivery_error,
-            last_sent_at=invitation.last_sent_at,
-            invited_at=invitation.created_at,
-            withdrawn_at=invitation.withdrawn_at,
+    def from_model(cls, row: Invitation, **computed: Any) -> Self:
+        """``row.person`` and its organisation must be loaded."""
+        return super().from_model(
+            row,
+            person=InviteePerson.from_model(row.person),
+            waitlisted=row.waitlisted_at is not None,
+            invited_at=row.created_at,
+            **computed,
         )
 
 
@@ -109,17 +100,18 @@ class RsvpAnswer(Struct, forbid_unknown_fields=True):
     response: Literal["accepted", "declined", "tentative"]
 
 
-class RsvpRecorded(Struct):
+class RsvpRecorded(ModelOut):
     invitation_id: UUID
     event_id: UUID
     response: Rsvp
     waitlisted: bool
 
     @classmethod
-    def from_model(cls, invitation: Invitation) -> RsvpRecorded:
-        return cls(
-            invitation_id=invitation.id,
-            event_id=invitation.event_id,
-            response=invitation.rsvp,
-            waitlisted=invitation.waitlisted_at is not None,
+    def from_model(cls, row: Invitation, **computed: Any) -> Self:
+        return super().from_model(
+            row,
+            invitation_id=row.id,
+            response=row.rsvp,
+            waitlisted=row.waitlisted_at is not None,
+            **computed,
         )

@@ -8,10 +8,11 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from consult.crud import ModelOut
 from consult.directory.models import OrganisationKind
 from consult.directory.schemas import Audience
 from consult.drafts.schemas import SectionOut
-from consult.rounds.models import Attribution, CommentKind, CommentRound, Decision, RoundVisibility
+from consult.rounds.models import Attribution, CommentKind, Decision, RoundVisibility
 from consult.types import AwareTime, Title
 
 
@@ -38,7 +39,7 @@ class RoundPatch(Struct, forbid_unknown_fields=True):
     closes_at: AwareTime | UnsetType = UNSET
 
 
-class RoundOut(Struct):
+class RoundOut(ModelOut):
     id: UUID
     document_version_id: UUID
     title: str
@@ -48,20 +49,6 @@ class RoundOut(Struct):
     is_open: bool
     invitee_count: int
     created_at: dt.datetime
-
-    @classmethod
-    def from_model(cls, round_: CommentRound, *, is_open: bool, invitee_count: int) -> RoundOut:
-        return cls(
-            id=round_.id,
-            document_version_id=round_.document_version_id,
-            title=round_.title,
-            opens_at=round_.opens_at,
-            closes_at=round_.closes_at,
-            visibility=round_.visibility,
-            is_open=is_open,
-            invitee_count=invitee_count,
-            created_at=round_.created_at,
-        )
 
 
 class InviteesAdded(Struct):
