@@ -16,3 +16,5 @@ Name = Title
 TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Baku")]
 AwareTime = Annotated[dt.datetime, Meta(tz=True, description="ISO 8601 with an offset")]
 IdList = Annotated[list[UUID], Meta(max_length=20_000)]
+# Why staff did something (cancelled an event, hid a comment), shown to those it concerns.
+Reason = Annotated[str, Meta(min_length=1, max_length=2_000)]

@@ -40,7 +40,7 @@ class OrganisationController(Controller):
     ) -> Page[schemas.OrganisationOut]:
         rows, total = await OrganisationService(db_session).list(page, q=q, kind=kind, country=country)
         items = [schemas.OrganisationOut.from_model(r) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        return Page.of(items, total, page)
 
     @post("/", guards=[organisers])
     async def create_organisation(
@@ -97,7 +97,7 @@ class PersonController(Controller):
             page, q=q, organisation_id=organisation_id, language=language, group_id=group_id
         )
         items = [schemas.PersonOut.from_model(r) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        return Page.of(items, total, page)
 
     @post("/", guards=[organisers])
     async def create_person(self, db_session: AsyncSession, data: schemas.PersonCreate) -> schemas.PersonOut:
@@ -163,7 +163,7 @@ class GroupController(Controller):
         rows, total = await service.list(page, q=q)
         counts = await service.member_counts([g.id for g in rows])
         items = [schemas.GroupOut.from_model(g, member_count=counts.get(g.id, 0)) for g in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        return Page.of(items, total, page)
 
     @post("/", guards=[organisers])
     async def create_group(self, db_session: AsyncSession, data: schemas.GroupCreate) -> schemas.GroupOut:
@@ -195,7 +195,7 @@ class GroupController(Controller):
             page, q=None, organisation_id=None, language=None, group_id=group_id
         )
         items = [schemas.PersonOut.from_model(r) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        return Page.of(items, total, page)
 
     @post("/{group_id:uuid}/members", guards=[organisers])
     async def add_members(

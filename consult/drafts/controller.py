@@ -34,7 +34,7 @@ class DocumentController(Controller):
     ) -> Page[schemas.DocumentOut]:
         rows, total = await DocumentService(db_session).list(page, consultation_id=consultation_id)
         items = [schemas.DocumentOut.from_model(r) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        return Page.of(items, total, page)
 
     @post("/", guards=[draft_editors])
     async def create_document(

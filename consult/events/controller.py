@@ -27,7 +27,7 @@ class ConsultationController(Controller):
     ) -> Page[schemas.ConsultationOut]:
         rows, total = await ConsultationService(db_session).list(page, q=q)
         items = [schemas.ConsultationOut.from_model(r) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        return Page.of(items, total, page)
 
     @post("/", guards=[organisers])
     async def create_consultation(
@@ -86,12 +86,7 @@ class EventController(Controller):
             starts_before=parse_bound(starts_before, "to"),
             q=q,
         )
-        return Page(
-            items=[schemas.EventOut.from_model(r) for r in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        return Page.of([schemas.EventOut.from_model(r) for r in rows], total, page)
 
     @post("/", guards=[organisers])
     async def create_event(self, db_session: AsyncSession, data: schemas.EventCreate) -> schemas.EventOut:

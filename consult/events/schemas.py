@@ -10,7 +10,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from consult.crud import ModelOut
 from consult.events.models import Event, EventFormat, EventKind, EventStatus
 from consult.events.timing import in_zone
-from consult.types import TimeZoneName, Title
+from consult.types import Reason, TimeZoneName, Title
 
 EventTime = Annotated[
     dt.datetime,
@@ -75,7 +75,7 @@ class EventPatch(Struct, forbid_unknown_fields=True):
 
 
 class EventCancel(Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+    reason: Reason
 
 
 class AgendaItemOut(ModelOut):

@@ -136,7 +136,7 @@ class InboundController(Controller):
             stmt = stmt.where(InboundMessage.outcome == outcome)
         rows, total = await page_of(db_session, stmt, page)
         items = [schemas.LogEntry.from_model(r) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        return Page.of(items, total, page)
 
 
 def _attachment_disposition(filename: str) -> str:

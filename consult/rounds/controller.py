@@ -49,7 +49,7 @@ class RoundController(Controller):
         """Staff see every round; a stakeholder sees the round of their link."""
         service = _rounds(db_session, request)
         rows, total = await service.visible_rounds(page)
-        return Page(items=await service.out(rows), total=total, limit=page.limit, offset=page.offset)
+        return Page.of(await service.out(rows), total, page)
 
     @get("/{round_id:uuid}")
     async def get_round(

@@ -13,7 +13,7 @@ from consult.directory.models import OrganisationKind
 from consult.directory.schemas import Audience
 from consult.drafts.schemas import SectionOut
 from consult.rounds.models import Attribution, CommentKind, Decision, RoundVisibility
-from consult.types import AwareTime, Title
+from consult.types import AwareTime, Reason, Title
 
 
 class CommentStatus(enum.StrEnum):
@@ -23,7 +23,6 @@ class CommentStatus(enum.StrEnum):
 
 
 Text = Annotated[str, Meta(min_length=1, max_length=20_000)]
-Reason = Annotated[str, Meta(min_length=1, max_length=2_000)]
 
 
 class RoundCreate(Audience, forbid_unknown_fields=True, kw_only=True):
