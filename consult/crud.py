@@ -1,8 +1,14 @@
-"""Small helpers the domain services share for reading, paging, patching and deleting rows."""
+"""Small helpers the domain services share for reading, paging, patching and deleting rows, and the
+one way a row becomes what the API returns.
+
+The convention: services take and return ORM rows (or plain dataclasses of rows); controllers turn
+them into response schemas with ``Schema.from_model(row, ...)``, where every such schema is a
+``ModelOut``. Every paged list goes through ``page_of``.
+"""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -24,9 +30,21 @@ async def get_or_404(session: AsyncSession, model: type[M], id_: UUID, label: st
 
 
 async def page_of(session: AsyncSession, stmt: Select[M], page: PageParams) -> tuple[list[M], int]:
+    """One page of the statement's rows (its first entity) and how many rows there are in all."""
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = (await session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
     return list(rows), int(total or 0)
+
+
+class ModelOut(msgspec.Struct):
+    """A response schema read off one ORM row: each field is the row's attribute of the same name,
+    unless given by keyword (a computed or renamed field). A schema that always computes some
+    fields the same way overrides ``from_model`` and passes them on to this one."""
+
+    @classmethod
+    def from_model(cls, row: Any, **computed: Any) -> Self:
+        read = {name: getattr(row, name) for name in cls.__struct_fields__ if name not in computed}
+        return cls(**read, **computed)
 
 
 def patch_fields(patch: msgspec.Struct) -> dict[str, Any]:

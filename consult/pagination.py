@@ -21,6 +21,10 @@ class Page(msgspec.Struct, Generic[T]):
     limit: int
     offset: int
 
+    @classmethod
+    def of(cls, items: list[T], total: int, params: PageParams) -> Page[T]:
+        return cls(items=items, total=total, limit=params.limit, offset=params.offset)
+
 
 @dataclass(frozen=True)
 class PageParams:

@@ -3,27 +3,23 @@ expanded to distinct people. Invitations to events and comment rounds share it."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.directory.models import Organisation, Person, PersonGroup, group_member
+from consult.directory.schemas import Audience
 from consult.errors import FieldError, Invalid
 
 
-async def expand_audience(
-    session: AsyncSession,
-    *,
-    person_ids: Sequence[UUID],
-    group_ids: Sequence[UUID],
-    organisation_ids: Sequence[UUID],
-) -> list[UUID]:
+async def expand_audience(session: AsyncSession, audience: Audience) -> list[UUID]:
     """The distinct people named, in the order given (people first, then groups, then organisations).
 
     Raises Invalid naming every unknown id, or when nobody at all is named.
     """
+    person_ids, group_ids = audience.person_ids, audience.group_ids
+    organisation_ids = audience.organisation_ids
     if not (person_ids or group_ids or organisation_ids):
         raise Invalid.field("person_ids", "name at least one person, group or organisation")
     errors: list[FieldError] = []

@@ -39,29 +39,29 @@ class OrganisationController(Controller):
         country: str | None = None,
     ) -> Page[schemas.OrganisationOut]:
         rows, total = await OrganisationService(db_session).list(page, q=q, kind=kind, country=country)
-        items = [msgspec.convert(r, schemas.OrganisationOut, from_attributes=True) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        items = [schemas.OrganisationOut.from_model(r) for r in rows]
+        return Page.of(items, total, page)
 
     @post("/", guards=[organisers])
     async def create_organisation(
         self, db_session: AsyncSession, data: schemas.OrganisationCreate
     ) -> schemas.OrganisationOut:
         organisation = await OrganisationService(db_session).create(data)
-        return msgspec.convert(organisation, schemas.OrganisationOut, from_attributes=True)
+        return schemas.OrganisationOut.from_model(organisation)
 
     @get("/{organisation_id:uuid}", guards=[any_staff])
     async def get_organisation(
         self, db_session: AsyncSession, organisation_id: UUID
     ) -> schemas.OrganisationOut:
         organisation = await OrganisationService(db_session).get(organisation_id)
-        return msgspec.convert(organisation, schemas.OrganisationOut, from_attributes=True)
+        return schemas.OrganisationOut.from_model(organisation)
 
     @patch("/{organisation_id:uuid}", guards=[organisers])
     async def update_organisation(
         self, db_session: AsyncSession, organisation_id: UUID, data: schemas.OrganisationPatch
     ) -> schemas.OrganisationOut:
         organisation = await OrganisationService(db_session).update(organisation_id, data)
-        return msgspec.convert(organisation, schemas.OrganisationOut, from_attributes=True)
+        return schemas.OrganisationOut.from_model(organisation)
 
     @delete("/{organisation_id:uuid}", guards=[organisers])
     async def delete_organisation(self, db_session: AsyncSession, organisation_id: UUID) -> None:
@@ -96,13 +96,13 @@ class PersonController(Controller):
         rows, total = await PersonService(db_session).list(
             page, q=q, organisation_id=organisation_id, language=language, group_id=group_id
         )
-        items = [msgspec.convert(r, schemas.PersonOut, from_attributes=True) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        items = [schemas.PersonOut.from_model(r) for r in rows]
+        return Page.of(items, total, page)
 
     @post("/", guards=[organisers])
     async def create_person(self, db_session: AsyncSession, data: schemas.PersonCreate) -> schemas.PersonOut:
         person = await PersonService(db_session).create(data)
-        return msgspec.convert(person, schemas.PersonOut, from_attributes=True)
+        return schemas.PersonOut.from_model(person)
 
     @post(
         "/import",
@@ -133,33 +133,22 @@ class PersonController(Controller):
     @get("/{person_id:uuid}", guards=[any_staff])
     async def get_person(self, db_session: AsyncSession, person_id: UUID) -> schemas.PersonOut:
         person = await PersonService(db_session).get(person_id)
-        return msgspec.convert(person, schemas.PersonOut, from_attributes=True)
+        return schemas.PersonOut.from_model(person)
 
     @patch("/{person_id:uuid}", guards=[organisers])
     async def update_person(
         self, db_session: AsyncSession, person_id: UUID, data: schemas.PersonPatch
     ) -> schemas.PersonOut:
         person = await PersonService(db_session).update(person_id, data)
-        return msgspec.convert(person, schemas.PersonOut, from_attributes=True)
+        return schemas.PersonOut.from_model(person)
 
     @delete("/{person_id:uuid}", guards=[organisers])
     async def delete_person(self, db_session: AsyncSession, person_id: UUID) -> None:
         await PersonService(db_session).delete(person_id)
 
 
-def _group_schema(group: PersonGroup, member_count: int) -> schemas.GroupOut:
-    return schemas.GroupOut(
-        id=group.id,
-        name=group.name,
-        description=group.description,
-        member_count=member_count,
-        created_at=group.created_at,
-        updated_at=group.updated_at,
-    )
-
-
 async def _group_out(service: GroupService, group: PersonGroup) -> schemas.GroupOut:
-    return _group_schema(group, await service.member_count(group.id))
+    return schemas.GroupOut.from_model(group, member_count=await service.member_count(group.id))
 
 
 class GroupController(Controller):
@@ -173,8 +162,8 @@ class GroupController(Controller):
         service = GroupService(db_session)
         rows, total = await service.list(page, q=q)
         counts = await service.member_counts([g.id for g in rows])
-        items = [_group_schema(g, counts.get(g.id, 0)) for g in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        items = [schemas.GroupOut.from_model(g, member_count=counts.get(g.id, 0)) for g in rows]
+        return Page.of(items, total, page)
 
     @post("/", guards=[organisers])
     async def create_group(self, db_session: AsyncSession, data: schemas.GroupCreate) -> schemas.GroupOut:
@@ -205,8 +194,8 @@ class GroupController(Controller):
         rows, total = await PersonService(db_session).list(
             page, q=None, organisation_id=None, language=None, group_id=group_id
         )
-        items = [msgspec.convert(r, schemas.PersonOut, from_attributes=True) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        items = [schemas.PersonOut.from_model(r) for r in rows]
+        return Page.of(items, total, page)
 
     @post("/{group_id:uuid}/members", guards=[organisers])
     async def add_members(

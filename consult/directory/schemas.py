@@ -9,12 +9,12 @@ import msgspec
 from litestar.datastructures import UploadFile
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from consult.crud import ModelOut
 from consult.directory.models import Language, OrganisationKind
+from consult.types import IdList, Name, TimeZoneName
 
-Name = Annotated[str, Meta(min_length=1, max_length=300)]
 Email = Annotated[str, Meta(min_length=3, max_length=320)]
 Country = Annotated[str, Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. AZ")]
-TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Baku")]
 
 
 class OrganisationCreate(Struct, forbid_unknown_fields=True):
@@ -31,7 +31,7 @@ class OrganisationPatch(Struct, forbid_unknown_fields=True):
     website: str | UnsetType | None = UNSET
 
 
-class OrganisationOut(Struct):
+class OrganisationOut(ModelOut):
     id: UUID
     name: str
     kind: OrganisationKind
@@ -59,7 +59,7 @@ class PersonPatch(Struct, forbid_unknown_fields=True):
     timezone: TimeZoneName | UnsetType = UNSET
 
 
-class PersonOut(Struct):
+class PersonOut(ModelOut):
     id: UUID
     full_name: str
     email: str
@@ -69,6 +69,15 @@ class PersonOut(Struct):
     timezone: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class Audience(Struct, forbid_unknown_fields=True):
+    """Whom a mailing reaches: people by id, the members of groups, the staff of organisations
+    (see ``consult.directory.audience.expand_audience``)."""
+
+    person_ids: IdList = msgspec.field(default_factory=list)
+    group_ids: IdList = msgspec.field(default_factory=list)
+    organisation_ids: IdList = msgspec.field(default_factory=list)
 
 
 class GroupCreate(Struct, forbid_unknown_fields=True):
@@ -82,7 +91,7 @@ class GroupPatch(Struct, forbid_unknown_fields=True):
     description: str | UnsetType = UNSET
 
 
-class GroupOut(Struct):
+class GroupOut(ModelOut):
     id: UUID
     name: str
     description: str

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
@@ -34,15 +33,15 @@ class DocumentController(Controller):
         self, db_session: AsyncSession, page: PageParams, consultation_id: UUID | None = None
     ) -> Page[schemas.DocumentOut]:
         rows, total = await DocumentService(db_session).list(page, consultation_id=consultation_id)
-        items = [msgspec.convert(r, schemas.DocumentOut, from_attributes=True) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        items = [schemas.DocumentOut.from_model(r) for r in rows]
+        return Page.of(items, total, page)
 
     @post("/", guards=[draft_editors])
     async def create_document(
         self, db_session: AsyncSession, data: schemas.DocumentCreate
     ) -> schemas.DocumentDetail:
         document = await DocumentService(db_session).create(data)
-        return schemas.DocumentDetail.from_model(document, versions=[])
+        return schemas.DocumentDetail.from_model(document)
 
     @get("/{document_id:uuid}", guards=[any_staff])
     async def get_document(self, db_session: AsyncSession, document_id: UUID) -> schemas.DocumentDetail:

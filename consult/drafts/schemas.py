@@ -3,17 +3,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Any, Self
 from uuid import UUID
 
 from litestar.datastructures import UploadFile
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, Struct, UnsetType
 
+from consult.crud import ModelOut
 from consult.directory.models import Language
 from consult.drafts.models import Document, DocumentSection, DocumentVersion, DraftFormat
 from consult.drafts.versions import Change, SectionChange
-
-Title = Annotated[str, Meta(min_length=1, max_length=300)]
+from consult.types import Title
 
 
 class DocumentCreate(Struct, forbid_unknown_fields=True):
@@ -26,7 +26,7 @@ class DocumentPatch(Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
 
 
-class DocumentOut(Struct):
+class DocumentOut(ModelOut):
     id: UUID
     consultation_id: UUID
     title: str
@@ -35,7 +35,7 @@ class DocumentOut(Struct):
     updated_at: dt.datetime
 
 
-class VersionSummary(Struct):
+class VersionSummary(ModelOut):
     number: int
     id: UUID
     created_at: dt.datetime
@@ -43,34 +43,16 @@ class VersionSummary(Struct):
     format: DraftFormat
     section_count: int
 
-    @classmethod
-    def from_model(cls, version: DocumentVersion, section_count: int) -> VersionSummary:
-        return cls(
-            number=version.number,
-            id=version.id,
-            created_at=version.created_at,
-            filename=version.filename,
-            format=version.format,
-            section_count=section_count,
-        )
-
 
 class DocumentDetail(DocumentOut):
     versions: list[VersionSummary]
 
     @classmethod
     def from_model(
-        cls, document: Document, versions: Sequence[tuple[DocumentVersion, int]]
-    ) -> DocumentDetail:
-        return cls(
-            id=document.id,
-            consultation_id=document.consultation_id,
-            title=document.title,
-            language=document.language,
-            created_at=document.created_at,
-            updated_at=document.updated_at,
-            versions=[VersionSummary.from_model(version, count) for version, count in versions],
-        )
+        cls, row: Document, versions: Sequence[tuple[DocumentVersion, int]] = (), **computed: Any
+    ) -> Self:
+        summaries = [VersionSummary.from_model(version, section_count=n) for version, n in versions]
+        return super().from_model(row, versions=summaries, **computed)
 
 
 class DraftUploadForm(Struct):
@@ -100,7 +82,7 @@ def section_tree(sections: Sequence[DocumentSection]) -> list[SectionOut]:
     return roots
 
 
-class VersionOut(Struct):
+class VersionOut(ModelOut):
     id: UUID
     document_id: UUID
     number: int
@@ -112,17 +94,11 @@ class VersionOut(Struct):
     sections: list[SectionOut]
 
     @classmethod
-    def from_model(cls, version: DocumentVersion, sections: Sequence[DocumentSection]) -> VersionOut:
-        return cls(
-            id=version.id,
-            document_id=version.document_id,
-            number=version.number,
-            filename=version.filename,
-            format=version.format,
-            preamble=version.preamble,
-            section_count=len(sections),
-            created_at=version.created_at,
-            sections=section_tree(sections),
+    def from_model(
+        cls, row: DocumentVersion, sections: Sequence[DocumentSection] = (), **computed: Any
+    ) -> Self:
+        return super().from_model(
+            row, section_count=len(sections), sections=section_tree(sections), **computed
         )
 
 

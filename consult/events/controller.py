@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import Parameter
@@ -27,29 +26,29 @@ class ConsultationController(Controller):
         self, db_session: AsyncSession, page: PageParams, q: str | None = None
     ) -> Page[schemas.ConsultationOut]:
         rows, total = await ConsultationService(db_session).list(page, q=q)
-        items = [msgspec.convert(r, schemas.ConsultationOut, from_attributes=True) for r in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        items = [schemas.ConsultationOut.from_model(r) for r in rows]
+        return Page.of(items, total, page)
 
     @post("/", guards=[organisers])
     async def create_consultation(
         self, db_session: AsyncSession, data: schemas.ConsultationCreate
     ) -> schemas.ConsultationOut:
         consultation = await ConsultationService(db_session).create(data)
-        return msgspec.convert(consultation, schemas.ConsultationOut, from_attributes=True)
+        return schemas.ConsultationOut.from_model(consultation)
 
     @get("/{consultation_id:uuid}", guards=[any_staff])
     async def get_consultation(
         self, db_session: AsyncSession, consultation_id: UUID
     ) -> schemas.ConsultationOut:
         consultation = await ConsultationService(db_session).get(consultation_id)
-        return msgspec.convert(consultation, schemas.ConsultationOut, from_attributes=True)
+        return schemas.ConsultationOut.from_model(consultation)
 
     @patch("/{consultation_id:uuid}", guards=[organisers])
     async def update_consultation(
         self, db_session: AsyncSession, consultation_id: UUID, data: schemas.ConsultationPatch
     ) -> schemas.ConsultationOut:
         consultation = await ConsultationService(db_session).update(consultation_id, data)
-        return msgspec.convert(consultation, schemas.ConsultationOut, from_attributes=True)
+        return schemas.ConsultationOut.from_model(consultation)
 
     @delete("/{consultation_id:uuid}", guards=[organisers])
     async def delete_consultation(self, db_session: AsyncSession, consultation_id: UUID) -> None:
@@ -87,12 +86,7 @@ class EventController(Controller):
             starts_before=parse_bound(starts_before, "to"),
             q=q,
         )
-        return Page(
-            items=[schemas.EventOut.from_model(r) for r in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        return Page.of([schemas.EventOut.from_model(r) for r in rows], total, page)
 
     @post("/", guards=[organisers])
     async def create_event(self, db_session: AsyncSession, data: schemas.EventCreate) -> schemas.EventOut:

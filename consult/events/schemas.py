@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from consult.crud import ModelOut
 from consult.events.models import Event, EventFormat, EventKind, EventStatus
 from consult.events.timing import in_zone
+from consult.types import Reason, TimeZoneName, Title
 
-Title = Annotated[str, Meta(min_length=1, max_length=300)]
-TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Baku")]
 EventTime = Annotated[
     dt.datetime,
     Meta(description="ISO 8601 with an offset, or local wall-clock time in the event's time zone"),
@@ -29,7 +29,7 @@ class ConsultationPatch(Struct, forbid_unknown_fields=True):
     description: str | UnsetType = UNSET
 
 
-class ConsultationOut(Struct):
+class ConsultationOut(ModelOut):
     id: UUID
     title: str
     description: str
@@ -75,17 +75,17 @@ class EventPatch(Struct, forbid_unknown_fields=True):
 
 
 class EventCancel(Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+    reason: Reason
 
 
-class AgendaItemOut(Struct):
+class AgendaItemOut(ModelOut):
     starts_at: dt.datetime
     starts_at_local: str
     title: str
     speaker: str | None
 
 
-class EventOut(Struct):
+class EventOut(ModelOut):
     id: UUID
     consultation_id: UUID
     kind: EventKind
@@ -108,35 +108,16 @@ class EventOut(Struct):
     updated_at: dt.datetime
 
     @classmethod
-    def from_model(cls, event: Event) -> EventOut:
-        zone = event.timezone
-        return cls(
-            id=event.id,
-            consultation_id=event.consultation_id,
-            kind=event.kind,
-            format=event.format,
-            title=event.title,
-            description=event.description,
-            timezone=zone,
-            starts_at=event.starts_at,
-            ends_at=event.ends_at,
-            starts_at_local=in_zone(event.starts_at, zone).isoformat(),
-            ends_at_local=in_zone(event.ends_at, zone).isoformat(),
-            location=event.location,
-            online_url=event.online_url,
-            capacity=event.capacity,
-            status=event.status,
-            cancellation_reason=event.cancellation_reason,
-            sequence=event.ical_sequence,
+    def from_model(cls, row: Event, **computed: Any) -> Self:
+        zone = row.timezone
+        return super().from_model(
+            row,
+            starts_at_local=in_zone(row.starts_at, zone).isoformat(),
+            ends_at_local=in_zone(row.ends_at, zone).isoformat(),
+            sequence=row.ical_sequence,
             agenda=[
-                AgendaItemOut(
-                    starts_at=item.starts_at,
-                    starts_at_local=in_zone(item.starts_at, zone).isoformat(),
-                    title=item.title,
-                    speaker=item.speaker,
-                )
-                for item in event.agenda
+                AgendaItemOut.from_model(item, starts_at_local=in_zone(item.starts_at, zone).isoformat())
+                for item in row.agenda
             ],
-            created_at=event.created_at,
-            updated_at=event.updated_at,
+            **computed,
         )

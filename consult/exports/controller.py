@@ -41,21 +41,7 @@ def _service(db_session: AsyncSession, request: AnyRequest) -> ExportService:
 
 
 def _job_out(settings: Settings, job: ExportJob) -> schemas.ExportJobOut:
-    return schemas.ExportJobOut(
-        id=job.id,
-        round_id=job.round_id,
-        format=job.format,
-        filters=job.filters,
-        state=job.state,
-        progress=job.progress,
-        error=job.error,
-        row_count=job.row_count,
-        requested_by_id=job.requested_by_id,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        download_url=download_url(settings, job),
-    )
+    return schemas.ExportJobOut.from_model(job, download_url=download_url(settings, job))
 
 
 def _attachment(filename: str) -> dict[str, str]:

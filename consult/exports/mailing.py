@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from consult.auth.models import StaffUser
 from consult.exports.models import ExportJob, ExportState
 from consult.exports.service import download_url
-from consult.mail.compose import Letter, address
+from consult.mail.compose import Letter
 from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language
+from consult.mail.letters import write_letter
 from consult.mail.models import EmailKind, OutboundEmail
-from consult.mail.render import render_email
 from consult.rounds.models import CommentRound
 from consult.settings import Settings
 
@@ -44,7 +44,8 @@ def compose_export_ready(
         if found is None or requester is None or found[0].state is not ExportState.DONE:
             continue
         job, round_title = found
-        rendered = render_email(
+        letters[row.id] = write_letter(
+            settings,
             "export_ready",
             # Staff accounts carry no language: the staff email is in English.
             best_language(None),
@@ -55,13 +56,7 @@ def compose_export_ready(
                 "row_count": job.row_count or 0,
                 "download_url": download_url(settings, job),
             },
-        )
-        letters[row.id] = Letter(
-            sender=address(settings.mail_from, settings.mail_from_name),
-            recipient=address(requester.email),
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
+            to=requester.email,
             message_id=row.message_id,
         )
     return letters

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
-from msgspec import Meta, Struct
+from msgspec import Struct
 
+from consult.crud import ModelOut
 from consult.directory.models import OrganisationKind
 from consult.exports.models import ExportFormat, ExportState
 from consult.rounds.models import CommentKind, Decision
-
-AwareTime = Annotated[dt.datetime, Meta(tz=True, description="ISO 8601 with an offset")]
-IdList = Annotated[list[UUID], Meta(max_length=20_000)]
+from consult.types import AwareTime, IdList
 
 
 class ExportRequest(Struct, forbid_unknown_fields=True):
@@ -29,7 +28,7 @@ class ExportRequest(Struct, forbid_unknown_fields=True):
     created_to: AwareTime | None = msgspec.field(default=None, name="to")
 
 
-class ExportJobOut(Struct):
+class ExportJobOut(ModelOut):
     id: UUID
     round_id: UUID
     format: ExportFormat

@@ -9,12 +9,11 @@ from uuid import UUID
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
-from msgspec import Struct
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import FOR_INTAKE, intake, organisers
-from consult.crud import get_or_404
+from consult.crud import get_or_404, page_of
 from consult.directory.models import Person
 from consult.errors import ConsultError, NotFound, PayloadTooLarge
 from consult.inbound import schemas
@@ -30,39 +29,24 @@ from consult.web.pages import render_page
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-class MailStatus(Struct):
-    person_id: UUID
-    unsubscribed_at: dt.datetime | None
-    bounced_at: dt.datetime | None
-    bounce_reason: str | None
-
-
-def _status(person: Person) -> MailStatus:
-    return MailStatus(
-        person_id=person.id,
-        unsubscribed_at=person.unsubscribed_at,
-        bounced_at=person.bounced_at,
-        bounce_reason=person.bounce_reason,
-    )
-
-
 class PersonMailController(Controller):
     path = "/api/v1/people/{person_id:uuid}"
     tags = ["directory"]
 
     @get("/mail-status", guards=[organisers])
-    async def mail_status(self, db_session: AsyncSession, person_id: UUID) -> MailStatus:
+    async def mail_status(self, db_session: AsyncSession, person_id: UUID) -> schemas.MailStatus:
         """Whether the person unsubscribed from reminders and digests, and whether their address bounced."""
-        return _status(await get_or_404(db_session, Person, person_id, "person"))
+        person = await get_or_404(db_session, Person, person_id, "person")
+        return schemas.MailStatus.from_model(person)
 
     @post("/clear-bounce", guards=[organisers], status_code=200)
-    async def clear_bounce(self, db_session: AsyncSession, person_id: UUID) -> MailStatus:
+    async def clear_bounce(self, db_session: AsyncSession, person_id: UUID) -> schemas.MailStatus:
         """Mail to the person goes out again after a hard bounce (once the address is fixed)."""
         person = await get_or_404(db_session, Person, person_id, "person")
         person.bounced_at = None
         person.bounce_reason = None
         await db_session.flush()
-        return _status(person)
+        return schemas.MailStatus.from_model(person)
 
 
 class UnsubscribeController(Controller):
@@ -148,29 +132,9 @@ class InboundController(Controller):
         stmt = select(InboundMessage).order_by(InboundMessage.created_at.desc(), InboundMessage.id)
         if outcome is not None:
             stmt = stmt.where(InboundMessage.outcome == outcome)
-        total = await db_session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        rows = (await db_session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
-        items = [
-            schemas.LogEntry(
-                id=r.id,
-                received_at=r.created_at,
-                source=r.source,
-                message_id=r.message_id,
-                from_address=r.from_address,
-                subject=r.subject,
-                state=r.state,
-                outcome=r.outcome,
-                reason=r.reason,
-                answered=r.answered_at is not None,
-                person_id=r.person_id,
-                comment_id=r.comment_id,
-                invitation_id=r.invitation_id,
-                outbound_email_id=r.outbound_email_id,
-                processed_at=r.processed_at,
-            )
-            for r in rows
-        ]
-        return Page(items=items, total=int(total or 0), limit=page.limit, offset=page.offset)
+        rows, total = await page_of(db_session, stmt, page)
+        items = [schemas.LogEntry.from_model(r) for r in rows]
+        return Page.of(items, total, page)
 
 
 def _attachment_disposition(filename: str) -> str:
@@ -197,6 +161,7 @@ class AttachmentController(Controller):
             await db_session.execute(
                 select(
                     CommentAttachment.id,
+                    CommentAttachment.comment_id,
                     CommentAttachment.filename,
                     CommentAttachment.content_type,
                     CommentAttachment.size,
@@ -205,17 +170,7 @@ class AttachmentController(Controller):
                 .order_by(CommentAttachment.created_at, CommentAttachment.id)
             )
         ).all()
-        return [
-            schemas.AttachmentOut(
-                id=r.id,
-                comment_id=comment_id,
-                filename=r.filename,
-                content_type=r.content_type,
-                size=r.size,
-                url=f"/api/v1/attachments/{r.id}",
-            )
-            for r in rows
-        ]
+        return [schemas.AttachmentOut.from_model(r) for r in rows]
 
     @get("/attachments/{attachment_id:uuid}", media_type="application/octet-stream")
     async def download(

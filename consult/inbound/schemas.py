@@ -1,11 +1,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Self
 from uuid import UUID
 
 from msgspec import Struct
 
-from consult.inbound.models import InboundOutcome, InboundState
+from consult.crud import ModelOut
+from consult.directory.models import Person
+from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
+
+
+class MailStatus(ModelOut):
+    """Whether mail reaches the person: their unsubscribe and their last hard bounce."""
+
+    person_id: UUID
+    unsubscribed_at: dt.datetime | None
+    bounced_at: dt.datetime | None
+    bounce_reason: str | None
+
+    @classmethod
+    def from_model(cls, row: Person, **computed: Any) -> Self:
+        return super().from_model(row, person_id=row.id, **computed)
 
 
 class Received(Struct):
@@ -15,7 +31,7 @@ class Received(Struct):
     outcome: InboundOutcome | None
 
 
-class LogEntry(Struct):
+class LogEntry(ModelOut):
     id: UUID
     received_at: dt.datetime
     source: str
@@ -32,11 +48,23 @@ class LogEntry(Struct):
     outbound_email_id: UUID | None
     processed_at: dt.datetime | None
 
+    @classmethod
+    def from_model(cls, row: InboundMessage, **computed: Any) -> Self:
+        return super().from_model(
+            row, received_at=row.created_at, answered=row.answered_at is not None, **computed
+        )
 
-class AttachmentOut(Struct):
+
+class AttachmentOut(ModelOut):
+    """Read off a ``CommentAttachment`` row, or a select of its columns without the file's bytes."""
+
     id: UUID
     comment_id: UUID
     filename: str
     content_type: str
     size: int
     url: str
+
+    @classmethod
+    def from_model(cls, row: Any, **computed: Any) -> Self:
+        return super().from_model(row, url=f"/api/v1/attachments/{row.id}", **computed)

@@ -31,10 +31,10 @@ from consult.inbound.parsing import Bounce, CalendarReply, Parsed, content_hash,
 from consult.invitations.models import DeliveryState, Invitation, Rsvp
 from consult.invitations.service import InvitationService
 from consult.jobs import defer
-from consult.mail.compose import Letter, OutgoingEmail, address, new_message_id, render_message
+from consult.mail.compose import OutgoingEmail, new_message_id, render_message
 from consult.mail.i18n import best_language
+from consult.mail.letters import write_letter
 from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
-from consult.mail.render import render_email
 from consult.mail.replies import person_of_unsubscribe_token
 from consult.mail.smtp import Result, SmtpConfig, deliver
 from consult.rounds import schemas as round_schemas
@@ -340,7 +340,8 @@ class Intake:
 
 
 async def _send_answer(settings: Settings, answer: Answer) -> None:
-    rendered = render_email(
+    letter = write_letter(
+        settings,
         "intake_answer",
         answer.language,
         {
@@ -348,15 +349,8 @@ async def _send_answer(settings: Settings, answer: Answer) -> None:
             "reason": answer.reason,
             "link": answer.link,
             "original_subject": answer.subject,
-            "organiser_email": settings.mail_from,
         },
-    )
-    letter = Letter(
-        sender=address(settings.mail_from, settings.mail_from_name),
-        recipient=address(answer.to),
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
+        to=answer.to,
         message_id=new_message_id(settings.mail_domain),
         in_reply_to=answer.in_reply_to,
         headers={"Auto-Submitted": "auto-replied"},

@@ -44,7 +44,15 @@ class InvitationController(Controller):
         include_withdrawn: bool = False,
     ) -> schemas.InvitationPage:
         service = InvitationService(db_session, state.settings)
-        return await service.list(event_id, page, rsvp=rsvp, include_withdrawn=include_withdrawn)
+        event = await EventService(db_session).get(event_id)
+        rows, total = await service.list(event, page, rsvp=rsvp, include_withdrawn=include_withdrawn)
+        return schemas.InvitationPage(
+            items=[schemas.InvitationOut.from_model(r) for r in rows],
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
+            counts=await service.counts(event),
+        )
 
     @delete("/invitations/{invitation_id:uuid}", guards=[organisers])
     async def uninvite(
@@ -124,14 +132,7 @@ class RsvpController(Controller):
         result = await service.respond(token, Rsvp(data.response))
         invitation = result.invitation
         if wants_json:
-            return Response(
-                schemas.RsvpRecorded(
-                    invitation_id=invitation.id,
-                    event_id=invitation.event_id,
-                    response=invitation.rsvp,
-                    waitlisted=invitation.waitlisted_at is not None,
-                )
-            )
+            return Response(schemas.RsvpRecorded.from_model(invitation))
         html = _page("rsvp_done", invitation, token, state)
         return Response(html, media_type=MediaType.HTML, headers=_NO_STORE)
 

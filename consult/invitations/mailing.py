@@ -26,12 +26,12 @@ from consult.events.calendar import (
 from consult.events.models import Event, EventStatus
 from consult.invitations.models import DeliveryState, Invitation, InvitationRole, ReminderSent, Rsvp, RsvpLink
 from consult.invitations.service import email_invitee
-from consult.mail.compose import CalendarPart, Letter, address
+from consult.mail.compose import CalendarPart, Letter
 from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_time, format_when, gettext
+from consult.mail.letters import write_letter
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
 from consult.mail.outbox import mail_domain
-from consult.mail.render import render_email
 from consult.mail.replies import UNSUBSCRIBABLE
 from consult.settings import Settings
 
@@ -138,7 +138,6 @@ def _letter(
         "person_name": person.full_name,
         "rsvp": invitation.rsvp.value,
         "rsvp_links": None,
-        "organiser_email": settings.mail_from,
         "changes": [gettext(language, label) for label in row.context.get("changes", [])],
         "reason": row.context.get("reason"),
         "starts_in": format_in(event.starts_at - dt.datetime.now(dt.UTC), language),
@@ -148,7 +147,6 @@ def _letter(
     )
     if wants_answer:
         context["rsvp_links"] = rsvp_links(settings.base_url, _new_rsvp_link(session, invitation, settings))
-    rendered = render_email(spec.template, language, context)
     organizer = calendar_organizer(settings)
     calendar = None
     if spec.method is not None:
@@ -162,12 +160,13 @@ def _letter(
             description=describe(calendar_event(event), answer_line),
         )
         calendar = CalendarPart(method=spec.method.value, ics=ics)
-    return Letter(
-        sender=address(settings.mail_from, settings.mail_from_name),
-        recipient=address(person.email, person.full_name),
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
+    return write_letter(
+        settings,
+        spec.template,
+        language,
+        context,
+        to=person.email,
+        to_name=person.full_name,
         message_id=row.message_id,
         in_reply_to=row.in_reply_to,
         calendar=calendar,

@@ -1,22 +1,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Any, Literal, Self
 from uuid import UUID
 
-import msgspec
-from msgspec import Meta, Struct
+from msgspec import Struct
 
-from consult.directory.models import OrganisationKind
-from consult.invitations.models import DeliveryState, InvitationRole, Rsvp
+from consult.crud import ModelOut
+from consult.directory.models import OrganisationKind, Person
+from consult.directory.schemas import Audience
+from consult.invitations.models import DeliveryState, Invitation, InvitationRole, Rsvp
 
-IdList = Annotated[list[UUID], Meta(max_length=20_000)]
 
-
-class InviteRequest(Struct, forbid_unknown_fields=True):
-    person_ids: IdList = msgspec.field(default_factory=list)
-    group_ids: IdList = msgspec.field(default_factory=list)
-    organisation_ids: IdList = msgspec.field(default_factory=list)
+class InviteRequest(Audience, forbid_unknown_fields=True):
     role: InvitationRole = InvitationRole.PARTICIPANT
 
 
@@ -34,7 +30,7 @@ class InviteResult(Struct):
     existing_count: int
 
 
-class InviteePerson(Struct):
+class InviteePerson(ModelOut):
     id: UUID
     full_name: str
     email: str
@@ -44,8 +40,20 @@ class InviteePerson(Struct):
     organisation_name: str | None
     organisation_kind: OrganisationKind | None
 
+    @classmethod
+    def from_model(cls, row: Person, **computed: Any) -> Self:
+        """``row.organisation`` must be loaded."""
+        organisation = row.organisation
+        return super().from_model(
+            row,
+            language=row.language.value,
+            organisation_name=organisation.name if organisation else None,
+            organisation_kind=organisation.kind if organisation else None,
+            **computed,
+        )
 
-class InvitationOut(Struct):
+
+class InvitationOut(ModelOut):
     id: UUID
     event_id: UUID
     person: InviteePerson
@@ -58,6 +66,17 @@ class InvitationOut(Struct):
     last_sent_at: dt.datetime | None
     invited_at: dt.datetime
     withdrawn_at: dt.datetime | None
+
+    @classmethod
+    def from_model(cls, row: Invitation, **computed: Any) -> Self:
+        """``row.person`` and its organisation must be loaded."""
+        return super().from_model(
+            row,
+            person=InviteePerson.from_model(row.person),
+            waitlisted=row.waitlisted_at is not None,
+            invited_at=row.created_at,
+            **computed,
+        )
 
 
 class InvitationCounts(Struct):
@@ -81,8 +100,18 @@ class RsvpAnswer(Struct, forbid_unknown_fields=True):
     response: Literal["accepted", "declined", "tentative"]
 
 
-class RsvpRecorded(Struct):
+class RsvpRecorded(ModelOut):
     invitation_id: UUID
     event_id: UUID
     response: Rsvp
     waitlisted: bool
+
+    @classmethod
+    def from_model(cls, row: Invitation, **computed: Any) -> Self:
+        return super().from_model(
+            row,
+            invitation_id=row.id,
+            response=row.rsvp,
+            waitlisted=row.waitlisted_at is not None,
+            **computed,
+        )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from consult.auth.tokens import token_digest
-from consult.crud import get_or_404
+from consult.crud import get_or_404, page_of
 from consult.directory.audience import expand_audience
 from consult.directory.models import Organisation, Person
 from consult.errors import Conflict, NotFound
@@ -87,17 +87,9 @@ class InvitationService:
             raise Conflict("the event is over")
         return event
 
-    async def _people_to_invite(self, data: schemas.InviteRequest) -> list[UUID]:
-        return await expand_audience(
-            self.session,
-            person_ids=data.person_ids,
-            group_ids=data.group_ids,
-            organisation_ids=data.organisation_ids,
-        )
-
     async def invite(self, event_id: UUID, data: schemas.InviteRequest) -> schemas.InviteResult:
         event = await self._event_open_for_invitations(event_id)
-        person_ids = await self._people_to_invite(data)
+        person_ids = await expand_audience(self.session, data)
         existing_rows = {
             inv.person_id: inv
             for inv in (
@@ -148,15 +140,14 @@ class InvitationService:
         )
 
     async def list(
-        self, event_id: UUID, page: PageParams, *, rsvp: Rsvp | None, include_withdrawn: bool
-    ) -> schemas.InvitationPage:
-        event = await get_or_404(self.session, Event, event_id, "event")
+        self, event: Event, page: PageParams, *, rsvp: Rsvp | None, include_withdrawn: bool
+    ) -> tuple[list[Invitation], int]:
+        """The event's invitations by the invitee's name, each with its person and organisation."""
         stmt = (
             select(Invitation)
             .join(Invitation.person)
-            .outerjoin(Organisation, Organisation.id == Person.organisation_id)
-            .options(contains_eager(Invitation.person))
-            .add_columns(Organisation.name, Organisation.kind)
+            .outerjoin(Person.organisation)
+            .options(contains_eager(Invitation.person).contains_eager(Person.organisation))
             .where(Invitation.event_id == event.id)
             .order_by(Person.full_name, Invitation.id)
         )
@@ -164,43 +155,9 @@ class InvitationService:
             stmt = stmt.where(_active())
         if rsvp:
             stmt = stmt.where(Invitation.rsvp == rsvp)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        rows = (await self.session.execute(stmt.limit(page.limit).offset(page.offset))).all()
-        items = [
-            schemas.InvitationOut(
-                id=inv.id,
-                event_id=inv.event_id,
-                person=schemas.InviteePerson(
-                    id=inv.person.id,
-                    full_name=inv.person.full_name,
-                    email=inv.person.email,
-                    language=inv.person.language.value,
-                    timezone=inv.person.timezone,
-                    organisation_id=inv.person.organisation_id,
-                    organisation_name=org_name,
-                    organisation_kind=org_kind,
-                ),
-                role=inv.role,
-                rsvp=inv.rsvp,
-                waitlisted=inv.waitlisted_at is not None,
-                responded_at=inv.responded_at,
-                delivery_state=inv.delivery_state,
-                delivery_error=inv.delivery_error,
-                last_sent_at=inv.last_sent_at,
-                invited_at=inv.created_at,
-                withdrawn_at=inv.withdrawn_at,
-            )
-            for inv, org_name, org_kind in rows
-        ]
-        return schemas.InvitationPage(
-            items=items,
-            total=int(total or 0),
-            limit=page.limit,
-            offset=page.offset,
-            counts=await self._counts(event),
-        )
+        return await page_of(self.session, stmt, page)
 
-    async def _counts(self, event: Event) -> schemas.InvitationCounts:
+    async def counts(self, event: Event) -> schemas.InvitationCounts:
         rows = (
             await self.session.execute(
                 select(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consult.auth.guards import any_staff, facilitators
 from consult.auth.principals import Principal
 from consult.directory.models import OrganisationKind
+from consult.directory.schemas import Audience
 from consult.pagination import Page, PageParams
 from consult.rounds import schemas
 from consult.rounds.answers import AnswerService
@@ -56,7 +57,7 @@ class RoundController(Controller):
         """Staff see every round; a stakeholder sees the round of their link."""
         service = acting(RoundService, db_session, request)
         rows, total = await service.visible_rounds(page)
-        return Page(items=await service.out(rows), total=total, limit=page.limit, offset=page.offset)
+        return Page.of(await service.out(rows), total, page)
 
     @get("/{round_id:uuid}")
     async def get_round(
@@ -75,7 +76,7 @@ class RoundController(Controller):
 
     @post("/{round_id:uuid}/invitees", guards=[facilitators], status_code=200)
     async def add_invitees(
-        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.Audience
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: Audience
     ) -> schemas.InviteesAdded:
         return await acting(RoundService, db_session, request).add_invitees(round_id, data)
 

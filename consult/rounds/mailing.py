@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session, aliased
 
 from consult.directory.models import Organisation, Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
-from consult.mail.compose import Letter, address
+from consult.mail.compose import Letter
 from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_when
+from consult.mail.letters import write_letter
 from consult.mail.models import EmailKind, OutboundEmail
 from consult.mail.outbox import enqueue, mail_domain
-from consult.mail.render import render_email
 from consult.rounds.links import link_expiry, new_round_link
 from consult.rounds.models import Comment, CommentRound, ReplyNotice, RoundInvitee
 from consult.rounds.reply_targets import comment_reply_targets
@@ -196,18 +196,13 @@ def _enqueue(
 def _letter(
     row: OutboundEmail, person: Person, template: str, context: dict[str, Any], settings: Settings
 ) -> Letter:
-    language = best_language(person.language.value)
-    rendered = render_email(
+    return write_letter(
+        settings,
         template,
-        language,
-        {"person_name": person.full_name, "organiser_email": settings.mail_from, **context},
-    )
-    return Letter(
-        sender=address(settings.mail_from, settings.mail_from_name),
-        recipient=address(person.email, person.full_name),
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
+        best_language(person.language.value),
+        {"person_name": person.full_name, **context},
+        to=person.email,
+        to_name=person.full_name,
         message_id=row.message_id,
         in_reply_to=row.in_reply_to,
     )

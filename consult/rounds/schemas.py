@@ -8,9 +8,12 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from consult.crud import ModelOut
 from consult.directory.models import OrganisationKind
+from consult.directory.schemas import Audience
 from consult.drafts.schemas import SectionOut
 from consult.rounds.models import Attribution, CommentKind, Decision, RoundVisibility
+from consult.types import AwareTime, Reason, Title
 
 
 class CommentStatus(enum.StrEnum):
@@ -19,17 +22,7 @@ class CommentStatus(enum.StrEnum):
     HIDDEN = "hidden"  # shown to staff only
 
 
-Title = Annotated[str, Meta(min_length=1, max_length=300)]
-AwareTime = Annotated[dt.datetime, Meta(tz=True, description="ISO 8601 with an offset")]
-IdList = Annotated[list[UUID], Meta(max_length=20_000)]
 Text = Annotated[str, Meta(min_length=1, max_length=20_000)]
-Reason = Annotated[str, Meta(min_length=1, max_length=2_000)]
-
-
-class Audience(Struct, forbid_unknown_fields=True):
-    person_ids: IdList = msgspec.field(default_factory=list)
-    group_ids: IdList = msgspec.field(default_factory=list)
-    organisation_ids: IdList = msgspec.field(default_factory=list)
 
 
 class RoundCreate(Audience, forbid_unknown_fields=True, kw_only=True):
@@ -45,7 +38,7 @@ class RoundPatch(Struct, forbid_unknown_fields=True):
     closes_at: AwareTime | UnsetType = UNSET
 
 
-class RoundOut(Struct):
+class RoundOut(ModelOut):
     id: UUID
     document_version_id: UUID
     title: str

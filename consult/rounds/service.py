@@ -14,9 +14,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.principals import Principal, StaffPrincipal, StakeholderPrincipal
-from consult.crud import patch_fields
+from consult.crud import page_of, patch_fields
 from consult.directory.audience import expand_audience
 from consult.directory.models import Person
+from consult.directory.schemas import Audience
 from consult.drafts.models import DocumentVersion
 from consult.drafts.schemas import section_tree
 from consult.drafts.service import VersionService
@@ -72,17 +73,7 @@ class RoundService(ActingService):
         )
         now = dt.datetime.now(dt.UTC)
         return [
-            schemas.RoundOut(
-                id=r.id,
-                document_version_id=r.document_version_id,
-                title=r.title,
-                opens_at=r.opens_at,
-                closes_at=r.closes_at,
-                visibility=r.visibility,
-                is_open=is_open(r, now),
-                invitee_count=counts.get(r.id, 0),
-                created_at=r.created_at,
-            )
+            schemas.RoundOut.from_model(r, is_open=is_open(r, now), invitee_count=counts.get(r.id, 0))
             for r in rounds
         ]
 
@@ -90,9 +81,7 @@ class RoundService(ActingService):
         stmt = select(CommentRound).order_by(CommentRound.opens_at.desc(), CommentRound.id)
         if isinstance(self.principal, StakeholderPrincipal):
             stmt = stmt.where(CommentRound.id == self.principal.round_id)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        rows = (await self.session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
-        return list(rows), int(total or 0)
+        return await page_of(self.session, stmt, page)
 
     async def create(self, data: schemas.RoundCreate) -> CommentRound:
         if await self.session.get(DocumentVersion, data.document_version_id) is None:
@@ -113,23 +102,16 @@ class RoundService(ActingService):
         await self._invite(round_, data)
         return round_
 
-    async def add_invitees(self, round_id: UUID, audience: schemas.Audience) -> schemas.InviteesAdded:
+    async def add_invitees(self, round_id: UUID, audience: Audience) -> schemas.InviteesAdded:
         round_ = await self.get(round_id)
         if round_.closes_at <= dt.datetime.now(dt.UTC):
             raise Invalid.field("person_ids", "the round has closed; extend its deadline first")
         added, already = await self._invite(round_, audience)
         return schemas.InviteesAdded(added=added, already_invited=already)
 
-    async def _invite(
-        self, round_: CommentRound, audience: schemas.Audience
-    ) -> tuple[list[UUID], list[UUID]]:
+    async def _invite(self, round_: CommentRound, audience: Audience) -> tuple[list[UUID], list[UUID]]:
         """Invite the people named; those of a round already open get the opening email right away."""
-        person_ids = await expand_audience(
-            self.session,
-            person_ids=audience.person_ids,
-            group_ids=audience.group_ids,
-            organisation_ids=audience.organisation_ids,
-        )
+        person_ids = await expand_audience(self.session, audience)
         # People reached through an invited organisation are the ones the closing reminder is for.
         invited_org: dict[UUID, UUID | None] = {}
         if audience.organisation_ids:

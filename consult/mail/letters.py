@@ -1,0 +1,38 @@
+"""The one way a named email template becomes a Letter for one reader: rendered in their language,
+sent from the organisers' address, which the template's context also carries (for "write to us")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from consult.mail.compose import CalendarPart, Letter, address
+from consult.mail.render import render_email
+from consult.settings import Settings
+
+
+def write_letter(
+    settings: Settings,
+    template: str,
+    language: str,
+    context: Mapping[str, Any],
+    *,
+    to: str,
+    to_name: str = "",
+    message_id: str,
+    in_reply_to: str | None = None,
+    calendar: CalendarPart | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Letter:
+    rendered = render_email(template, language, {"organiser_email": settings.mail_from, **context})
+    return Letter(
+        sender=address(settings.mail_from, settings.mail_from_name),
+        recipient=address(to, to_name),
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        calendar=calendar,
+        headers=headers or {},
+    )
