@@ -83,7 +83,7 @@ def create_user(email: str, role: str) -> None:
     engine = create_worker_engine(settings)
     try:
         with sync_session_factory(engine).begin() as session:
-            issued = create_staff_user(session, email, Role(role), token_days=settings.staff_token_days)
+            issued = create_staff_user(session, email, Role(role), token_days=settings.app.staff_token_days)
     finally:
         engine.dispose()
     click.echo(f"Staff user {issued.user.email} ({issued.user.role.value})")
@@ -129,7 +129,7 @@ def beat(celery_args: tuple[str, ...]) -> None:
     Beat sends the periodic tasks: run exactly one per deployment."""
     from workers.app import celery_app
 
-    schedule = get_settings().beat_schedule_path
+    schedule = get_settings().storage.beat_schedule_path
     schedule.parent.mkdir(parents=True, exist_ok=True)
     celery_app.start(["beat", "--loglevel", "INFO", "--schedule", str(schedule), *celery_args])
 

@@ -38,7 +38,7 @@ WORKER_STOP_TIMEOUT_SECONDS = 15
 
 def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
     """Prepares the database, starts the side services and serves the API until Ctrl-C or SIGTERM."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade()
     _configure_logging()
     if demo:
@@ -50,18 +50,20 @@ def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
     # as KeyboardInterrupt it unwinds through the ExitStack below like Ctrl-C does.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with ExitStack() as services:
-        if settings.mail_sink:
+        if settings.mail.sink:
             try:
-                sink = start_mail_sink(settings.smtp_url, settings.mail_capture_dir)
+                sink = start_mail_sink(settings.mail.smtp_url, settings.storage.mail_capture_dir)
             except (OSError, RuntimeError, ValueError) as exc:
                 raise click.ClickException(
-                    f"cannot start the mail sink on {settings.smtp_url}: {exc}"
+                    f"cannot start the mail sink on {settings.mail.smtp_url}: {exc}"
                 ) from exc
             services.callback(sink.stop)
         worker = EmbeddedWorker()
         worker.start()
         services.callback(worker.stop)
-        beat = EmbeddedService(celery_app, thread=True, schedule_filename=str(settings.beat_schedule_path))
+        beat = EmbeddedService(
+            celery_app, thread=True, schedule_filename=str(settings.storage.beat_schedule_path)
+        )
         beat.start()
         services.callback(beat.stop)
 
@@ -78,7 +80,7 @@ def issue_dev_admin_token(settings: Settings) -> IssuedToken:
     try:
         with sync_session_factory(engine).begin() as session:
             return create_staff_user(
-                session, DEV_ADMIN_EMAIL, Role.ADMIN, token_days=settings.staff_token_days
+                session, DEV_ADMIN_EMAIL, Role.ADMIN, token_days=settings.app.staff_token_days
             )
     finally:
         engine.dispose()
@@ -138,11 +140,13 @@ def _banner(settings: Settings, host: str, port: int, admin: IssuedToken) -> str
     url = f"http://{host}:{port}"
     database = sync_url(settings).render_as_string(hide_password=True)
     broker = (
-        f"embedded ({settings.broker_dir})" if settings.uses_embedded_broker else "Redis (CONSULT_REDIS_URL)"
+        f"embedded ({settings.storage.broker_dir})"
+        if settings.broker.embedded
+        else "Redis (CONSULT_REDIS_URL)"
     )
     mail = (
-        f"captured as .eml files in {settings.mail_capture_dir} (SMTP sink on {settings.smtp_url})"
-        if settings.mail_sink
+        f"captured as .eml files in {settings.storage.mail_capture_dir} (SMTP sink on {settings.mail.smtp_url})"
+        if settings.mail.sink
         else "sent through CONSULT_SMTP_URL"
     )
     lines = [
@@ -159,6 +163,6 @@ def _banner(settings: Settings, host: str, port: int, admin: IssuedToken) -> str
         f"  token expires    {admin.expires_at:%Y-%m-%d %H:%M} UTC",
         f'  try              curl -H "Authorization: Bearer {admin.token}" {url}/api/v1/organisations',
     ]
-    if settings.base_url != url:
-        lines.append(f"  note             links in emails point to CONSULT_BASE_URL={settings.base_url}")
+    if settings.app.base_url != url:
+        lines.append(f"  note             links in emails point to CONSULT_BASE_URL={settings.app.base_url}")
     return "\n".join([*lines, ""])

@@ -15,8 +15,8 @@ VISIBILITY_TIMEOUT_SECONDS = 15 * 60
 
 
 def broker_settings(settings: Settings) -> dict[str, Any]:
-    if settings.uses_embedded_broker:
-        folder = settings.broker_dir
+    if settings.broker.embedded:
+        folder = settings.storage.broker_dir
         for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
@@ -30,7 +30,7 @@ def broker_settings(settings: Settings) -> dict[str, Any]:
             },
         }
     return {
-        "broker_url": settings.redis_url,
+        "broker_url": settings.broker.url,
         "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
     }
 
@@ -39,7 +39,7 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("consult", include=["workers.tasks"])
     app.conf.update(
         **broker_settings(settings),
-        task_default_queue=settings.celery_queue,
+        task_default_queue=settings.broker.queue,
         task_serializer="json",
         accept_content=["json"],
         result_backend=None,
@@ -55,18 +55,18 @@ def make_celery(settings: Settings) -> Celery:
         enable_utc=True,
         # Periodic work scans the database (no long countdown/ETA tasks); run exactly one beat.
         beat_schedule={
-            "relay-outbox": {"task": "consult.relay_outbox", "schedule": settings.outbox_relay_seconds},
+            "relay-outbox": {"task": "consult.relay_outbox", "schedule": settings.outbox.relay_seconds},
             "send-due-reminders": {
                 "task": "consult.send_due_reminders",
-                "schedule": settings.reminder_scan_seconds,
+                "schedule": settings.events.reminder_scan_seconds,
             },
-            "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.round_scan_seconds},
-            "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.export_scan_seconds},
-            "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound_scan_seconds},
+            "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.rounds.scan_seconds},
+            "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.exports.scan_seconds},
+            "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound.scan_seconds},
             # Only with a mailbox to poll: nothing runs (or logs) while CONSULT_IMAP_URL is unset.
             **(
-                {"poll-imap": {"task": "consult.poll_imap", "schedule": settings.imap_poll_seconds}}
-                if settings.imap_url
+                {"poll-imap": {"task": "consult.poll_imap", "schedule": settings.imap.poll_seconds}}
+                if settings.imap.url
                 else {}
             ),
         },
@@ -78,11 +78,11 @@ celery_app = make_celery(get_settings())
 
 
 async def broker_ping(settings: Settings) -> str:
-    if settings.uses_embedded_broker:
+    if settings.broker.embedded:
         return "embedded"
     import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    client = aioredis.Redis.from_url(settings.broker.url, socket_timeout=2, socket_connect_timeout=2)
     try:
         await asyncio.wait_for(client.ping(), timeout=3)
         return "ok"

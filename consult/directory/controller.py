@@ -22,7 +22,7 @@ from consult.settings import get_settings
 
 # Litestar refuses larger bodies before the handler runs; the margin (multipart headers) lets a file
 # just over the import limit reach read_people_file, which answers with a problem naming the limit.
-_IMPORT_BODY_LIMIT = get_settings().import_max_bytes + 64 * 1024
+_IMPORT_BODY_LIMIT = get_settings().uploads.import_max_bytes + 64 * 1024
 
 
 class OrganisationController(Controller):
@@ -125,7 +125,7 @@ class PersonController(Controller):
         ``skip_invalid`` imports the valid rows and reports the others. Otherwise any invalid row
         makes the answer a 422 problem that writes nothing and carries the report under ``report``.
         """
-        sheet = read_people_file(await data.file.read(), max_bytes=state.settings.import_max_bytes)
+        sheet = read_people_file(await data.file.read(), max_bytes=state.settings.uploads.import_max_bytes)
         return await PeopleImportService(db_session).import_sheet(
             sheet, dry_run=dry_run, skip_invalid=skip_invalid
         )

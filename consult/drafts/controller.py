@@ -22,7 +22,7 @@ draft_editors = staff_with(Role.ADMIN, Role.ORGANISER, Role.FACILITATOR)
 
 # Litestar refuses larger bodies before the handler runs; the margin (multipart headers) lets a file
 # just over the limit reach read_draft, which answers with a problem naming the field and the limit.
-_UPLOAD_BODY_LIMIT = get_settings().draft_max_bytes + 64 * 1024
+_UPLOAD_BODY_LIMIT = get_settings().uploads.draft_max_bytes + 64 * 1024
 
 
 class DocumentController(Controller):
@@ -80,7 +80,7 @@ class DocumentController(Controller):
             document_id,
             filename=data.file.filename,
             content=await data.file.read(),
-            max_bytes=state.settings.draft_max_bytes,
+            max_bytes=state.settings.uploads.draft_max_bytes,
         )
         return schemas.VersionOut.from_model(uploaded.version, uploaded.sections)
 

@@ -57,7 +57,7 @@ def compose_export_ready(
             },
         )
         letters[row.id] = Letter(
-            sender=address(settings.mail_from, settings.mail_from_name),
+            sender=address(settings.mail.from_address, settings.mail.from_name),
             recipient=address(requester.email),
             subject=rendered.subject,
             text=rendered.text,

@@ -113,9 +113,9 @@ class ExportService:
 
         def write(session: Session) -> bytes:
             matrix = Matrix(session, round_id, filters)
-            if matrix.count() > self.settings.export_sync_max_comments:
+            if matrix.count() > self.settings.exports.sync_max_comments:
                 raise Conflict(
-                    f"more than {self.settings.export_sync_max_comments} comments: "
+                    f"more than {self.settings.exports.sync_max_comments} comments: "
                     f"queue the export with POST /api/v1/rounds/{round_id}/exports"
                 )
             with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as out:
@@ -154,7 +154,7 @@ class ExportService:
         job = await self.job(job_id)
         if job.state is not ExportState.DONE or job.file_path is None:
             raise Conflict(f"export {job_id} is {job.state.value}, not done")
-        path = self.settings.export_dir / job.file_path
+        path = self.settings.storage.export_dir / job.file_path
         if not path.is_file():
             raise NotFound(f"the file of export {job_id} is no longer there")
         return job, str(path)
@@ -163,7 +163,7 @@ class ExportService:
 def download_url(settings: Settings, job: ExportJob) -> str | None:
     if job.state is not ExportState.DONE:
         return None
-    return f"{settings.base_url}/api/v1/exports/{job.id}/file"
+    return f"{settings.app.base_url}/api/v1/exports/{job.id}/file"
 
 
 # --- the worker side -----------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def _claim(session: Session, job_id: UUID, settings: Settings) -> ExportJob | No
                 ExportJob.state == ExportState.QUEUED,
                 and_(
                     ExportJob.state == ExportState.RUNNING,
-                    ExportJob.heartbeat_at < now - dt.timedelta(seconds=settings.export_lease_seconds),
+                    ExportJob.heartbeat_at < now - dt.timedelta(seconds=settings.exports.lease_seconds),
                 ),
             ),
         )
@@ -220,7 +220,7 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
             return None
         session.expunge(job)
     spec = FORMATS[job.format]
-    folder = settings.export_dir
+    folder = settings.storage.export_dir
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{job.id}.{spec.extension}"
     partial = folder / f"{name}.part"
@@ -273,7 +273,7 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
                 session,
                 kind=EmailKind.EXPORT_READY,
                 staff_user_id=job.requested_by_id,
-                domain=mail_domain(settings.mail_from),
+                domain=mail_domain(settings.mail.from_address),
                 context={"export_id": str(job.id)},
             )
         session.commit()
@@ -286,19 +286,19 @@ def requeue_lost(sessions: sessionmaker[Session], settings: Settings) -> list[UU
     """Dispatch again the queued jobs the broker lost and the running jobs whose worker died; jobs
     that died too often fail."""
     now = _now()
-    stale = now - dt.timedelta(seconds=settings.export_relay_grace_seconds)
-    dead = now - dt.timedelta(seconds=settings.export_lease_seconds)
+    stale = now - dt.timedelta(seconds=settings.exports.relay_grace_seconds)
+    dead = now - dt.timedelta(seconds=settings.exports.lease_seconds)
     with sessions() as session:
         session.execute(
             update(ExportJob)
             .where(
                 ExportJob.state == ExportState.RUNNING,
                 ExportJob.heartbeat_at < dead,
-                ExportJob.attempts >= settings.export_max_attempts,
+                ExportJob.attempts >= settings.exports.max_attempts,
             )
             .values(
                 state=ExportState.FAILED,
-                error=f"gave up after {settings.export_max_attempts} attempts",
+                error=f"gave up after {settings.exports.max_attempts} attempts",
                 finished_at=now,
             )
         )

@@ -151,7 +151,7 @@ class Intake:
         self._done(row, InboundOutcome.REJECTED, reason)
         row.answer_reason = code
         to = parsed.from_address
-        if not to or to.rpartition("@")[2] == self.settings.mail_domain:
+        if not to or to.rpartition("@")[2] == self.settings.mail.domain:
             return
         recent = await self.session.scalar(
             select(InboundMessage.id).where(
@@ -353,27 +353,27 @@ async def _send_answer(settings: Settings, answer: Answer) -> None:
             "reason": answer.reason,
             "link": answer.link,
             "original_subject": answer.subject,
-            "organiser_email": settings.mail_from,
+            "organiser_email": settings.mail.from_address,
         },
     )
     letter = Letter(
-        sender=address(settings.mail_from, settings.mail_from_name),
+        sender=address(settings.mail.from_address, settings.mail.from_name),
         recipient=address(answer.to),
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        message_id=new_message_id(settings.mail_domain),
+        message_id=new_message_id(settings.mail.domain),
         in_reply_to=answer.in_reply_to,
         headers={"Auto-Submitted": "auto-replied"},
     )
     outgoing = OutgoingEmail(
-        raw=render_message(letter), envelope_from=settings.mail_from, recipient=answer.to
+        raw=render_message(letter), envelope_from=settings.mail.from_address, recipient=answer.to
     )
 
     def report(_: int, result: Result) -> None:
         logger.info("intake answer to %s: %s %s", answer.to, result.outcome.value, result.detail)
 
-    await deliver(SmtpConfig.from_url(settings.smtp_url, settings.smtp_timeout), [outgoing], report)
+    await deliver(SmtpConfig.from_url(settings.mail.smtp_url, settings.mail.smtp_timeout), [outgoing], report)
 
 
 async def _process_one(
@@ -446,7 +446,7 @@ def pending_ids(settings: Settings) -> list[UUID]:
         engine = create_api_engine(settings)
         try:
             async with async_session_factory(engine)() as session:
-                since = _now() - dt.timedelta(seconds=settings.inbound_grace_seconds)
+                since = _now() - dt.timedelta(seconds=settings.inbound.grace_seconds)
                 rows = await session.scalars(
                     select(InboundMessage.id)
                     .where(InboundMessage.state == InboundState.PENDING, InboundMessage.created_at < since)

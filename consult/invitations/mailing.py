@@ -65,7 +65,7 @@ _SPECS = {
 
 def calendar_organizer(settings: Settings) -> Party:
     """ORGANIZER of every calendar we send: the address that receives the calendar replies."""
-    return Party(email=settings.mail_from, name=settings.mail_from_name)
+    return Party(email=settings.mail.from_address, name=settings.mail.from_name)
 
 
 def calendar_event(event: Event) -> CalendarEvent:
@@ -120,7 +120,7 @@ def rsvp_links(base_url: str, token: str) -> dict[str, str]:
 
 def _new_rsvp_link(session: Session, invitation: Invitation, settings: Settings) -> str:
     token = new_token(RSVP_PREFIX)
-    expires_at = invitation.event.ends_at + dt.timedelta(days=settings.rsvp_link_days_after_event)
+    expires_at = invitation.event.ends_at + dt.timedelta(days=settings.events.rsvp_link_days_after_event)
     session.add(RsvpLink(invitation_id=invitation.id, token_hash=token_digest(token), expires_at=expires_at))
     return token
 
@@ -138,7 +138,7 @@ def _letter(
         "person_name": person.full_name,
         "rsvp": invitation.rsvp.value,
         "rsvp_links": None,
-        "organiser_email": settings.mail_from,
+        "organiser_email": settings.mail.from_address,
         "changes": [gettext(language, label) for label in row.context.get("changes", [])],
         "reason": row.context.get("reason"),
         "starts_in": format_in(event.starts_at - dt.datetime.now(dt.UTC), language),
@@ -147,7 +147,9 @@ def _letter(
         row.kind is not EmailKind.REMINDER or invitation.rsvp is Rsvp.NEEDS_ACTION
     )
     if wants_answer:
-        context["rsvp_links"] = rsvp_links(settings.base_url, _new_rsvp_link(session, invitation, settings))
+        context["rsvp_links"] = rsvp_links(
+            settings.app.base_url, _new_rsvp_link(session, invitation, settings)
+        )
     rendered = render_email(spec.template, language, context)
     organizer = calendar_organizer(settings)
     calendar = None
@@ -163,7 +165,7 @@ def _letter(
         )
         calendar = CalendarPart(method=spec.method.value, ics=ics)
     return Letter(
-        sender=address(settings.mail_from, settings.mail_from_name),
+        sender=address(settings.mail.from_address, settings.mail.from_name),
         recipient=address(person.email, person.full_name),
         subject=rendered.subject,
         text=rendered.text,
@@ -245,7 +247,7 @@ def queue_due_reminders(session: Session, settings: Settings, now: dt.datetime |
     event starts afresh, since the rows are keyed by the event's start.
     """
     now = now or dt.datetime.now(dt.UTC)
-    offsets = sorted(settings.reminder_offsets_minutes)
+    offsets = sorted(settings.events.reminder_offsets_minutes)
     if not offsets:
         return []
     events = session.scalars(
@@ -297,7 +299,7 @@ def queue_due_reminders(session: Session, settings: Settings, now: dt.datetime |
                     session,
                     invitation,
                     EmailKind.REMINDER,
-                    mail_domain(settings.mail_from),
+                    mail_domain(settings.mail.from_address),
                     context={"offset_minutes": due[0]},
                 )
             )

@@ -58,14 +58,14 @@ def register(kinds: Sequence[EmailKind], handler: KindHandler) -> None:
 def retry_delay(attempts: int, settings: Settings) -> dt.timedelta:
     """Exponential backoff with full jitter, capped; always far below the broker's visibility timeout."""
     ceiling = min(
-        settings.mail_retry_base_seconds * 2 ** max(attempts - 1, 0), settings.mail_retry_max_seconds
+        settings.outbox.retry_base_seconds * 2 ** max(attempts - 1, 0), settings.outbox.retry_max_seconds
     )
     return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not security
 
 
 def _claim(session: Session, ids: Sequence[UUID], settings: Settings) -> list[OutboundEmail]:
     now = dt.datetime.now(dt.UTC)
-    lease_expired = now - dt.timedelta(seconds=settings.mail_claim_lease_seconds)
+    lease_expired = now - dt.timedelta(seconds=settings.outbox.claim_lease_seconds)
     claimed = session.scalars(
         update(OutboundEmail)
         .where(
@@ -96,7 +96,7 @@ def _outcome_values(row: OutboundEmail, result: Result, settings: Settings) -> d
     }
     if result.outcome is Outcome.SENT:
         values |= {"state": OutboxState.SENT, "sent_at": now, "last_error": None}
-    elif result.outcome is Outcome.RETRY and row.attempts < settings.mail_max_attempts:
+    elif result.outcome is Outcome.RETRY and row.attempts < settings.outbox.max_attempts:
         values |= {
             "state": OutboxState.PENDING,
             "next_attempt_at": now + retry_delay(row.attempts, settings),
@@ -252,15 +252,15 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, ids: Sequenc
             return 0
         ready_rows, outgoing = _compose_all(session, rows, settings)
         recorder = _Recorder(session, settings)
-        config = SmtpConfig.from_url(settings.smtp_url, settings.smtp_timeout)
+        config = SmtpConfig.from_url(settings.mail.smtp_url, settings.mail.smtp_timeout)
         try:
             asyncio.run(
                 deliver(
                     config,
                     outgoing,
                     lambda index, result: recorder.add(ready_rows[index], result),
-                    RateLimiter(settings.mail_rate_per_second),
-                    connections=settings.smtp_connections,
+                    RateLimiter(settings.outbox.rate_per_second),
+                    connections=settings.outbox.smtp_connections,
                 )
             )
         finally:
@@ -271,7 +271,7 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, ids: Sequenc
 def relay(sessions: sessionmaker[Session], settings: Settings) -> int:
     """Re-dispatch rows the broker lost or never got, and rows whose retry time has come."""
     now = dt.datetime.now(dt.UTC)
-    stale = now - dt.timedelta(seconds=settings.outbox_relay_grace_seconds)
+    stale = now - dt.timedelta(seconds=settings.outbox.relay_grace_seconds)
     with sessions() as session:
         due = session.scalars(
             select(OutboundEmail.id)
@@ -285,12 +285,12 @@ def relay(sessions: sessionmaker[Session], settings: Settings) -> int:
                     and_(
                         OutboundEmail.state == OutboxState.SENDING,
                         OutboundEmail.claimed_at
-                        < now - dt.timedelta(seconds=settings.mail_claim_lease_seconds),
+                        < now - dt.timedelta(seconds=settings.outbox.claim_lease_seconds),
                     ),
                 )
             )
             .order_by(OutboundEmail.next_attempt_at)
-            .limit(settings.outbox_relay_limit)
+            .limit(settings.outbox.relay_limit)
         ).all()
         if not due:
             return 0

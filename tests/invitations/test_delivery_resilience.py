@@ -61,4 +61,4 @@ def test_a_worker_killed_mid_fan_out_delivers_everything_after_restart(api, make
     # Only messages sent but not yet recorded when the worker died can go out twice: per worker
     # process, those since its last commit of outcomes and those in flight on its connections.
     settings = get_settings()
-    assert duplicates <= 2 * (RECORD_EVERY + settings.smtp_connections)
+    assert duplicates <= 2 * (RECORD_EVERY + settings.outbox.smtp_connections)
