@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from consult.auth.models import Role
 from consult.errors import ConsultError
-from consult.settings import get_settings
+from consult.settings import get_settings, markdown_table, production_settings
 
 
 class ConsultGroup(click.Group):
@@ -60,8 +60,9 @@ def demo_command() -> None:
     from consult import demo
     from consult.migrations import upgrade
 
+    settings = production_settings()
     upgrade()
-    click.echo(demo.describe(demo.load(get_settings())))
+    click.echo(demo.describe(demo.load(settings)))
 
 
 @main.group()
@@ -79,7 +80,7 @@ def create_user(email: str, role: str) -> None:
     from consult.auth.service import create_staff_user
     from consult.db import create_worker_engine, sync_session_factory
 
-    settings = get_settings()
+    settings = production_settings()
     engine = create_worker_engine(settings)
     try:
         with sync_session_factory(engine).begin() as session:
@@ -98,7 +99,7 @@ def revoke_user(email: str) -> None:
     from consult.auth.service import revoke_staff_tokens
     from consult.db import create_worker_engine, sync_session_factory
 
-    engine = create_worker_engine(get_settings())
+    engine = create_worker_engine(production_settings())
     try:
         with sync_session_factory(engine).begin() as session:
             count = revoke_staff_tokens(session, email)
@@ -129,7 +130,7 @@ def beat(celery_args: tuple[str, ...]) -> None:
     Beat sends the periodic tasks: run exactly one per deployment."""
     from workers.app import celery_app
 
-    schedule = get_settings().storage.beat_schedule_path
+    schedule = production_settings().storage.beat_schedule_path
     schedule.parent.mkdir(parents=True, exist_ok=True)
     celery_app.start(["beat", "--loglevel", "INFO", "--schedule", str(schedule), *celery_args])
 
@@ -145,5 +146,12 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
     from consult.migrations import upgrade
 
+    production_settings()  # refuses the dev secret key before the first production process runs
     upgrade(revision)
     click.echo(f"Database at {revision}")
+
+
+@main.command("settings")
+def settings_command() -> None:
+    """Print the configuration table of README.md: every CONSULT_* variable, its default and meaning."""
+    click.echo(markdown_table(), nl=False)

@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 from contextlib import ExitStack, suppress
+from functools import partial
 from typing import Any
 
 import click
@@ -68,7 +69,9 @@ def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
         services.callback(beat.stop)
 
         click.echo(_banner(settings, host, port, admin))
-        server = uvicorn.Server(uvicorn.Config(create_app, factory=True, host=host, port=port))
+        server = uvicorn.Server(
+            uvicorn.Config(partial(create_app, settings), factory=True, host=host, port=port)
+        )
         # After Ctrl-C or SIGTERM uvicorn has shut down; leaving the ExitStack stops the rest.
         with suppress(KeyboardInterrupt):
             server.run()

@@ -403,7 +403,12 @@ def get_settings() -> Settings:
 
 
 def production_settings() -> Settings:
-    """The settings of a process that is not `consult dev`: raises InsecureSettings for the dev secret key."""
+    """The settings of every entry point but `consult dev`: with the dev secret key (or a short one) the
+    process stops at once, saying why in one line (as SystemExit, which neither uvicorn's factory nor
+    click nor celery's signals turn into a traceback)."""
     settings = get_settings()
-    settings.check_production()
+    try:
+        settings.check_production()
+    except InsecureSettings as exc:
+        raise SystemExit(f"Error: {exc}") from exc
     return settings

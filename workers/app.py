@@ -7,8 +7,9 @@ import asyncio
 from typing import Any
 
 from celery import Celery
+from celery.signals import celeryd_init
 
-from consult.settings import Settings, get_settings
+from consult.settings import Settings, get_settings, production_settings
 
 # A killed worker's unacknowledged task comes back after this long; retries back off well below it.
 VISIBILITY_TIMEOUT_SECONDS = 15 * 60
@@ -75,6 +76,15 @@ def make_celery(settings: Settings) -> Celery:
 
 
 celery_app = make_celery(get_settings())
+
+
+def refuse_dev_settings(**_: Any) -> None:
+    """`celery worker` and `consult worker` refuse the dev secret key (the worker `consult dev` runs
+    in a thread is no worker program and does not send this signal)."""
+    production_settings()
+
+
+celeryd_init.connect(refuse_dev_settings)
 
 
 async def broker_ping(settings: Settings) -> str:
