@@ -2,7 +2,7 @@
 
 Settings are grouped by area (``settings.mail.smtp_url``, ``settings.rounds.scan_seconds``). Each field
 names its variable, its default (as one would write it in the environment) and what it means; the
-README's configuration table is generated from them (`consult settings --markdown`).
+README's configuration table is generated from them (`consult settings`).
 """
 
 # Each field's default is a field(default_factory=...) built by _setting, which RUF009 cannot see.
@@ -43,8 +43,8 @@ def _setting(
     """A field read from CONSULT_{name} when the settings are created.
 
     ``default`` is written as in the environment, so the README shows what one would type. Numbers and
-    flags fall back to it when the variable is empty; text settings take an empty variable as set
-    (CONSULT_DATABASE_URL= means the embedded database even if a default were to change).
+    flags fall back to it when the variable is empty; a text setting takes an empty variable as its
+    value (CONSULT_SMTP_URL= is an empty URL, not the default one).
     """
     variable = f"CONSULT_{name}"
 
@@ -364,7 +364,8 @@ class Settings:
     uploads: UploadSettings = field(default_factory=UploadSettings)
 
     def check_production(self) -> None:
-        """Every process but `consult dev` calls this: the dev key would let anyone forge reply tokens."""
+        """Every process but `consult dev` calls this: with the dev key, which anyone can read here, anyone
+        could sign the unsubscribe links of any person."""
         key = self.app.secret_key
         if key == DEV_SECRET_KEY or len(key.encode()) < MIN_SECRET_KEY_BYTES:
             problem = (
