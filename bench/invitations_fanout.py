@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -40,6 +41,8 @@ os.environ.update(
         "CONSULT_REDIS_URL": os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/0"),
         "CONSULT_CELERY_QUEUE": f"consult-bench-{RUN}",
         "CONSULT_SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+        # The API and the worker refuse the dev-only key.
+        "CONSULT_SECRET_KEY": secrets.token_urlsafe(48),
     }
 )
 

@@ -646,6 +646,8 @@ def main() -> None:
             "CONSULT_DATABASE_URL": DB_URL,
             "CONSULT_REDIS_URL": os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/0"),
             "CONSULT_CELERY_QUEUE": f"consult-bench-{RUN}",
+            # The API refuses the dev-only key.
+            "CONSULT_SECRET_KEY": secrets.token_urlsafe(48),
         }
     )
     from consult.migrations import upgrade

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Controller, Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import SerializationException
@@ -37,10 +37,21 @@ from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
 from consult.sessions import RequestSessions, provide_db_session
-from consult.settings import Settings, get_settings
+from consult.settings import Settings, production_settings
 
 # Paths outside the bearer-token API: probes, the schema, and links people open from their email.
 PUBLIC_PATHS = ["^/health$", "^/schema", "^/rsvp/", "^/r/", "^/unsubscribe/"]
+
+# Litestar refuses larger bodies before the handler runs; the margin (multipart headers) lets a file
+# just over the setting's limit reach its handler, which answers with a problem naming the field and
+# the limit.
+MULTIPART_MARGIN_BYTES = 64 * 1024
+
+
+def with_upload_limit(controller: type[Controller], max_bytes: int) -> Router:
+    return Router(
+        path="/", route_handlers=[controller], request_max_body_size=max_bytes + MULTIPART_MARGIN_BYTES
+    )
 
 
 class ConsultRequest(Request[Any, Any, Any]):
@@ -53,7 +64,8 @@ class ConsultRequest(Request[Any, Any, Any]):
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or get_settings()
+    """Without settings (uvicorn's factory) the environment's, which must be fit for production."""
+    settings = settings or production_settings()
     sessions = RequestSessions(settings)
     # The lower layers announce, the higher ones listen: wired here, so no import points up.
     event_hooks = EventHooks()
@@ -71,13 +83,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health,
             OrganisationController,
-            PersonController,
+            with_upload_limit(PersonController, settings.uploads.import_max_bytes),
             GroupController,
             ConsultationController,
             EventController,
             InvitationController,
             RsvpController,
-            DocumentController,
+            with_upload_limit(DocumentController, settings.uploads.draft_max_bytes),
             RoundController,
             CommentController,
             RoundPageController,

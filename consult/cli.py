@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from consult.auth.models import Role
 from consult.errors import ConsultError
-from consult.settings import get_settings
+from consult.settings import get_settings, markdown_table, production_settings
 
 WORKER_HEALTHCHECK_SECONDS = 30
 
@@ -82,6 +82,7 @@ def serve(host: str, port: int, workers: int) -> None:
     `consult beat` beside it. uvicorn restarts a worker process that dies."""
     import uvicorn
 
+    production_settings()  # refused here once, not by every worker process uvicorn restarts
     # An import string, not the app: each worker process builds its own (engines, pools, loop).
     uvicorn.run(
         "consult.app:create_app",
@@ -104,8 +105,9 @@ def demo_command() -> None:
     from consult import demo
     from consult.migrations import upgrade
 
+    settings = production_settings()
     upgrade()
-    click.echo(demo.describe(demo.load(get_settings())))
+    click.echo(demo.describe(demo.load(settings)))
 
 
 @main.group()
@@ -123,11 +125,11 @@ def create_user(email: str, role: str) -> None:
     from consult.auth.service import create_staff_user
     from consult.db import create_worker_engine, sync_session_factory
 
-    settings = get_settings()
+    settings = production_settings()
     engine = create_worker_engine(settings)
     try:
         with sync_session_factory(engine).begin() as session:
-            issued = create_staff_user(session, email, Role(role), token_days=settings.staff_token_days)
+            issued = create_staff_user(session, email, Role(role), token_days=settings.app.staff_token_days)
     finally:
         engine.dispose()
     click.echo(f"Staff user {issued.user.email} ({issued.user.role.value})")
@@ -142,7 +144,7 @@ def revoke_user(email: str) -> None:
     from consult.auth.service import revoke_staff_tokens
     from consult.db import create_worker_engine, sync_session_factory
 
-    engine = create_worker_engine(get_settings())
+    engine = create_worker_engine(production_settings())
     try:
         with sync_session_factory(engine).begin() as session:
             count = revoke_staff_tokens(session, email)
@@ -169,7 +171,7 @@ def beat(celery_args: tuple[str, ...]) -> None:
     """Run Celery beat (extra arguments go to celery).
 
     Beat sends the periodic tasks: run exactly one per deployment."""
-    schedule = get_settings().beat_schedule_path
+    schedule = production_settings().storage.beat_schedule_path
     schedule.parent.mkdir(parents=True, exist_ok=True)
     _celery("beat", "--loglevel", "INFO", "--schedule", str(schedule), *celery_args)
 
@@ -193,5 +195,12 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
     from consult.migrations import upgrade
 
+    production_settings()  # refuses the dev secret key before the first production process runs
     upgrade(revision)
     click.echo(f"Database at {revision}")
+
+
+@main.command("settings")
+def settings_command() -> None:
+    """Print the configuration table of README.md: every CONSULT_* variable, its default and meaning."""
+    click.echo(markdown_table(), nl=False)

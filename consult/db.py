@@ -44,9 +44,9 @@ _SYNC_DRIVERS = {"postgresql": "postgresql+psycopg", "sqlite": "sqlite+pysqlite"
 
 
 def _database_url(settings: Settings) -> URL:
-    if settings.uses_embedded_database:
-        return make_url(f"sqlite:///{settings.sqlite_path}")
-    url = make_url(settings.database_url)
+    if settings.database.embedded:
+        return make_url(f"sqlite:///{settings.storage.sqlite_path}")
+    url = make_url(settings.database.url)
     backend = url.get_backend_name()
     if backend == "postgres":
         backend = "postgresql"
@@ -74,7 +74,7 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _prepare_sqlite(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
 
 
 def create_api_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
@@ -89,7 +89,7 @@ def create_api_engine(settings: Settings, *, autocommit: bool = False) -> AsyncE
     options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     engine = create_async_engine(
         url,
-        pool_size=settings.db_pool_size,
+        pool_size=settings.database.pool_size,
         # A firewall or load balancer may drop an idle connection without a word, which no check on
         # checkout notices: renew connections well before the usual idle limits.
         pool_recycle=1800,

@@ -386,7 +386,7 @@ async def _load_draft(session: AsyncSession, settings: Settings, created: Counte
     ]:
         if number not in have:
             await versions.upload(
-                document.id, filename=filename, content=content, max_bytes=settings.draft_max_bytes
+                document.id, filename=filename, content=content, max_bytes=settings.uploads.draft_max_bytes
             )
             created["draft versions"] += 1
     return (await versions.get(document.id, 1)).version

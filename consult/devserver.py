@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 from contextlib import ExitStack, suppress
+from functools import partial
 from typing import Any
 
 import click
@@ -43,7 +44,7 @@ WORKER_STOP_TIMEOUT_SECONDS = 15
 def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
     """Prepares the database, starts the side services and serves the API until Ctrl-C or SIGTERM."""
     check_ports(settings, host, port)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade()
     _configure_logging()
     if demo:
@@ -55,12 +56,12 @@ def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
     # as KeyboardInterrupt it unwinds through the ExitStack below like Ctrl-C does.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with ExitStack() as services:
-        if settings.mail_sink:
+        if settings.mail.sink:
             try:
-                sink = start_mail_sink(settings.smtp_url, settings.mail_capture_dir)
+                sink = start_mail_sink(settings.mail.smtp_url, settings.storage.mail_capture_dir)
             except (OSError, RuntimeError, ValueError) as exc:
                 raise click.ClickException(
-                    f"cannot start the mail sink on {settings.smtp_url}: {exc}"
+                    f"cannot start the mail sink on {settings.mail.smtp_url}: {exc}"
                 ) from exc
             services.callback(sink.stop)
         # The workers' app, loaded by name as `celery -A` does (consult imports nothing from workers).
@@ -68,12 +69,16 @@ def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
         worker = EmbeddedWorker(celery_app)
         worker.start()
         services.callback(worker.stop)
-        beat = EmbeddedService(celery_app, thread=True, schedule_filename=str(settings.beat_schedule_path))
+        beat = EmbeddedService(
+            celery_app, thread=True, schedule_filename=str(settings.storage.beat_schedule_path)
+        )
         beat.start()
         services.callback(beat.stop)
 
         click.echo(_banner(settings, host, port, admin))
-        server = uvicorn.Server(uvicorn.Config(create_app, factory=True, host=host, port=port))
+        server = uvicorn.Server(
+            uvicorn.Config(partial(create_app, settings), factory=True, host=host, port=port)
+        )
         # After Ctrl-C or SIGTERM uvicorn has shut down; leaving the ExitStack stops the rest.
         with suppress(KeyboardInterrupt):
             server.run()
@@ -83,9 +88,9 @@ def check_ports(settings: Settings, host: str, port: int) -> None:
     """Fails before the migrations, a new admin token and the banner when a port to listen on is
     taken, naming the option that moves it (uvicorn would otherwise fail only after all of those)."""
     listeners = [(host, port, "the API", "--port")]
-    if settings.mail_sink:
+    if settings.mail.sink:
         try:
-            listeners.append(("127.0.0.1", sink_port(settings.smtp_url), "the mail sink", "--mail-port"))
+            listeners.append(("127.0.0.1", sink_port(settings.mail.smtp_url), "the mail sink", "--mail-port"))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     problems = []
@@ -109,7 +114,7 @@ def issue_dev_admin_token(settings: Settings) -> IssuedToken:
     try:
         with sync_session_factory(engine).begin() as session:
             return create_staff_user(
-                session, DEV_ADMIN_EMAIL, Role.ADMIN, token_days=settings.staff_token_days
+                session, DEV_ADMIN_EMAIL, Role.ADMIN, token_days=settings.app.staff_token_days
             )
     finally:
         engine.dispose()
@@ -167,11 +172,13 @@ def _banner(settings: Settings, host: str, port: int, admin: IssuedToken) -> str
     url = f"http://{host}:{port}"
     database = sync_url(settings).render_as_string(hide_password=True)
     broker = (
-        f"embedded ({settings.broker_dir})" if settings.uses_embedded_broker else "Redis (CONSULT_REDIS_URL)"
+        f"embedded ({settings.storage.broker_dir})"
+        if settings.broker.embedded
+        else "Redis (CONSULT_REDIS_URL)"
     )
     mail = (
-        f"captured as .eml files in {settings.mail_capture_dir} (SMTP sink on {settings.smtp_url})"
-        if settings.mail_sink
+        f"captured as .eml files in {settings.storage.mail_capture_dir} (SMTP sink on {settings.mail.smtp_url})"
+        if settings.mail.sink
         else "sent through CONSULT_SMTP_URL"
     )
     lines = [
@@ -188,6 +195,6 @@ def _banner(settings: Settings, host: str, port: int, admin: IssuedToken) -> str
         f"  token expires    {admin.expires_at:%Y-%m-%d %H:%M} UTC",
         f'  try              curl -H "Authorization: Bearer {admin.token}" {url}/api/v1/organisations',
     ]
-    if settings.base_url != url:
-        lines.append(f"  note             links in emails point to CONSULT_BASE_URL={settings.base_url}")
+    if settings.app.base_url != url:
+        lines.append(f"  note             links in emails point to CONSULT_BASE_URL={settings.app.base_url}")
     return "\n".join([*lines, ""])

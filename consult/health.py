@@ -11,9 +11,9 @@ from consult.settings import Settings
 
 
 async def broker_ping(settings: Settings) -> str:
-    if settings.uses_embedded_broker:
+    if settings.broker.embedded:
         return "embedded"
-    client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    client = aioredis.Redis.from_url(settings.broker.url, socket_timeout=2, socket_connect_timeout=2)
     try:
         await asyncio.wait_for(client.ping(), timeout=3)
         return "ok"

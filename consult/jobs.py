@@ -40,8 +40,8 @@ _PENDING_KEY = "consult.jobs"
 def broker_settings(settings: Settings) -> dict[str, Any]:
     """Redis in production; the embedded default is kombu's filesystem transport in the data folder,
     so `consult dev` needs no external server."""
-    if settings.uses_embedded_broker:
-        folder = settings.broker_dir
+    if settings.broker.embedded:
+        folder = settings.storage.broker_dir
         for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
@@ -57,7 +57,7 @@ def broker_settings(settings: Settings) -> dict[str, Any]:
             },
         }
     return {
-        "broker_url": settings.redis_url,
+        "broker_url": settings.broker.url,
         "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
     }
 
@@ -67,7 +67,7 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("consult")
     app.conf.update(
         **broker_settings(settings),
-        task_default_queue=settings.celery_queue,
+        task_default_queue=settings.broker.queue,
         task_serializer="json",
         accept_content=["json"],
         result_backend=None,

@@ -39,7 +39,7 @@ os.environ.update(
         "CONSULT_DATABASE_URL": TEST_DATABASE_URL,
         "CONSULT_REDIS_URL": TEST_REDIS_URL,
         "CONSULT_CELERY_QUEUE": f"consult-test-{RUN_ID}",
-        "CONSULT_SECRET_KEY": f"test-secret-{RUN_ID}",
+        "CONSULT_SECRET_KEY": f"test-secret-{RUN_ID}-{uuid.uuid4().hex}",
         "CONSULT_MAIL_FROM": "consult@example.org",
         "CONSULT_SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
         "CONSULT_SMTP_TIMEOUT": "5",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from consult import jobs
 from consult.db import async_session_factory, create_api_engine
 from consult.jobs import defer, defer_batched, make_celery
-from consult.settings import Settings, get_settings
+from consult.settings import BrokerSettings, Settings, get_settings
 from tests.conftest import TEST_REDIS_URL
 
 
@@ -24,7 +24,7 @@ from tests.conftest import TEST_REDIS_URL
 def queue(monkeypatch: pytest.MonkeyPatch):
     """A queue of its own on the real broker, which no worker consumes; yields what reached it."""
     name = f"consult-after-commit-{uuid4().hex[:8]}"
-    monkeypatch.setattr(jobs, "celery", lambda: make_celery(Settings(celery_queue=name)))
+    monkeypatch.setattr(jobs, "celery", lambda: make_celery(Settings(broker=BrokerSettings(queue=name))))
     redis = Redis.from_url(TEST_REDIS_URL)
 
     def published() -> list[tuple[str, list]]:

@@ -5,28 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import worker_ready
+from celery.signals import celeryd_init, worker_ready
 
 from consult.claims import GONE_AFTER_SECONDS, HEARTBEAT_SECONDS
 from consult.jobs import celery
-from consult.settings import Settings, get_settings
+from consult.settings import Settings, get_settings, production_settings
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """Periodic work scans the database (no long countdown/ETA tasks); run exactly one beat."""
     return {
-        "relay-outbox": {"task": "consult.relay_outbox", "schedule": settings.outbox_relay_seconds},
+        "relay-outbox": {"task": "consult.relay_outbox", "schedule": settings.outbox.relay_seconds},
         "send-due-reminders": {
             "task": "consult.send_due_reminders",
-            "schedule": settings.reminder_scan_seconds,
+            "schedule": settings.events.reminder_scan_seconds,
         },
-        "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.round_scan_seconds},
-        "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.export_scan_seconds},
-        "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound_scan_seconds},
+        "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.rounds.scan_seconds},
+        "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.exports.scan_seconds},
+        "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound.scan_seconds},
         # Only with a mailbox to poll: nothing runs (or logs) while CONSULT_IMAP_URL is unset.
         **(
-            {"poll-imap": {"task": "consult.poll_imap", "schedule": settings.imap_poll_seconds}}
-            if settings.imap_url
+            {"poll-imap": {"task": "consult.poll_imap", "schedule": settings.imap.poll_seconds}}
+            if settings.imap.url
             else {}
         ),
     }
@@ -44,3 +44,12 @@ def _relay_once_the_dead_are_known(sender: Any, **_: Any) -> None:
 
 
 worker_ready.connect(_relay_once_the_dead_are_known)
+
+
+def refuse_dev_settings(**_: Any) -> None:
+    """`celery worker` and `consult worker` refuse the dev secret key (the worker `consult dev` runs
+    in a thread is no worker program and does not send this signal)."""
+    production_settings()
+
+
+celeryd_init.connect(refuse_dev_settings)

@@ -115,9 +115,9 @@ class ExportService:
 
         def write(session: Session) -> bytes:
             matrix = Matrix(session, round_id, filters)
-            if matrix.count() > self.settings.export_sync_max_comments:
+            if matrix.count() > self.settings.exports.sync_max_comments:
                 raise Conflict(
-                    f"more than {self.settings.export_sync_max_comments} comments: "
+                    f"more than {self.settings.exports.sync_max_comments} comments: "
                     f"queue the export with POST /api/v1/rounds/{round_id}/exports"
                 )
             with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as out:
@@ -158,7 +158,7 @@ class ExportService:
         job = await self.job(job_id)
         if job.state is not ExportState.DONE or job.file_path is None:
             raise Conflict(f"export {job_id} is {job.state.value}, not done")
-        path = self.settings.export_dir / job.file_path
+        path = self.settings.storage.export_dir / job.file_path
         if not path.is_file():
             raise NotFound(f"the file of export {job_id} is no longer there")
         return job, str(path)
@@ -167,7 +167,7 @@ class ExportService:
 def download_url(settings: Settings, job: ExportJob) -> str | None:
     if job.state is not ExportState.DONE:
         return None
-    return f"{settings.base_url}/api/v1/exports/{job.id}/file"
+    return f"{settings.app.base_url}/api/v1/exports/{job.id}/file"
 
 
 # --- the worker side -----------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def _claim(session: Session, job_id: UUID, settings: Settings) -> ExportJob | No
         session,
         ExportJob,
         [job_id],
-        lease_seconds=settings.export_lease_seconds,
+        lease_seconds=settings.exports.lease_seconds,
         started_at=_now(),
         progress=0.0,
     )
@@ -199,7 +199,7 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
             return None
         session.expunge(job)
     spec = FORMATS[job.format]
-    folder = settings.export_dir
+    folder = settings.storage.export_dir
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{job.id}.{spec.extension}"
     partial = folder / f"{name}.part"
@@ -247,7 +247,7 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
                 session,
                 kind=EmailKind.EXPORT_READY,
                 staff_user_id=job.requested_by_id,
-                domain=mail_domain(settings.mail_from),
+                domain=mail_domain(settings.mail.from_address),
                 context={"export_id": str(job.id)},
             )
         session.commit()
@@ -262,20 +262,20 @@ def requeue_lost(sessions: sessionmaker[Session], settings: Settings) -> list[UU
         session.execute(
             update(ExportJob)
             .where(
-                lost(ExportJob, settings.export_lease_seconds, now),
-                ExportJob.attempts >= settings.export_max_attempts,
+                lost(ExportJob, settings.exports.lease_seconds, now),
+                ExportJob.attempts >= settings.exports.max_attempts,
             )
             .values(
                 state=ExportState.FAILED,
-                error=f"gave up after {settings.export_max_attempts} attempts",
+                error=f"gave up after {settings.exports.max_attempts} attempts",
                 finished_at=now,
             )
         )
         due = due_for_relay(
             session,
             ExportJob,
-            grace_seconds=settings.export_relay_grace_seconds,
-            lease_seconds=settings.export_lease_seconds,
+            grace_seconds=settings.exports.relay_grace_seconds,
+            lease_seconds=settings.exports.lease_seconds,
         )
         for job_id in due:
             defer(session, RUN_TASK, str(job_id))

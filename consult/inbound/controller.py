@@ -67,7 +67,7 @@ class UnsubscribeController(Controller):
         context: dict[str, Any] = {
             "done": done,
             "form_action": f"/unsubscribe/{token}",
-            "organiser_email": state.settings.mail_from,
+            "organiser_email": state.settings.mail.from_address,
         }
         html = render_page("unsubscribe", best_language(person.language.value), context)
         return Response(html, media_type=MediaType.HTML, headers=_NO_STORE)
@@ -115,8 +115,8 @@ class InboundController(Controller):
         raw = await request.body()
         if not raw.strip():
             raise ConsultError("the body is empty: send one raw RFC 5322 message")
-        if len(raw) > state.settings.inbound_max_bytes:
-            raise PayloadTooLarge(f"the message is larger than {state.settings.inbound_max_bytes} bytes")
+        if len(raw) > state.settings.inbound.max_bytes:
+            raise PayloadTooLarge(f"the message is larger than {state.settings.inbound.max_bytes} bytes")
         row, duplicate = await store(db_session, raw)
         await db_session.commit()
         return schemas.Received(id=row.id, duplicate=duplicate, state=row.state, outcome=row.outcome)

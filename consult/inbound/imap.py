@@ -325,7 +325,7 @@ def _database(
 
 def poll(settings: Settings) -> int:
     """Take in the new messages of the CONSULT_IMAP_URL folder; how many were new to us."""
-    config = ImapConfig.from_url(settings.imap_url)
+    config = ImapConfig.from_url(settings.imap.url)
     with connect(config) as imap:
         marks = _select(imap, config.folder)
         new = _new_messages(imap, marks)
@@ -336,6 +336,6 @@ def poll(settings: Settings) -> int:
             if sessions is None:
                 logger.info("another poll of %s is running; this one stops", config.folder)
                 return 0
-            destination = _destination(imap, settings.imap_processed_folder)
-            poller = _Poll(imap, runner, sessions, marks, destination, settings.inbound_max_bytes)
+            destination = _destination(imap, settings.imap.processed_folder)
+            poller = _Poll(imap, runner, sessions, marks, destination, settings.inbound.max_bytes)
             return sum(poller.take(uid, size) for uid, size in new)

@@ -146,7 +146,7 @@ class Intake:
         self._done(row, InboundOutcome.REJECTED, reason)
         row.answer_reason = code
         to = parsed.from_address
-        if not to or to.rpartition("@")[2] == self.settings.mail_domain:
+        if not to or to.rpartition("@")[2] == self.settings.mail.domain:
             return
         recent = await self.session.scalar(
             select(InboundMessage.id).where(
@@ -351,18 +351,18 @@ async def _send_answer(settings: Settings, answer: Answer) -> None:
             "original_subject": answer.subject,
         },
         to=answer.to,
-        message_id=new_message_id(settings.mail_domain),
+        message_id=new_message_id(settings.mail.domain),
         in_reply_to=answer.in_reply_to,
         headers={"Auto-Submitted": "auto-replied"},
     )
     outgoing = OutgoingEmail(
-        raw=render_message(letter), envelope_from=settings.mail_from, recipient=answer.to
+        raw=render_message(letter), envelope_from=settings.mail.from_address, recipient=answer.to
     )
 
     def report(_: int, result: Result) -> None:
         logger.info("intake answer to %s: %s %s", answer.to, result.outcome.value, result.detail)
 
-    await deliver(SmtpConfig.from_url(settings.smtp_url, settings.smtp_timeout), [outgoing], report)
+    await deliver(SmtpConfig.from_url(settings.mail.smtp_url, settings.mail.smtp_timeout), [outgoing], report)
 
 
 async def _process_one(
@@ -437,7 +437,7 @@ def pending_ids(settings: Settings) -> list[UUID]:
                     lambda sync: due_for_relay(
                         sync,
                         InboundMessage,
-                        grace_seconds=settings.inbound_grace_seconds,
+                        grace_seconds=settings.inbound.grace_seconds,
                         order_by=InboundMessage.created_at,
                         limit=100,
                     )

@@ -84,7 +84,7 @@ def _page(name: str, invitation: Invitation, token: str, state: State, **extra: 
         "response": invitation.rsvp.value,
         "waitlisted": invitation.waitlisted_at is not None,
         "preselected": None,
-        "organiser_email": state.settings.mail_from,
+        "organiser_email": state.settings.mail.from_address,
         **extra,
     }
     return render_page(name, language, context)

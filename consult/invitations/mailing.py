@@ -65,7 +65,7 @@ _SPECS = {
 
 def calendar_organizer(settings: Settings) -> Party:
     """ORGANIZER of every calendar we send: the address that receives the calendar replies."""
-    return Party(email=settings.mail_from, name=settings.mail_from_name)
+    return Party(email=settings.mail.from_address, name=settings.mail.from_name)
 
 
 def calendar_event(event: Event) -> CalendarEvent:
@@ -120,7 +120,7 @@ def rsvp_links(base_url: str, token: str) -> dict[str, str]:
 
 def _new_rsvp_link(session: Session, invitation: Invitation, settings: Settings) -> str:
     token = new_token(RSVP_PREFIX)
-    expires_at = invitation.event.ends_at + dt.timedelta(days=settings.rsvp_link_days_after_event)
+    expires_at = invitation.event.ends_at + dt.timedelta(days=settings.events.rsvp_link_days_after_event)
     session.add(RsvpLink(invitation_id=invitation.id, token_hash=token_digest(token), expires_at=expires_at))
     return token
 
@@ -146,7 +146,9 @@ def _letter(
         row.kind is not EmailKind.REMINDER or invitation.rsvp is Rsvp.NEEDS_ACTION
     )
     if wants_answer:
-        context["rsvp_links"] = rsvp_links(settings.base_url, _new_rsvp_link(session, invitation, settings))
+        context["rsvp_links"] = rsvp_links(
+            settings.app.base_url, _new_rsvp_link(session, invitation, settings)
+        )
     organizer = calendar_organizer(settings)
     calendar = None
     if spec.method is not None:
@@ -245,7 +247,7 @@ def queue_due_reminders(session: Session, settings: Settings, now: dt.datetime |
     event starts afresh, since the rows are keyed by the event's start.
     """
     now = now or dt.datetime.now(dt.UTC)
-    offsets = sorted(settings.reminder_offsets_minutes)
+    offsets = sorted(settings.events.reminder_offsets_minutes)
     if not offsets:
         return []
     events = session.scalars(
@@ -297,7 +299,7 @@ def queue_due_reminders(session: Session, settings: Settings, now: dt.datetime |
                     session,
                     invitation,
                     EmailKind.REMINDER,
-                    mail_domain(settings.mail_from),
+                    mail_domain(settings.mail.from_address),
                     context={"offset_minutes": due[0]},
                 )
             )

@@ -77,7 +77,7 @@ class InvitationService:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
         self.settings = settings
-        self.domain = mail_domain(settings.mail_from)
+        self.domain = mail_domain(settings.mail.from_address)
 
     async def _event_open_for_invitations(self, event_id: UUID) -> Event:
         event = await get_or_404(self.session, Event, event_id, "event")

@@ -68,7 +68,7 @@ def register(handlers: Mapping[EmailKind, KindHandler]) -> None:
 def retry_delay(attempts: int, settings: Settings) -> dt.timedelta:
     """Exponential backoff with full jitter, capped; always far below the broker's visibility timeout."""
     ceiling = min(
-        settings.mail_retry_base_seconds * 2 ** max(attempts - 1, 0), settings.mail_retry_max_seconds
+        settings.outbox.retry_base_seconds * 2 ** max(attempts - 1, 0), settings.outbox.retry_max_seconds
     )
     return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not security
 
@@ -78,7 +78,7 @@ def _claim(session: Session, ids: Sequence[UUID], settings: Settings) -> list[Ou
         session,
         OutboundEmail,
         ids,
-        lease_seconds=settings.mail_claim_lease_seconds,
+        lease_seconds=settings.outbox.claim_lease_seconds,
         ready=OutboundEmail.next_attempt_at <= dt.datetime.now(dt.UTC),
     )
     if not claimed:
@@ -98,7 +98,7 @@ def _outcome_values(row: OutboundEmail, result: Result, settings: Settings) -> d
     }
     if result.outcome is Outcome.SENT:
         values |= {"state": OutboxState.SENT, "sent_at": now, "last_error": None}
-    elif result.outcome is Outcome.RETRY and row.attempts < settings.mail_max_attempts:
+    elif result.outcome is Outcome.RETRY and row.attempts < settings.outbox.max_attempts:
         values |= {
             "state": OutboxState.PENDING,
             "next_attempt_at": now + retry_delay(row.attempts, settings),
@@ -255,15 +255,15 @@ def send_batch(sessions: sessionmaker[Session], settings: Settings, ids: Sequenc
             return 0
         ready_rows, outgoing = _compose_all(session, rows, settings)
         recorder = _Recorder(session, settings)
-        config = SmtpConfig.from_url(settings.smtp_url, settings.smtp_timeout)
+        config = SmtpConfig.from_url(settings.mail.smtp_url, settings.mail.smtp_timeout)
         try:
             asyncio.run(
                 deliver(
                     config,
                     outgoing,
                     lambda index, result: recorder.add(ready_rows[index], result),
-                    RateLimiter(settings.mail_rate_per_second),
-                    connections=settings.smtp_connections,
+                    RateLimiter(settings.outbox.rate_per_second),
+                    connections=settings.outbox.smtp_connections,
                 )
             )
         finally:
@@ -278,11 +278,11 @@ def relay(sessions: sessionmaker[Session], settings: Settings) -> int:
         due = due_for_relay(
             session,
             OutboundEmail,
-            grace_seconds=settings.outbox_relay_grace_seconds,
-            lease_seconds=settings.mail_claim_lease_seconds,
+            grace_seconds=settings.outbox.relay_grace_seconds,
+            lease_seconds=settings.outbox.claim_lease_seconds,
             ready=OutboundEmail.next_attempt_at <= dt.datetime.now(dt.UTC),
             order_by=OutboundEmail.next_attempt_at,
-            limit=settings.outbox_relay_limit,
+            limit=settings.outbox.relay_limit,
         )
         for email_id in due:
             send_after_commit(session, email_id)

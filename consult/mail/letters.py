@@ -24,9 +24,9 @@ def write_letter(
     calendar: CalendarPart | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Letter:
-    rendered = render_email(template, language, {"organiser_email": settings.mail_from, **context})
+    rendered = render_email(template, language, {"organiser_email": settings.mail.from_address, **context})
     return Letter(
-        sender=address(settings.mail_from, settings.mail_from_name),
+        sender=address(settings.mail.from_address, settings.mail.from_name),
         recipient=address(to, to_name),
         subject=rendered.subject,
         text=rendered.text,

@@ -59,11 +59,11 @@ def unsubscribe_token_in(text: str) -> str | None:
 
 
 def verp_address(settings: Settings, row_id: UUID) -> str:
-    return f"{BOUNCE_LOCAL}+{row_id.hex}@{settings.mail_domain}"
+    return f"{BOUNCE_LOCAL}+{row_id.hex}@{settings.mail.domain}"
 
 
 def _signature(settings: Settings, person_id: UUID) -> str:
-    key = settings.secret_key.encode()
+    key = settings.app.secret_key.encode()
     return hmac.new(key, b"unsubscribe:" + person_id.bytes, hashlib.sha256).hexdigest()[:20]
 
 
@@ -83,8 +83,8 @@ def list_unsubscribe_headers(settings: Settings, person_id: UUID) -> dict[str, s
     token = unsubscribe_token(settings, person_id)
     return {
         "List-Unsubscribe": (
-            f"<mailto:{UNSUBSCRIBE_LOCAL}+{token}@{settings.mail_domain}>, "
-            f"<{settings.base_url}/unsubscribe/{token}>"
+            f"<mailto:{UNSUBSCRIBE_LOCAL}+{token}@{settings.mail.domain}>, "
+            f"<{settings.app.base_url}/unsubscribe/{token}>"
         ),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
@@ -127,12 +127,12 @@ def reply_addresses(
     find_targets: Mapping[EmailKind, ReplyTargets],
 ) -> dict[UUID, str]:
     """A fresh ``reply+TOKEN@`` address per row that can be answered; the tokens are added to the session."""
-    expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.reply_token_days)
+    expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.mail.reply_token_days)
     addresses: dict[UUID, str] = {}
     for row_id, target in _targets(session, rows, find_targets).items():
         token = new_reply_token()
         target.token_hash = token_digest(token)
         target.expires_at = expires_at
         session.add(target)
-        addresses[row_id] = f"{REPLY_LOCAL}+{token}@{settings.mail_domain}"
+        addresses[row_id] = f"{REPLY_LOCAL}+{token}@{settings.mail.domain}"
     return addresses

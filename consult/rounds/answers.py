@@ -38,7 +38,7 @@ class AnswerService(ActingService):
             self.session,
             kind=EmailKind.COMMENT_RESPONSE,
             person_id=comment.author_id,
-            domain=mail_domain(self.settings.mail_from),
+            domain=mail_domain(self.settings.mail.from_address),
             context={"comment_id": str(comment.id)},
         )
         await self.session.flush()

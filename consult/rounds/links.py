@@ -20,7 +20,7 @@ ROUND_LINK_PREFIX = "csr_"
 
 
 def link_expiry(round_: CommentRound, settings: Settings) -> dt.datetime:
-    return round_.closes_at + dt.timedelta(days=settings.round_link_days_after_close)
+    return round_.closes_at + dt.timedelta(days=settings.rounds.link_days_after_close)
 
 
 def new_round_link(session: Session, invitee: RoundInvitee, round_: CommentRound, settings: Settings) -> str:
@@ -31,7 +31,7 @@ def new_round_link(session: Session, invitee: RoundInvitee, round_: CommentRound
             invitee_id=invitee.id, token_hash=token_digest(token), expires_at=link_expiry(round_, settings)
         )
     )
-    return f"{settings.base_url}/r/{token}"
+    return f"{settings.app.base_url}/r/{token}"
 
 
 # Built once: every stakeholder request resolves its token (see fetch_rows).

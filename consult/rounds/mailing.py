@@ -93,7 +93,7 @@ def queue_closing_reminders(session: Session, settings: Settings) -> list[UUID]:
     """Before a round closes, remind the people of invited organisations from which no comment has
     come yet; at most once per round and person, and not right behind their opening email."""
     now = _now()
-    opened_before = now - dt.timedelta(hours=settings.round_reminder_hours_after_opening)
+    opened_before = now - dt.timedelta(hours=settings.rounds.reminder_hours_after_opening)
     author = aliased(Person)
     organisation_commented = exists().where(
         Comment.round_id == RoundInvitee.round_id,
@@ -110,7 +110,7 @@ def queue_closing_reminders(session: Session, settings: Settings) -> list[UUID]:
         .where(
             CommentRound.opens_at <= now,
             CommentRound.closes_at > now,
-            CommentRound.closes_at <= now + dt.timedelta(hours=settings.round_reminder_hours_before_close),
+            CommentRound.closes_at <= now + dt.timedelta(hours=settings.rounds.reminder_hours_before_close),
             RoundInvitee.invited_organisation_id.is_not(None),
             RoundInvitee.opening_queued_at <= opened_before,
             RoundInvitee.reminder_queued_at.is_(None),
@@ -150,7 +150,7 @@ def queue_reply_digests(session: Session, settings: Settings) -> list[UUID]:
             .group_by(ReplyNotice.person_id)
         ).all()
     )
-    quiet_since = now - dt.timedelta(minutes=settings.reply_digest_minutes)
+    quiet_since = now - dt.timedelta(minutes=settings.rounds.reply_digest_minutes)
     replies: dict[UUID, list[str]] = {}
     for notice, still_visible in waiting:
         last = last_digest.get(notice.person_id)
@@ -164,7 +164,7 @@ def queue_reply_digests(session: Session, settings: Settings) -> list[UUID]:
             session,
             kind=EmailKind.REPLY_DIGEST,
             person_id=person_id,
-            domain=mail_domain(settings.mail_from),
+            domain=mail_domain(settings.mail.from_address),
             context={"comment_ids": comment_ids},
         ).id
         for person_id, comment_ids in replies.items()
@@ -184,7 +184,7 @@ def _enqueue(
         session,
         kind=kind,
         person_id=invitee.person_id,
-        domain=mail_domain(settings.mail_from),
+        domain=mail_domain(settings.mail.from_address),
         context={"round_id": str(invitee.round_id), **(context or {})},
         in_reply_to=invitee.thread_message_id,
     )

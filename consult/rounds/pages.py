@@ -75,7 +75,7 @@ async def _render(
         language,
         {
             "person_name": person.full_name,
-            "organiser_email": settings.mail_from,
+            "organiser_email": settings.mail.from_address,
             "round_title": round_.title,
             "document_title": document.title,
             "when_open": format_when(round_.opens_at, round_.closes_at, person.timezone, language),

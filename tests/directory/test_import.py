@@ -249,7 +249,7 @@ def test_upload_without_a_file_field_names_it(api):
 
 
 def test_files_over_the_limit_are_refused(api):
-    limit = get_settings().import_max_bytes
+    limit = get_settings().uploads.import_max_bytes
     just_over = b"name,email\n" + b"x" * limit
     body = problem(upload(api, just_over), 413, "file")
     assert f"{limit:,}" in body["detail"]

@@ -228,7 +228,7 @@ def test_bad_uploads_are_refused_and_the_next_good_one_takes_the_next_number(
 
 
 def test_files_over_the_limit_are_refused(api, document):
-    limit = get_settings().draft_max_bytes
+    limit = get_settings().uploads.draft_max_bytes
     just_over = b"# Pillar 1\n" + b"x" * limit
     body = problem(upload(api, document["id"], just_over), 413, "file")
     assert f"{limit:,}" in body["detail"]

@@ -23,7 +23,7 @@ from consult.inbound.imap import PROCESSED, REFUSED, ImapConfig, poll
 from consult.inbound.models import InboundMessage, InboundState
 from consult.mail.urls import MailUrlError
 from consult.rounds.models import Comment
-from consult.settings import Settings, get_settings
+from consult.settings import DatabaseSettings, ImapSettings, Settings, get_settings
 from tests.inbound.imap_server import DovecotServer
 from tests.inbound.test_intake import ANNA, reply_to, round_email
 from tests.waiting import wait_until
@@ -66,8 +66,8 @@ def test_unsafe_or_malformed_imap_urls_are_refused(url):
 
 
 def test_beat_polls_only_when_a_mailbox_is_set():
-    assert "poll-imap" not in beat_schedule(Settings(imap_url=""))
-    schedule = beat_schedule(Settings(imap_url="imaps://u:p@mail.example.org", imap_poll_seconds=15))
+    assert "poll-imap" not in beat_schedule(Settings(imap=ImapSettings(url="")))
+    schedule = beat_schedule(Settings(imap=ImapSettings(url="imaps://u:p@mail.example.org", poll_seconds=15)))
     assert schedule["poll-imap"] == {"task": "consult.poll_imap", "schedule": 15}
 
 
@@ -94,8 +94,12 @@ def folder(imap_server: DovecotServer) -> str:
     return name
 
 
-def settings_for(imap_server: DovecotServer, folder: str, **changes) -> Settings:
-    return dataclasses.replace(get_settings(), imap_url=imap_server.url("poller", folder), **changes)
+def with_imap(settings: Settings, url: str, **changes) -> Settings:
+    return dataclasses.replace(settings, imap=dataclasses.replace(settings.imap, url=url, **changes))
+
+
+def settings_for(imap_server: DovecotServer, folder: str, **imap_changes) -> Settings:
+    return with_imap(get_settings(), imap_server.url("poller", folder), **imap_changes)
 
 
 def stored(db) -> dict[bytes, InboundMessage]:
@@ -118,7 +122,7 @@ def test_each_new_message_is_stored_once_then_marked(imap_server, folder, db, wo
     messages = [message("One"), message("Two"), message("No Message-ID", message_id=False)]
     imap_server.append("poller", folder, *messages)
     destination = f"{folder}-{processed_folder}" if processed_folder else ""
-    settings = settings_for(imap_server, folder, imap_processed_folder=destination)
+    settings = settings_for(imap_server, folder, processed_folder=destination)
 
     assert poll(settings) == 3
     rows = stored(db)
@@ -153,7 +157,7 @@ def test_a_crash_before_the_mark_fetches_again_and_stores_nothing_twice(imap_ser
 def test_concurrent_pollers_store_each_message_exactly_once(imap_server, folder, db, worker):
     messages = [message(f"Message {n}", message_id=n % 3 != 0) for n in range(24)]
     imap_server.append("poller", folder, *messages)
-    settings = settings_for(imap_server, folder, imap_processed_folder=f"{folder}-done")
+    settings = settings_for(imap_server, folder, processed_folder=f"{folder}-done")
     start = threading.Barrier(4)
 
     def run(_: int) -> int:
@@ -227,7 +231,8 @@ def test_oversized_and_unstorable_messages_are_flagged_and_do_not_block_others(
     unreadable = b'From: "\r\nSubject: unreadable sender\r\n\r\nText.\r\n'
     nul = b"From: a@example.org\r\nSubject: =?utf-8?q?a=00b?=\r\n\r\nText.\r\n"
     imap_server.append("poller", folder, first, oversized, poison, unreadable, nul, last)
-    settings = settings_for(imap_server, folder, inbound_max_bytes=2000)
+    settings = settings_for(imap_server, folder)
+    settings = dataclasses.replace(settings, inbound=dataclasses.replace(settings.inbound, max_bytes=2000))
 
     with caplog.at_level(logging.WARNING, logger="consult.inbound.imap"):
         assert poll(settings) == 4
@@ -251,11 +256,15 @@ def test_when_the_database_is_unusable_nothing_is_marked(imap_server, folder, db
     imap_server.append("poller", folder, message("Waits"))
     settings = settings_for(imap_server, folder)
     if unusable == "refused":  # before the poll begins: the lock cannot be taken
-        down = dataclasses.replace(settings, database_url="postgresql://postgres@127.0.0.1:9/consult")
+        down = dataclasses.replace(
+            settings, database=DatabaseSettings(url="postgresql://postgres@127.0.0.1:9/consult")
+        )
         with pytest.raises(ConnectionRefusedError):
             poll(down)
     else:  # while storing: SQLite takes no lock, and the table is missing
-        down = dataclasses.replace(settings, database_url=f"sqlite:///{tmp_path}/empty.sqlite3")
+        down = dataclasses.replace(
+            settings, database=DatabaseSettings(url=f"sqlite:///{tmp_path}/empty.sqlite3")
+        )
         with pytest.raises(OperationalError, match="no such table"):
             poll(down)
     assert len(imap_server.search("poller", folder, NEW)) == 1
@@ -267,11 +276,9 @@ def test_when_the_database_is_unusable_nothing_is_marked(imap_server, folder, db
 )
 def test_tls_and_starttls(imap_server, folder, db, scheme, query):
     imap_server.append("poller", folder, message("Encrypted"))
-    settings = dataclasses.replace(
-        get_settings(), imap_url=imap_server.url("poller", folder, scheme=scheme, query=query)
-    )
+    settings = with_imap(get_settings(), imap_server.url("poller", folder, scheme=scheme, query=query))
     with pytest.raises(ssl.SSLCertVerificationError):  # the test server's certificate is self-signed
-        poll(dataclasses.replace(settings, imap_url=settings.imap_url.replace("verify=false", "verify=true")))
+        poll(with_imap(settings, settings.imap.url.replace("verify=false", "verify=true")))
     assert poll(settings) == 1
 
 

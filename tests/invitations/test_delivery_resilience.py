@@ -59,7 +59,7 @@ def _unsent(db) -> int:
 def _duplicates_allowed() -> int:
     # Only messages sent but not yet recorded when a worker died can go out twice: per worker
     # process, those since its last commit of outcomes and those in flight on its connections.
-    return 2 * (RECORD_EVERY + get_settings().smtp_connections)
+    return 2 * (RECORD_EVERY + get_settings().outbox.smtp_connections)
 
 
 # Production's clocks: the claim lease, the relay's interval and its grace for lost broker messages.
