@@ -278,12 +278,28 @@ def queue_due_reminders(session: Session, settings: Settings, now: dt.datetime |
                 Invitation.waitlisted_at.is_(None),
             )
         ).all()
+        # Mail about an invitation counts from when it was queued: an invitation still waiting in the
+        # outbox has no last_sent_at yet, and a reminder must not follow right behind it.
+        last_queued = dict(
+            session.execute(
+                select(OutboundEmail.invitation_id, func.max(OutboundEmail.created_at))
+                .join(Invitation, Invitation.id == OutboundEmail.invitation_id)
+                .where(Invitation.event_id == event.id)
+                .group_by(OutboundEmail.invitation_id)
+            )
+            .tuples()
+            .all()
+        )
+        recently = now - dt.timedelta(minutes=due[0] / 2)
         for invitation in invitations:
             if (invitation.id, due[0]) in done:
                 continue
             # Someone we wrote to recently (the invitation itself, or the update that moved the
             # event) hears from us again only once that mail is older than half the offset.
-            if invitation.last_sent_at and invitation.last_sent_at > now - dt.timedelta(minutes=due[0] / 2):
+            last_contact = max(
+                filter(None, (invitation.last_sent_at, last_queued.get(invitation.id))), default=None
+            )
+            if last_contact and last_contact > recently:
                 continue
             for offset in due:
                 if (invitation.id, offset) not in done:

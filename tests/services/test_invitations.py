@@ -14,6 +14,7 @@ from consult.errors import Conflict, NotFound
 from consult.events import schemas as event_schemas
 from consult.events.models import EventFormat, EventKind
 from consult.events.service import ConsultationService, EventService
+from consult.invitations.mailing import queue_due_reminders
 from consult.invitations.models import Invitation, Rsvp
 from consult.invitations.schemas import InviteRequest
 from consult.invitations.service import InvitationService
@@ -183,3 +184,23 @@ async def test_a_new_time_or_place_goes_to_everyone_who_has_not_declined(
     retitled = await EventService(db_session).update(event.id, event_schemas.EventPatch(title="Workshop II"))
     await invitations.notify_change(retitled)  # nothing in the calendar changed: no email
     assert len(await outbox(db_session)) == len(people) + len(updates)
+
+
+async def test_no_reminder_right_behind_an_invitation_still_in_the_outbox(
+    db_session, people, make_event, invitations, settings
+):
+    """A reminder scan between an invitation's queuing and its sending holds back: the invitation has
+    no last_sent_at yet, but it was queued moments ago."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    event = await make_event(starts_at=now + dt.timedelta(minutes=50), ends_at=now + dt.timedelta(hours=2))
+    await invitations.invite(event.id, InviteRequest(person_ids=[p.id for p in people]))
+
+    def scan(at: dt.datetime) -> list[uuid.UUID]:
+        return queue_due_reminders(db_session.sync_session, settings, now=at)
+
+    assert await db_session.run_sync(lambda _: scan(now)) == []
+    # Half the offset (one hour) after the invitation was queued, the reminder is due all the same.
+    later = await db_session.run_sync(lambda _: scan(now + dt.timedelta(minutes=35)))
+    assert len(later) == len(people)
+    kinds = [kind for kind, _ in await outbox(db_session)]
+    assert kinds.count(EmailKind.REMINDER) == len(people)
