@@ -104,8 +104,9 @@ class Settings:
     round_scan_seconds: float = field(default_factory=lambda: _env_float("ROUND_SCAN_SECONDS", 60.0))
     # Replies to someone's comments reach them in one digest per this many minutes at most.
     reply_digest_minutes: float = field(default_factory=lambda: _env_float("REPLY_DIGEST_MINUTES", 60.0))
-    # Exports: rounds with more comments than this are exported by a worker (POST .../exports) only.
-    export_sync_max_comments: int = field(default_factory=lambda: _env_int("EXPORT_SYNC_MAX_COMMENTS", 20000))
+    # Exports: rounds with more comments than this are exported by a worker (POST .../exports) only;
+    # the API holds them all in memory and a Word file of 5,000 takes seconds of CPU to build.
+    export_sync_max_comments: int = field(default_factory=lambda: _env_int("EXPORT_SYNC_MAX_COMMENTS", 5000))
     # How often beat looks for export jobs the broker lost or whose worker died, and how long each may
     # stay unclaimed (queued) or silent (running, no progress report) before it is dispatched again.
     export_scan_seconds: float = field(default_factory=lambda: _env_float("EXPORT_SCAN_SECONDS", 30.0))
