@@ -9,8 +9,8 @@ import zipfile
 import docx
 import pytest
 
-from consult.drafts.parsing import MAX_SECTIONS, read_draft
-from consult.errors import Invalid
+from consult.drafts.parsing import MAX_SECTIONS, MAX_UNPACKED_BYTES, read_draft
+from consult.errors import Invalid, PayloadTooLarge
 from tests.drafts.test_drafts_api import consultation, document, upload  # noqa: F401 - fixtures
 from tests.helpers import problem
 
@@ -49,6 +49,25 @@ def test_a_word_document_of_50000_headings_is_refused_at_the_limit_in_little_cpu
     # Reading every heading before counting them took minutes; stopping at the limit takes well
     # under a second.
     assert cpu_seconds < 3, cpu_seconds
+
+
+def test_a_word_document_unpacking_past_the_limit_is_refused_before_it_is_opened():
+    template = io.BytesIO()
+    docx.Document().save(template)
+    source = zipfile.ZipFile(template)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            target.writestr(member.filename, source.read(member))
+        with target.open("word/media/padding.bin", "w", force_zip64=True) as padding:
+            chunk = bytes(1024 * 1024)
+            for _ in range(MAX_UNPACKED_BYTES // len(chunk) + 1):
+                padding.write(chunk)
+    assert len(out.getvalue()) < 1_000_000
+
+    with pytest.raises(PayloadTooLarge) as caught:
+        read_draft(out.getvalue(), filename="padded.docx", max_bytes=10_000_000)
+    assert caught.value.errors[0].reason == f"unpacks to more than {MAX_UNPACKED_BYTES:,} bytes"
 
 
 def test_markdown_of_a_million_headings_is_refused_at_the_limit_quickly():
