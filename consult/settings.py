@@ -283,7 +283,7 @@ class RoundSettings:
 class ExportSettings:
     sync_max_comments: int = _int(
         "EXPORT_SYNC_MAX_COMMENTS",
-        20000,
+        5000,
         "rounds with more comments than this are exported by a worker (`POST .../exports`) only",
     )
     scan_seconds: float = _float(

@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
 from consult.directory import schemas
-from consult.directory.importer import read_people_file
-from consult.directory.imports import ImportRejected, PeopleImportService
+from consult.directory.imports import ImportRejected, PeopleImportService, read_upload
 from consult.directory.models import Language, OrganisationKind, PersonGroup
 from consult.directory.service import GroupService, OrganisationService, PersonService
 from consult.errors import problem_response
@@ -120,7 +119,7 @@ class PersonController(Controller):
         ``skip_invalid`` imports the valid rows and reports the others. Otherwise any invalid row
         makes the answer a 422 problem that writes nothing and carries the report under ``report``.
         """
-        sheet = read_people_file(await data.file.read(), max_bytes=state.settings.uploads.import_max_bytes)
+        sheet = await read_upload(await data.file.read(), max_bytes=state.settings.uploads.import_max_bytes)
         return await PeopleImportService(db_session).import_sheet(
             sheet, dry_run=dry_run, skip_invalid=skip_invalid
         )

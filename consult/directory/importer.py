@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,12 +21,18 @@ from openpyxl import load_workbook
 from consult.auth.service import normalise_email
 from consult.directory.models import Language, OrganisationKind
 from consult.errors import FieldError, Invalid, PayloadTooLarge
+from consult.uploads import zip_member_names
 from consult.validation import check_timezone
 
 # Matching existing people and organisations sends one bind parameter per row; PostgreSQL and
 # SQLite both accept up to 32,766 of them in one statement.
 MAX_ROWS = 20_000
 MAX_TEXT_LENGTH = 300  # the directory's name, position and organisation columns
+# What is read of a file, whatever it declares: a workbook's <dimension> can claim 16,384 columns
+# and a million rows, and a few KB of zip can unpack to gigabytes of shared strings.
+MAX_COLUMNS = 100  # the directory needs seven; exports from other tools carry a few dozen
+MAX_SHEET_ROWS = 50_000  # rows read, blank ones included: MAX_ROWS people with room to spare
+MAX_UNPACKED_BYTES = 40 * 1024 * 1024  # a workbook of MAX_ROWS people unpacks to about 10 MB
 
 FileFormat = Literal["csv", "xlsx"]
 
@@ -143,19 +148,23 @@ def _delimiter(text: str) -> str:
 
 
 def _xlsx_records(content: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            parts = set(archive.namelist())
-    except zipfile.BadZipFile:
-        raise _file_error(f"the file looks like a damaged Excel workbook; {_SAVE_AS_HINT}") from None
+    parts = zip_member_names(
+        content,
+        max_unpacked_bytes=MAX_UNPACKED_BYTES,
+        what="the Excel workbook",
+        damaged=f"the file looks like a damaged Excel workbook; {_SAVE_AS_HINT}",
+    )
     if "xl/workbook.xml" not in parts:
         found = "a Word document" if "word/document.xml" in parts else "a zip archive"
         raise _file_error(f"the file is {found}, not an Excel workbook; {_SAVE_AS_HINT}")
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
+            sheet = workbook.worksheets[0]
+            # Without this, openpyxl pads every row to the columns and rows the sheet declares.
+            sheet.reset_dimensions()
             # read_only mode yields every row up to the last used one, so positions are row numbers.
-            yield from enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1)
+            yield from enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True), start=1)
         finally:
             workbook.close()
     except Exception:  # noqa: BLE001 - openpyxl fails in many ways on a malformed workbook
@@ -171,19 +180,24 @@ def _header_key(header: str) -> str:
 
 
 def _sheet(file_format: FileFormat, records: Iterator[tuple[int, Sequence[Any]]]) -> PeopleSheet:
+    bounded = _bounded(records)
     header: list[str] | None = None
-    for _, cells in records:
+    for _, cells in bounded:
         texts = [_cell_text(c) for c in cells]
         if any(texts):
             header = texts
             break
     if header is None:
         raise _file_error("the file has no header row; the first row must name the columns, e.g. Name, Email")
+    if len(header) > MAX_COLUMNS and header[MAX_COLUMNS]:
+        raise _file_error(f"the header row has more than {MAX_COLUMNS} columns; remove the ones not imported")
+    # Cells right of the last titled column carry nothing the import reads.
+    width = max(position for position, title in enumerate(header) if title) + 1
 
-    fields_by_position, unknown_columns = _map_columns(header)
+    fields_by_position, unknown_columns = _map_columns(header[:width])
     rows: list[SheetRow] = []
-    for number, cells in records:
-        texts = [_cell_text(c) for c in cells]
+    for number, cells in bounded:
+        texts = [_cell_text(c) for c in cells[:width]]
         if not any(texts):
             continue
         if len(rows) == MAX_ROWS:
@@ -193,6 +207,18 @@ def _sheet(file_format: FileFormat, records: Iterator[tuple[int, Sequence[Any]]]
     if not rows:
         raise _file_error("the file has no people: every row below the header is empty")
     return PeopleSheet(file_format=file_format, unknown_columns=tuple(unknown_columns), rows=tuple(rows))
+
+
+def _bounded(records: Iterator[tuple[int, Sequence[Any]]]) -> Iterator[tuple[int, Sequence[Any]]]:
+    """At most MAX_SHEET_ROWS records of at most MAX_COLUMNS + 1 cells (the one more tells a header
+    that is too wide)."""
+    for number, cells in records:
+        if number > MAX_SHEET_ROWS:
+            raise _file_error(
+                f"the file has more than {MAX_SHEET_ROWS:,} rows (blank rows included); "
+                "delete the empty rows or split it into several files"
+            )
+        yield number, cells[: MAX_COLUMNS + 1]
 
 
 def _map_columns(header: list[str]) -> tuple[dict[int, str], list[str]]:

@@ -9,8 +9,10 @@ everything valid is written in the request's transaction, or (a dry run, or inva
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,12 +25,19 @@ from consult.directory.importer import (
     check_rows,
     organisation_key,
     plan_new_organisations,
+    read_people_file,
 )
 from consult.directory.models import Language, Organisation, Person
 from consult.directory.service import OrganisationService
 from consult.errors import Conflict, Invalid
 
 Status = schemas.ImportRowStatus
+
+
+async def read_upload(content: bytes, *, max_bytes: int) -> PeopleSheet:
+    """``read_people_file`` in a worker thread: a large sheet is seconds of CPU that the other
+    requests must not wait for."""
+    return await anyio.to_thread.run_sync(partial(read_people_file, content, max_bytes=max_bytes))
 
 
 class ImportRejected(Invalid):
@@ -65,7 +74,7 @@ class PeopleImportService:
     async def import_sheet(
         self, sheet: PeopleSheet, *, dry_run: bool, skip_invalid: bool
     ) -> schemas.ImportReport:
-        checked = check_rows(sheet)
+        checked = await anyio.to_thread.run_sync(check_rows, sheet)  # 20,000 rows take a while
         rejected = [r for r in checked if isinstance(r, RejectedRow)]
         valid = [r for r in checked if isinstance(r, PersonRow)]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from docx.text.paragraph import Paragraph
 
 from consult.drafts.models import DraftFormat
 from consult.errors import FieldError, Invalid, PayloadTooLarge
+from consult.uploads import zip_member_names
 
 MAX_SECTIONS = 2_000
 # A .docx is compressed XML; refusing archives that claim to unpack to more than this keeps a
@@ -171,8 +171,7 @@ def markdown_blocks(text: str) -> Iterator[Block]:
     blank lines and ``#`` lines included."""
     paragraph: list[str] = []
     fence: str | None = None  # the opening fence while inside a fenced code block
-    # split("\n"), not splitlines(): the latter also breaks at U+2028 and other characters of the text.
-    for line in text.split("\n"):
+    for line in _lines(text):
         if fence is not None:
             paragraph.append(line)
             if _closes_fence(line, fence):
@@ -198,6 +197,16 @@ def markdown_blocks(text: str) -> Iterator[Block]:
         yield "\n".join(paragraph)
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines one at a time (a list of them all would outweigh the text), split at "\n" only:
+    splitlines() also breaks at U+2028 and other characters of the text."""
+    start = 0
+    while (end := text.find("\n", start)) != -1:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
+
+
 def _closes_fence(line: str, fence: str) -> bool:
     closing = _FENCE.match(line)
     return (
@@ -212,24 +221,22 @@ def _heading_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _read_word_blocks(content: bytes) -> list[Block]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
-        raise _file_error(
-            "the file looks like a damaged Word document (an incomplete zip archive); "
-            "open it in Word and save it again"
-        ) from None
-    names = {member.filename for member in members}
+def _read_word_blocks(content: bytes) -> Iterator[Block]:
+    """The blocks as python-docx reads them, one at a time: ``_outline`` stops at the section limit
+    instead of waiting for every paragraph of the document to be styled and read."""
+    names = zip_member_names(
+        content,
+        max_unpacked_bytes=MAX_UNPACKED_BYTES,
+        what="the Word document",
+        damaged="the file looks like a damaged Word document (an incomplete zip archive); "
+        "open it in Word and save it again",
+    )
     if "word/document.xml" not in names:
         found = "an Excel workbook" if "xl/workbook.xml" in names else "a zip archive"
         raise _file_error(f"the file is {found}, not a Word document; {_SAVE_AS_HINT}")
-    if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
-        raise _file_error(f"the Word document unpacks to more than {MAX_UNPACKED_BYTES:,} bytes")
     try:
         # python-docx reads parts lazily, so malformed XML can surface while walking the body too.
-        return list(_word_blocks(docx.Document(io.BytesIO(content))))
+        yield from _word_blocks(docx.Document(io.BytesIO(content)))
     except Exception:  # noqa: BLE001 - python-docx fails in many ways on a malformed document
         raise _file_error(
             "the Word document cannot be read; open it in Word and save it again as .docx"

@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from consult.exports.cells import neutralise
-from consult.exports.matrix import COLUMNS, Matrix, cell_values, json_row
+from consult.exports.matrix import COLUMNS, cell_values, json_row
+from consult.exports.snapshot import MatrixSource
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 1000
 
 
-def write_csv(matrix: Matrix, out: IO[bytes], progress: Progress | None = None) -> int:
+def write_csv(matrix: MatrixSource, out: IO[bytes], progress: Progress | None = None) -> int:
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
     try:
         writer = csv.writer(text)
@@ -37,7 +38,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def write_json(matrix: Matrix, out: IO[bytes], progress: Progress | None = None) -> int:
+def write_json(matrix: MatrixSource, out: IO[bytes], progress: Progress | None = None) -> int:
     info = matrix.info
     head = {
         "round": {

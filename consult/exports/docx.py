@@ -13,7 +13,8 @@ from docx.shared import Cm, Pt
 from docx.table import Table
 
 from consult.exports.cells import xml_text
-from consult.exports.matrix import Matrix, MatrixRow, RoundInfo, SectionInfo, Summary
+from consult.exports.matrix import MatrixRow, RoundInfo, SectionInfo, Summary
+from consult.exports.snapshot import MatrixSource
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 200
@@ -108,7 +109,7 @@ class _Report:
             self.figures.add_run(xml_text(line))
 
 
-def write_docx(matrix: Matrix, out: IO[bytes], progress: Progress | None = None) -> int:
+def write_docx(matrix: MatrixSource, out: IO[bytes], progress: Progress | None = None) -> int:
     """Headings of sections without comments are kept (with "No comments.") unless a section filter
     narrows the report to one section."""
     info = matrix.info

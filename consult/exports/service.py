@@ -1,8 +1,9 @@
 """Exports of a round's comment-response matrix, right away (small rounds) or as a job a worker
 writes to the data folder (any size), and the bookkeeping of those jobs.
 
-One function writes every format (``write_export``), on a synchronous session: the API calls it
-through ``AsyncSession.run_sync``, the worker directly.
+Every format has one writer, reading a ``MatrixSource``: the worker hands it the matrix on its
+synchronous session (``write_export``); the API reads the rows on the request's session first, then
+writes the file in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import IO
 from uuid import UUID
 
+import anyio
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +30,7 @@ from consult.exports.csvjson import write_csv, write_json
 from consult.exports.docx import write_docx
 from consult.exports.matrix import ExportFilters, Matrix
 from consult.exports.models import ExportFormat, ExportJob, ExportState
+from consult.exports.snapshot import MatrixSource, ReadMatrix
 from consult.exports.xlsx import write_xlsx
 from consult.jobs import defer
 from consult.mail.models import EmailKind
@@ -38,7 +41,7 @@ from consult.settings import Settings
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "consult.run_export"
-Writer = Callable[[Matrix, IO[bytes], Callable[[int], None] | None], int]
+Writer = Callable[[MatrixSource, IO[bytes], Callable[[int], None] | None], int]
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,13 @@ def write_export(
 ) -> int:
     """Write the round's matrix to ``out`` in ``fmt``; returns the number of rows."""
     return FORMATS[fmt].write(Matrix(session, round_id, filters), out, progress)
+
+
+def _file_content(matrix: MatrixSource, fmt: ExportFormat) -> bytes:
+    with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as out:
+        FORMATS[fmt].write(matrix, out, None)
+        out.seek(0)
+        return out.read()
 
 
 def filename(round_: CommentRound, fmt: ExportFormat) -> str:
@@ -113,19 +123,19 @@ class ExportService:
         filters.check()
         round_ = await self._round(round_id)
 
-        def write(session: Session) -> bytes:
+        def read(session: Session) -> ReadMatrix:
             matrix = Matrix(session, round_id, filters)
             if matrix.count() > self.settings.exports.sync_max_comments:
                 raise Conflict(
                     f"more than {self.settings.exports.sync_max_comments} comments: "
                     f"queue the export with POST /api/v1/rounds/{round_id}/exports"
                 )
-            with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as out:
-                FORMATS[fmt].write(matrix, out, None)
-                out.seek(0)
-                return out.read()
+            return ReadMatrix.read(matrix)
 
-        content = await self.session.run_sync(write)
+        # The session stays on the event loop; building the file is CPU the other requests must
+        # not wait for.
+        matrix = await self.session.run_sync(read)
+        content = await anyio.to_thread.run_sync(_file_content, matrix, fmt)
         return ExportFile(content, filename(round_, fmt), FORMATS[fmt].media_type)
 
     async def create_job(self, round_id: UUID, filters: ExportFilters, fmt: ExportFormat) -> ExportJob:

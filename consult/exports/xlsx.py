@@ -13,7 +13,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from consult.exports.cells import spreadsheet_cell
-from consult.exports.matrix import COLUMNS, Matrix, RoundInfo, Summary, cell_values
+from consult.exports.matrix import COLUMNS, RoundInfo, Summary, cell_values
+from consult.exports.snapshot import MatrixSource
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 1000
@@ -43,7 +44,7 @@ class _Styled:
         return cell
 
 
-def write_xlsx(matrix: Matrix, out: IO[bytes], progress: Progress | None = None) -> int:
+def write_xlsx(matrix: MatrixSource, out: IO[bytes], progress: Progress | None = None) -> int:
     workbook = Workbook(write_only=True)
     summary_sheet = workbook.create_sheet("Summary")
     sheet = workbook.create_sheet("Comments")
