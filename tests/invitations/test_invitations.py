@@ -312,7 +312,10 @@ def test_reminders_go_out_once_per_offset_and_again_when_the_event_moves(
     assert len(smtp.received) == 1, "just invited: the invitation is the reminder"
 
     def age_the_invitation():
-        db.execute(update(Invitation).values(last_sent_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)))
+        # Mail counts from when it was queued as well as when it was sent: age both.
+        hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)
+        db.execute(update(Invitation).values(last_sent_at=hours_ago))
+        db.execute(update(OutboundEmail).values(created_at=hours_ago))
         db.commit()
 
     age_the_invitation()
