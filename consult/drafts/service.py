@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.crud import delete_unless_referenced, get_or_404, page_of, patch_fields
+from consult.crud import RowService, delete_unless_referenced, page_of, patch_fields
 from consult.drafts import schemas
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.drafts.parsing import read_draft
@@ -41,12 +41,9 @@ def _storable(number: int) -> bool:
     return 1 <= number <= _MAX_VERSION_NUMBER
 
 
-class DocumentService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, document_id: UUID) -> Document:
-        return await get_or_404(self.session, Document, document_id, "document")
+class DocumentService(RowService[Document]):
+    model = Document
+    label = "document"
 
     async def create(self, data: schemas.DocumentCreate) -> Document:
         if await self.session.get(Consultation, data.consultation_id) is None:

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.crud import delete_unless_referenced, get_or_404, page_of, patch_fields
+from consult.crud import RowService, page_of, patch_fields
 from consult.errors import Conflict, FieldError, Invalid
 from consult.events import schemas
 from consult.events.models import AgendaItem, Consultation, Event, EventFormat, EventKind, EventStatus
@@ -22,12 +21,9 @@ SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "format", "location", "onli
 _TRACKED_FIELDS = SCHEDULE_FIELDS | {"title", "description", "kind", "timezone", "capacity"}
 
 
-class ConsultationService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, consultation_id: UUID) -> Consultation:
-        return await get_or_404(self.session, Consultation, consultation_id, "consultation")
+class ConsultationService(RowService[Consultation]):
+    model = Consultation
+    label = "consultation"
 
     async def create(self, data: schemas.ConsultationCreate) -> Consultation:
         consultation = Consultation(title=data.title.strip(), description=data.description)
@@ -41,9 +37,6 @@ class ConsultationService:
             setattr(consultation, name, value.strip() if name == "title" else value)
         await self.session.flush()
         return consultation
-
-    async def delete(self, consultation_id: UUID) -> None:
-        await delete_unless_referenced(self.session, await self.get(consultation_id), "the consultation")
 
     async def list(self, page: PageParams, *, q: str | None) -> tuple[list[Consultation], int]:
         stmt = select(Consultation).order_by(Consultation.created_at.desc(), Consultation.id)
@@ -105,12 +98,9 @@ def _agenda(items: list[schemas.AgendaItemIn], schedule: _Schedule) -> list[Agen
     ]
 
 
-class EventService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, event_id: UUID) -> Event:
-        return await get_or_404(self.session, Event, event_id, "event")
+class EventService(RowService[Event]):
+    model = Event
+    label = "event"
 
     async def _check_consultation(self, consultation_id: UUID) -> None:
         if await self.session.get(Consultation, consultation_id) is None:
@@ -212,9 +202,6 @@ class EventService:
         event.ical_sequence += 1
         await self.session.flush()
         return event
-
-    async def delete(self, event_id: UUID) -> None:
-        await delete_unless_referenced(self.session, await self.get(event_id), "the event")
 
     async def list(
         self,
