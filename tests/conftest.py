@@ -4,7 +4,6 @@ app served by a real uvicorn process. Tests talk to it over HTTP; tables are emp
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,13 @@ import httpx
 import psycopg
 import pytest
 
+from tests.servers import api_command, free_port
+
 RUN_ID = uuid.uuid4().hex[:10]
 PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_DB = f"consult_test_{RUN_ID}"
 TEST_DATABASE_URL = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DB}"
 TEST_REDIS_URL = os.environ.get("CONSULT_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 SMTP_PORT = free_port()
@@ -145,19 +140,7 @@ def api_server(data_dir: Path, **env: str) -> Iterator[str]:
     environment = {**os.environ, "CONSULT_DATA_DIR": str(data_dir), "CONSULT_BASE_URL": base_url, **env}
     with (data_dir / f"server-{port}.log").open("wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "consult.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            api_command(port),
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
