@@ -10,7 +10,8 @@ them into response schemas with ``Schema.from_model(row, ...)``, where every suc
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from operator import attrgetter
 from typing import Any, ClassVar, Generic, Self, TypeVar
 from uuid import UUID
 
@@ -18,7 +19,7 @@ import msgspec
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import Guard
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +42,16 @@ async def page_of(session: AsyncSession, stmt: Select[M], page: PageParams) -> t
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = (await session.scalars(stmt.limit(page.limit).offset(page.offset))).all()
     return list(rows), int(total or 0)
+
+
+async def rows_by_person(
+    session: AsyncSession, model: type[M], scope: ColumnElement[bool], person_ids: Collection[UUID]
+) -> dict[UUID, M]:
+    """The rows of ``model`` within ``scope`` (one event's invitations, one round's invitees) that
+    these people already have, by person id."""
+    person_id = attrgetter("person_id")
+    rows = await session.scalars(select(model).where(scope, person_id(model).in_(person_ids)))
+    return {person_id(row): row for row in rows.all()}
 
 
 class ModelOut(msgspec.Struct):

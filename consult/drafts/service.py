@@ -172,15 +172,7 @@ class VersionService:
             if number == 1:
                 raise Invalid.field("against", "version 1 is the first; name a version to compare with")
             against = number - 1
-        base = (
-            await self.session.scalar(
-                select(DocumentVersion).where(
-                    DocumentVersion.document_id == document_id, DocumentVersion.number == against
-                )
-            )
-            if _storable(against)
-            else None
-        )
+        base = await self._find_version(document_id, against)
         if base is None:
             raise Invalid.field("against", f"the document has no version {against}")
         changes = diff_sections(
@@ -191,16 +183,17 @@ class VersionService:
         )
         return VersionComparison(number=number, against=against, changes=changes)
 
-    async def _version(self, document_id: UUID, number: int) -> DocumentVersion:
-        version = (
-            await self.session.scalar(
-                select(DocumentVersion).where(
-                    DocumentVersion.document_id == document_id, DocumentVersion.number == number
-                )
+    async def _find_version(self, document_id: UUID, number: int) -> DocumentVersion | None:
+        if not _storable(number):
+            return None
+        return await self.session.scalar(
+            select(DocumentVersion).where(
+                DocumentVersion.document_id == document_id, DocumentVersion.number == number
             )
-            if _storable(number)
-            else None
         )
+
+    async def _version(self, document_id: UUID, number: int) -> DocumentVersion:
+        version = await self._find_version(document_id, number)
         if version is None:
             await DocumentService(self.session).get(document_id)  # an unknown document is named as such
             raise NotFound(f"document {document_id} has no version {number}")
