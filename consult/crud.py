@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.errors import Conflict, NotFound
-from consult.pagination import PageParams
+from consult.pagination import Page, PageParams
 
 M = TypeVar("M")
 Out = TypeVar("Out")
@@ -152,8 +152,11 @@ class RowRoutes(Generic[M, Out]):
         params: dict[str, Any],
         returns: Any,
         body: Callable[..., Awaitable[Any]],
+        *,
+        optional: Collection[str] = (),
     ) -> HTTPRouteHandler:
-        """A route whose handler has the signature ``(self, **params) -> returns``, as litestar reads it."""
+        """A route whose handler has the signature ``(self, **params) -> returns`` as litestar reads
+        it; the ``optional`` parameters default to None."""
 
         async def handler(self: Any, **kwargs: Any) -> Any:
             return await body(**kwargs)
@@ -161,13 +164,33 @@ class RowRoutes(Generic[M, Out]):
         handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
             + [
-                inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation)
+                inspect.Parameter(
+                    name,
+                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    annotation=annotation,
+                    default=None if name in optional else inspect.Parameter.empty,
+                )
                 for name, annotation in params.items()
             ],
             return_annotation=returns,
         )
         handler.__annotations__ = {**params, "return": returns}
         return _RowRoute(path, http_method=method, guards=guards)(handler)
+
+    def list(self, item: type[Any] | None = None, **filters: Any) -> HTTPRouteHandler:
+        """A page of rows, each as ``item`` (by default ``out``); ``filters`` are the optional query
+        parameters (name and type) passed on to the service's ``list``."""
+        item_out: Any = item or self.out
+
+        async def list_rows(db_session: AsyncSession, page: PageParams, **given: Any) -> Page[Any]:
+            service: Any = self.service(db_session)
+            rows, total = await service.list(page, **given)
+            return Page.of([item_out.from_model(row) for row in rows], total, page)
+
+        params = {"db_session": AsyncSession, "page": PageParams, **filters}
+        return self._route(
+            HttpMethod.GET, "/", self.read_guards, params, Page[item_out], list_rows, optional=filters
+        )
 
     def create(self, data: type[Any]) -> HTTPRouteHandler:
         async def create(db_session: AsyncSession, data: Any) -> Out:

@@ -30,19 +30,7 @@ class OrganisationController(Controller):
     path = "/api/v1/organisations"
     tags = ["directory"]
 
-    @get("/", guards=[any_staff])
-    async def list_organisations(
-        self,
-        db_session: AsyncSession,
-        page: PageParams,
-        q: str | None = None,
-        kind: OrganisationKind | None = None,
-        country: str | None = None,
-    ) -> Page[schemas.OrganisationOut]:
-        rows, total = await OrganisationService(db_session).list(page, q=q, kind=kind, country=country)
-        items = [schemas.OrganisationOut.from_model(r) for r in rows]
-        return Page.of(items, total, page)
-
+    list_organisations = organisations.list(q=str | None, kind=OrganisationKind | None, country=str | None)
     create_organisation = organisations.create(schemas.OrganisationCreate)
     get_organisation = organisations.read()
     update_organisation = organisations.update(schemas.OrganisationPatch)
@@ -64,22 +52,9 @@ class PersonController(Controller):
     path = "/api/v1/people"
     tags = ["directory"]
 
-    @get("/", guards=[any_staff])
-    async def list_people(
-        self,
-        db_session: AsyncSession,
-        page: PageParams,
-        q: str | None = None,
-        organisation_id: UUID | None = None,
-        language: Language | None = None,
-        group_id: UUID | None = None,
-    ) -> Page[schemas.PersonOut]:
-        rows, total = await PersonService(db_session).list(
-            page, q=q, organisation_id=organisation_id, language=language, group_id=group_id
-        )
-        items = [schemas.PersonOut.from_model(r) for r in rows]
-        return Page.of(items, total, page)
-
+    list_people = people.list(
+        q=str | None, organisation_id=UUID | None, language=Language | None, group_id=UUID | None
+    )
     create_person = people.create(schemas.PersonCreate)
 
     # The body limit (CONSULT_IMPORT_MAX_BYTES) is set on this controller by create_app.

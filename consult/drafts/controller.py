@@ -15,7 +15,6 @@ from consult.crud import RowRoutes
 from consult.drafts import schemas
 from consult.drafts.models import Document
 from consult.drafts.service import DocumentService, VersionService
-from consult.pagination import Page, PageParams
 
 # Facilitators write the strategy, so they publish its versions too.
 draft_editors = staff_with(Role.ADMIN, Role.ORGANISER, Role.FACILITATOR)
@@ -39,14 +38,7 @@ class DocumentController(Controller):
     path = "/api/v1/documents"
     tags = ["drafts"]
 
-    @get("/", guards=[any_staff])
-    async def list_documents(
-        self, db_session: AsyncSession, page: PageParams, consultation_id: UUID | None = None
-    ) -> Page[schemas.DocumentOut]:
-        rows, total = await DocumentService(db_session).list(page, consultation_id=consultation_id)
-        items = [schemas.DocumentOut.from_model(r) for r in rows]
-        return Page.of(items, total, page)
-
+    list_documents = documents.list(schemas.DocumentOut, consultation_id=UUID | None)
     create_document = documents.create(schemas.DocumentCreate)
     get_document = documents.read()
     update_document = documents.update(schemas.DocumentPatch)

@@ -27,14 +27,7 @@ class ConsultationController(Controller):
     path = "/api/v1/consultations"
     tags = ["events"]
 
-    @get("/", guards=[any_staff])
-    async def list_consultations(
-        self, db_session: AsyncSession, page: PageParams, q: str | None = None
-    ) -> Page[schemas.ConsultationOut]:
-        rows, total = await ConsultationService(db_session).list(page, q=q)
-        items = [schemas.ConsultationOut.from_model(r) for r in rows]
-        return Page.of(items, total, page)
-
+    list_consultations = consultations.list(q=str | None)
     create_consultation = consultations.create(schemas.ConsultationCreate)
     get_consultation = consultations.read()
     update_consultation = consultations.update(schemas.ConsultationPatch)
