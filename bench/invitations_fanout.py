@@ -30,7 +30,7 @@ DB_NAME = f"consult_bench_{RUN}"
 # The repository's root, for tests.servers (how the tests start the API, started here the same way).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.servers import api_command, free_port  # noqa: E402
+from tests.servers import api_command, free_port, worker_command  # noqa: E402
 
 SMTP_PORT = free_port()
 os.environ.update(
@@ -177,22 +177,7 @@ def main() -> None:
             worker_log = Path(data_dir) / "worker.log"
             processes.append(
                 subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "workers.app:celery_app",
-                        "worker",
-                        "--pool",
-                        "prefork",
-                        "--concurrency",
-                        str(args.concurrency),
-                        "--loglevel",
-                        "WARNING",
-                        "--without-gossip",
-                        "--without-mingle",
-                    ],
+                    worker_command(concurrency=args.concurrency, loglevel="WARNING"),
                     env=env,
                     stdout=worker_log.open("wb"),
                     stderr=subprocess.STDOUT,

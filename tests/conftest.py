@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.servers import api_command, free_port
+from tests.servers import api_command, free_port, worker_command
 
 RUN_ID = uuid.uuid4().hex[:10]
 PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -248,25 +247,9 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.log_start = log.tell()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app:celery_app",
-                "worker",
-                "-B",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.data_dir / "celerybeat-schedule"),
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            worker_command(
+                concurrency=2, loglevel="INFO", beat_schedule=self.data_dir / "celerybeat-schedule"
+            ),
             env={**os.environ, "CONSULT_DATA_DIR": str(self.data_dir), **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,

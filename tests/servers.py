@@ -1,9 +1,11 @@
-"""The API process as production runs it, for the tests and the benchmarks (bench/ imports this)."""
+"""The API and worker processes as production runs them, for the tests and the benchmarks (bench/
+imports this)."""
 
 from __future__ import annotations
 
 import socket
 import sys
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -17,4 +19,15 @@ def api_command(port: int) -> list[str]:
     return [
         *[sys.executable, "-m", "uvicorn", "consult.app:create_app", "--factory"],
         *["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+    ]
+
+
+def worker_command(*, concurrency: int, loglevel: str, beat_schedule: Path | None = None) -> list[str]:
+    """A Celery worker with the prefork pool on the settings' queue; with ``beat_schedule``, the
+    embedded beat too (keeping its schedule in that file)."""
+    beat = ["-B", "--schedule", str(beat_schedule)] if beat_schedule is not None else []
+    return [
+        *[sys.executable, "-m", "celery", "-A", "workers.app:celery_app", "worker", *beat],
+        *["--pool", "prefork", "--concurrency", str(concurrency), "--loglevel", loglevel],
+        *["--without-gossip", "--without-mingle"],
     ]
