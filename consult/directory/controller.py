@@ -132,16 +132,14 @@ class GroupController(Controller):
         self, db_session: AsyncSession, group_id: UUID, data: schemas.GroupMembers
     ) -> schemas.GroupOut:
         service = GroupService(db_session)
-        await service.add_members(group_id, data.person_ids)
-        return await _group_out(service, await service.get(group_id))
+        return await _group_out(service, await service.add_members(group_id, data.person_ids))
 
     @put("/{group_id:uuid}/members", guards=[organisers])
     async def replace_members(
         self, db_session: AsyncSession, group_id: UUID, data: schemas.GroupMembers
     ) -> schemas.GroupOut:
         service = GroupService(db_session)
-        await service.replace_members(group_id, data.person_ids)
-        return await _group_out(service, await service.get(group_id))
+        return await _group_out(service, await service.replace_members(group_id, data.person_ids))
 
     @delete("/{group_id:uuid}/members/{person_id:uuid}", guards=[organisers])
     async def remove_member(self, db_session: AsyncSession, group_id: UUID, person_id: UUID) -> None:

@@ -235,8 +235,8 @@ class GroupService(RowService[PersonGroup]):
             )
         return wanted
 
-    async def add_members(self, group_id: UUID, person_ids: Sequence[UUID]) -> None:
-        await self.get(group_id)
+    async def add_members(self, group_id: UUID, person_ids: Sequence[UUID]) -> PersonGroup:
+        group = await self.get(group_id)
         wanted = await self._check_people(person_ids)
         present = set(
             (
@@ -250,12 +250,13 @@ class GroupService(RowService[PersonGroup]):
             await self.session.execute(
                 insert(group_member), [{"group_id": group_id, "person_id": p} for p in new]
             )
+        return group
 
-    async def replace_members(self, group_id: UUID, person_ids: Sequence[UUID]) -> None:
+    async def replace_members(self, group_id: UUID, person_ids: Sequence[UUID]) -> PersonGroup:
         await self.get(group_id)
         await self._check_people(person_ids)
         await self.session.execute(delete(group_member).where(group_member.c.group_id == group_id))
-        await self.add_members(group_id, person_ids)
+        return await self.add_members(group_id, person_ids)
 
     async def remove_member(self, group_id: UUID, person_id: UUID) -> None:
         await self.get(group_id)
