@@ -101,6 +101,20 @@ class RowService(Generic[M]):
     async def delete(self, row_id: UUID) -> None:
         await delete_unless_referenced(self.session, await self.get(row_id), f"the {self.label}")
 
+    async def add(self, row: M) -> M:
+        """Store a new row, flushed so its id and server defaults are known."""
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def apply_patch(self, row_id: UUID, patch: msgspec.Struct, clean: Callable[[str, Any], Any]) -> M:
+        """Set the fields the PATCH body carries, each value as ``clean(name, value)`` gives it."""
+        row = await self.get(row_id)
+        for name, value in patch_fields(patch).items():
+            setattr(row, name, clean(name, value))
+        await self.session.flush()
+        return row
+
 
 class _RowRoute(HTTPRouteHandler):
     """A handler built by ``RowRoutes``: it takes its name from the controller attribute it is

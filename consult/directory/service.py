@@ -48,9 +48,7 @@ class OrganisationService(RowService[Organisation]):
             country=check_country(data.country),
             website=check_web_url(data.website, "website"),
         )
-        self.session.add(organisation)
-        await self.session.flush()
-        return organisation
+        return await self.add(organisation)
 
     async def update(self, organisation_id: UUID, patch: schemas.OrganisationPatch) -> Organisation:
         organisation = await self.get(organisation_id)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.crud import RowService, delete_unless_referenced, page_of, patch_fields
+from consult.crud import RowService, delete_unless_referenced, page_of
 from consult.drafts import schemas
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.drafts.parsing import read_draft
@@ -48,19 +48,12 @@ class DocumentService(RowService[Document]):
     async def create(self, data: schemas.DocumentCreate) -> Document:
         if await self.session.get(Consultation, data.consultation_id) is None:
             raise Invalid.field("consultation_id", f"consultation {data.consultation_id} does not exist")
-        document = Document(
-            consultation_id=data.consultation_id, title=data.title.strip(), language=data.language
+        return await self.add(
+            Document(consultation_id=data.consultation_id, title=data.title.strip(), language=data.language)
         )
-        self.session.add(document)
-        await self.session.flush()
-        return document
 
     async def update(self, document_id: UUID, patch: schemas.DocumentPatch) -> Document:
-        document = await self.get(document_id)
-        for name, value in patch_fields(patch).items():
-            setattr(document, name, value.strip())
-        await self.session.flush()
-        return document
+        return await self.apply_patch(document_id, patch, lambda _name, value: value.strip())
 
     async def delete(self, document_id: UUID) -> None:
         """Versions and sections go with the document (ON DELETE CASCADE), unless a comment round

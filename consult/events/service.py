@@ -26,17 +26,12 @@ class ConsultationService(RowService[Consultation]):
     label = "consultation"
 
     async def create(self, data: schemas.ConsultationCreate) -> Consultation:
-        consultation = Consultation(title=data.title.strip(), description=data.description)
-        self.session.add(consultation)
-        await self.session.flush()
-        return consultation
+        return await self.add(Consultation(title=data.title.strip(), description=data.description))
 
     async def update(self, consultation_id: UUID, patch: schemas.ConsultationPatch) -> Consultation:
-        consultation = await self.get(consultation_id)
-        for name, value in patch_fields(patch).items():
-            setattr(consultation, name, value.strip() if name == "title" else value)
-        await self.session.flush()
-        return consultation
+        return await self.apply_patch(
+            consultation_id, patch, lambda name, value: value.strip() if name == "title" else value
+        )
 
     async def list(self, page: PageParams, *, q: str | None) -> tuple[list[Consultation], int]:
         stmt = select(Consultation).order_by(Consultation.created_at.desc(), Consultation.id)
@@ -133,9 +128,7 @@ class EventService(RowService[Event]):
             capacity=data.capacity,
             agenda=_agenda(data.agenda, schedule),
         )
-        self.session.add(event)
-        await self.session.flush()
-        return event
+        return await self.add(event)
 
     async def update(self, event_id: UUID, patch: schemas.EventPatch) -> EventChange:
         event = await self.get(event_id)
