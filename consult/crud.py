@@ -27,7 +27,7 @@ from consult.errors import Conflict, NotFound
 from consult.pagination import Page, PageParams
 
 M = TypeVar("M")
-Out = TypeVar("Out")
+Out = TypeVar("Out", bound="ModelOut")
 
 
 async def get_or_404(session: AsyncSession, model: type[M], id_: UUID, label: str) -> M:
@@ -155,8 +155,7 @@ class RowRoutes(Generic[M, Out]):
     async def _respond(self, service: Any, row: M) -> Out:
         if self.present is not None:
             return await self.present(service, row)
-        from_model: Callable[[M], Out] = getattr(self.out, "from_model")  # noqa: B009
-        return from_model(row)
+        return self.out.from_model(row)
 
     def _route(
         self,
