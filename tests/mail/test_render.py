@@ -357,41 +357,22 @@ def utc(*fields: int) -> dt.datetime:
     return dt.datetime(*fields, tzinfo=UTC)
 
 
+LAUNCH = (LAUNCH_START, LAUNCH_END)
+TWO_DAYS = (utc(2027, 5, 20, 5, 0), utc(2027, 5, 21, 9, 0))
+# 19:00-21:00 UTC is one evening in Vienna (CEST) but runs past midnight in Baku.
+EVENING = (utc(2027, 6, 1, 19, 0), utc(2027, 6, 1, 21, 0))
+# Clocks go from 02:00 CET to 03:00 CEST on 28 March 2027: 00:30-02:30 UTC is 01:30-04:30 local.
+DST_NIGHT = (utc(2027, 3, 28, 0, 30), utc(2027, 3, 28, 2, 30))
+
+
 @pytest.mark.parametrize(
-    ("starts", "ends", "zone", "expected"),
+    ("span", "zone", "expected"),
     [
-        (
-            LAUNCH_START,
-            LAUNCH_END,
-            "Europe/Brussels",
-            "Wednesday, 10 March 2027, 07:00–13:00 (Brussels time)",
-        ),
-        (
-            utc(2027, 5, 20, 5, 0),
-            utc(2027, 5, 21, 9, 0),
-            "Asia/Baku",
-            "Thursday, 20 May 2027, 09:00 – Friday, 21 May 2027, 13:00 (Baku time)",
-        ),
-        # 19:00-21:00 UTC is one evening in Vienna (CEST) but runs past midnight in Baku.
-        (
-            utc(2027, 6, 1, 19, 0),
-            utc(2027, 6, 1, 21, 0),
-            "Europe/Vienna",
-            "Tuesday, 1 June 2027, 21:00–23:00 (Vienna time)",
-        ),
-        (
-            utc(2027, 6, 1, 19, 0),
-            utc(2027, 6, 1, 21, 0),
-            "Asia/Baku",
-            "Tuesday, 1 June 2027, 23:00 – Wednesday, 2 June 2027, 01:00 (Baku time)",
-        ),
-        # Clocks go from 02:00 CET to 03:00 CEST on 28 March 2027: 00:30-02:30 UTC is 01:30-04:30 local.
-        (
-            utc(2027, 3, 28, 0, 30),
-            utc(2027, 3, 28, 2, 30),
-            "Europe/Brussels",
-            "Sunday, 28 March 2027, 01:30–04:30 (Brussels time)",
-        ),
+        (LAUNCH, "Europe/Brussels", "Wednesday, 10 March 2027, 07:00–13:00 (Brussels time)"),
+        (TWO_DAYS, "Asia/Baku", "Thursday, 20 May 2027, 09:00 – Friday, 21 May 2027, 13:00 (Baku time)"),
+        (EVENING, "Europe/Vienna", "Tuesday, 1 June 2027, 21:00–23:00 (Vienna time)"),
+        (EVENING, "Asia/Baku", "Tuesday, 1 June 2027, 23:00 – Wednesday, 2 June 2027, 01:00 (Baku time)"),
+        (DST_NIGHT, "Europe/Brussels", "Sunday, 28 March 2027, 01:30–04:30 (Brussels time)"),
     ],
     ids=[
         "in-the-readers-zone",
@@ -401,14 +382,13 @@ def utc(*fields: int) -> dt.datetime:
         "across-the-dst-change-in-brussels",
     ],
 )
-def test_format_when_in_english(starts: dt.datetime, ends: dt.datetime, zone: str, expected: str) -> None:
-    assert format_when(starts, ends, zone, "en") == expected
+def test_format_when_in_english(span: tuple[dt.datetime, dt.datetime], zone: str, expected: str) -> None:
+    assert format_when(*span, zone, "en") == expected
 
 
 def test_format_when_over_several_days_shows_both_dates_in_russian() -> None:
-    starts, ends = utc(2027, 5, 20, 5, 0), utc(2027, 5, 21, 9, 0)
-    assert "20 мая" in format_when(starts, ends, "Asia/Baku", "ru")
-    assert "21 мая" in format_when(starts, ends, "Asia/Baku", "ru")
+    assert "20 мая" in format_when(*TWO_DAYS, "Asia/Baku", "ru")
+    assert "21 мая" in format_when(*TWO_DAYS, "Asia/Baku", "ru")
 
 
 def test_format_time_across_the_dst_change_in_brussels() -> None:
