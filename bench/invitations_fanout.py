@@ -15,7 +15,6 @@ import asyncio
 import multiprocessing
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -28,11 +27,10 @@ ADMIN_URL = os.environ.get("CONSULT_BENCH_PG", "postgresql://postgres@127.0.0.1:
 DB_NAME = f"consult_bench_{RUN}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# The repository's root, for tests.servers (how the tests start the API, started here the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.servers import api_command, free_port, worker_command  # noqa: E402
 
 SMTP_PORT = free_port()
 os.environ.update(
@@ -175,43 +173,11 @@ def main() -> None:
         with TemporaryDirectory() as data_dir:
             env = {**os.environ, "CONSULT_DATA_DIR": data_dir}
             port = free_port()
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "consult.app:create_app",
-                        "--factory",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--log-level",
-                        "warning",
-                    ],
-                    env=env,
-                )
-            )
+            processes.append(subprocess.Popen(api_command(port), env=env))
             worker_log = Path(data_dir) / "worker.log"
             processes.append(
                 subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "workers.app:celery_app",
-                        "worker",
-                        "--pool",
-                        "prefork",
-                        "--concurrency",
-                        str(args.concurrency),
-                        "--loglevel",
-                        "WARNING",
-                        "--without-gossip",
-                        "--without-mingle",
-                    ],
+                    worker_command(concurrency=args.concurrency, loglevel="WARNING"),
                     env=env,
                     stdout=worker_log.open("wb"),
                     stderr=subprocess.STDOUT,

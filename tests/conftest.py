@@ -4,9 +4,7 @@ app served by a real uvicorn process. Tests talk to it over HTTP; tables are emp
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,17 +15,13 @@ import httpx
 import psycopg
 import pytest
 
+from tests.servers import api_command, free_port, worker_command
+
 RUN_ID = uuid.uuid4().hex[:10]
 PG_ADMIN_URL = os.environ.get("CONSULT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_DB = f"consult_test_{RUN_ID}"
 TEST_DATABASE_URL = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DB}"
 TEST_REDIS_URL = os.environ.get("CONSULT_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 SMTP_PORT = free_port()
@@ -145,19 +139,7 @@ def api_server(data_dir: Path, **env: str) -> Iterator[str]:
     environment = {**os.environ, "CONSULT_DATA_DIR": str(data_dir), "CONSULT_BASE_URL": base_url, **env}
     with (data_dir / f"server-{port}.log").open("wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "consult.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            api_command(port),
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -265,25 +247,9 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.log_start = log.tell()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app:celery_app",
-                "worker",
-                "-B",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.data_dir / "celerybeat-schedule"),
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            worker_command(
+                concurrency=2, loglevel="INFO", beat_schedule=self.data_dir / "celerybeat-schedule"
+            ),
             env={**os.environ, "CONSULT_DATA_DIR": str(self.data_dir), **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -22,7 +22,8 @@ from consult.drafts.models import Document, DocumentVersion
 from consult.events.models import Event
 from consult.mail.models import OutboundEmail
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
-from tests.conftest import free_port, wait_for_http
+from tests.conftest import wait_for_http
+from tests.servers import free_port
 
 CONSULT = str(Path(sys.executable).with_name("consult"))
 TOKEN = re.compile(r"^Token .*: (cst_\S+)$", re.MULTILINE)

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from consult.demo import COMMENTS, PEOPLE, ROUND_ORGANISATIONS
-from tests.conftest import free_port, wait_for_http
+from tests.conftest import wait_for_http
+from tests.servers import free_port
 from tests.waiting import wait_until
 
 CONSULT = str(Path(sys.executable).with_name("consult"))

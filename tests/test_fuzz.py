@@ -102,66 +102,57 @@ def admin(client_for) -> httpx.Client:
 
 @pytest.fixture
 def seeded(admin: httpx.Client, db) -> Seeded:
-    api = admin
-    org = created(api.post("/api/v1/organisations", json={"name": "Migrant Support NGO", "kind": "ngo"}))
-    person = created(
-        api.post(
-            "/api/v1/people",
-            json={
-                "full_name": "Ирина Петрова",
-                "email": "i.petrova@ngo.example.org",
-                "language": "ru",
-                "timezone": "Asia/Baku",
-                "organisation_id": org["id"],
-            },
-        )
+    def post(path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
+        return created(admin.post(path, json=body), status)
+
+    org = post("/api/v1/organisations", {"name": "Migrant Support NGO", "kind": "ngo"})
+    person = post(
+        "/api/v1/people",
+        {
+            "full_name": "Ирина Петрова",
+            "email": "i.petrova@ngo.example.org",
+            "language": "ru",
+            "timezone": "Asia/Baku",
+            "organisation_id": org["id"],
+        },
     )
-    group = created(api.post("/api/v1/groups", json={"name": "Civil society"}))
-    created(api.post(f"/api/v1/groups/{group['id']}/members", json={"person_ids": [person["id"]]}))
-    consultation = created(api.post("/api/v1/consultations", json={"title": "Integration strategy"}))
-    event = created(
-        api.post(
-            "/api/v1/events",
-            json={
-                "consultation_id": consultation["id"],
-                "kind": "launch",
-                "format": "in_person",
-                "title": "Launch",
-                "timezone": "Asia/Baku",
-                "starts_at": future(30, 10),
-                "ends_at": future(30, 16),
-                "location": "Baku",
-            },
-        )
+    group = post("/api/v1/groups", {"name": "Civil society"})
+    post(f"/api/v1/groups/{group['id']}/members", {"person_ids": [person["id"]]})
+    consultation = post("/api/v1/consultations", {"title": "Integration strategy"})
+    event = post(
+        "/api/v1/events",
+        {
+            "consultation_id": consultation["id"],
+            "kind": "launch",
+            "format": "in_person",
+            "title": "Launch",
+            "timezone": "Asia/Baku",
+            "starts_at": future(30, 10),
+            "ends_at": future(30, 16),
+            "location": "Baku",
+        },
     )
-    invited = created(
-        api.post(f"/api/v1/events/{event['id']}/invitations", json={"person_ids": [person["id"]]}), 202
-    )
+    invited = post(f"/api/v1/events/{event['id']}/invitations", {"person_ids": [person["id"]]}, 202)
     invitation_id = invited["invited"][0]["id"] if invited.get("invited") else None
-    document = created(
-        api.post(
-            "/api/v1/documents",
-            json={"consultation_id": consultation["id"], "title": "Strategy", "language": "en"},
-        )
+    document = post(
+        "/api/v1/documents", {"consultation_id": consultation["id"], "title": "Strategy", "language": "en"}
     )
     version = created(
-        api.post(
+        admin.post(
             f"/api/v1/documents/{document['id']}/versions",
             files={"file": ("strategy.md", strategy_markdown(1), "text/markdown")},
         )
     )
-    round_ = created(
-        api.post(
-            "/api/v1/rounds",
-            json={
-                "document_version_id": version["id"],
-                "title": "First round",
-                "opens_at": iso_from_now(hours=-1),
-                "closes_at": iso_from_now(days=10),
-                "visibility": "participants",
-                "person_ids": [person["id"]],
-            },
-        )
+    round_ = post(
+        "/api/v1/rounds",
+        {
+            "document_version_id": version["id"],
+            "title": "First round",
+            "opens_at": iso_from_now(hours=-1),
+            "closes_at": iso_from_now(days=10),
+            "visibility": "participants",
+            "person_ids": [person["id"]],
+        },
     )
     round_row = db.get(CommentRound, UUID(round_["id"]))
     invitee = db.scalar(select(RoundInvitee).where(RoundInvitee.round_id == round_row.id))
@@ -169,7 +160,7 @@ def seeded(admin: httpx.Client, db) -> Seeded:
     db.commit()
     comment = created(
         httpx.post(
-            f"{api.base_url}/api/v1/rounds/{round_['id']}/comments",
+            f"{admin.base_url}/api/v1/rounds/{round_['id']}/comments",
             json={"body": "Agreed."},
             headers={"Authorization": f"Bearer {round_token}"},
         )
@@ -201,7 +192,7 @@ def seeded(admin: httpx.Client, db) -> Seeded:
         "round_id": round_["id"],
         "comment_id": comment["id"],
     }
-    export = api.post(f"/api/v1/rounds/{round_['id']}/exports", json={"format": "csv"})
+    export = admin.post(f"/api/v1/rounds/{round_['id']}/exports", json={"format": "csv"})
     if export.status_code == 202 and "id" in export.json():
         ids["export_id"] = export.json()["id"]
     body_ids: dict[str, Any] = {

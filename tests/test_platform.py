@@ -11,8 +11,9 @@ from sqlalchemy import text
 
 from consult.auth.models import Role
 from consult.db import APPLICATION_NAME
-from tests.conftest import api_server, free_port
+from tests.conftest import api_server
 from tests.helpers import problem
+from tests.servers import free_port
 
 
 def test_health_reports_database_and_redis(server):

@@ -23,7 +23,7 @@ from consult.settings import (
     get_settings,
     markdown_table,
 )
-from tests.conftest import free_port
+from tests.servers import free_port
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 CONSULT = str(Path(sys.executable).with_name("consult"))

@@ -4,13 +4,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
+from consult.crud import RowRoutes
 from consult.directory import schemas
 from consult.directory.imports import ImportRejected, PeopleImportService, read_upload
 from consult.directory.models import Language, OrganisationKind, PersonGroup
@@ -18,48 +19,21 @@ from consult.directory.service import GroupService, OrganisationService, PersonS
 from consult.errors import problem_response
 from consult.pagination import Page, PageParams
 
+organisations = RowRoutes(
+    "organisation_id", OrganisationService, schemas.OrganisationOut, read=[any_staff], write=[organisers]
+)
+people = RowRoutes("person_id", PersonService, schemas.PersonOut, read=[any_staff], write=[organisers])
+
 
 class OrganisationController(Controller):
     path = "/api/v1/organisations"
     tags = ["directory"]
 
-    @get("/", guards=[any_staff])
-    async def list_organisations(
-        self,
-        db_session: AsyncSession,
-        page: PageParams,
-        q: str | None = None,
-        kind: OrganisationKind | None = None,
-        country: str | None = None,
-    ) -> Page[schemas.OrganisationOut]:
-        rows, total = await OrganisationService(db_session).list(page, q=q, kind=kind, country=country)
-        items = [schemas.OrganisationOut.from_model(r) for r in rows]
-        return Page.of(items, total, page)
-
-    @post("/", guards=[organisers])
-    async def create_organisation(
-        self, db_session: AsyncSession, data: schemas.OrganisationCreate
-    ) -> schemas.OrganisationOut:
-        organisation = await OrganisationService(db_session).create(data)
-        return schemas.OrganisationOut.from_model(organisation)
-
-    @get("/{organisation_id:uuid}", guards=[any_staff])
-    async def get_organisation(
-        self, db_session: AsyncSession, organisation_id: UUID
-    ) -> schemas.OrganisationOut:
-        organisation = await OrganisationService(db_session).get(organisation_id)
-        return schemas.OrganisationOut.from_model(organisation)
-
-    @patch("/{organisation_id:uuid}", guards=[organisers])
-    async def update_organisation(
-        self, db_session: AsyncSession, organisation_id: UUID, data: schemas.OrganisationPatch
-    ) -> schemas.OrganisationOut:
-        organisation = await OrganisationService(db_session).update(organisation_id, data)
-        return schemas.OrganisationOut.from_model(organisation)
-
-    @delete("/{organisation_id:uuid}", guards=[organisers])
-    async def delete_organisation(self, db_session: AsyncSession, organisation_id: UUID) -> None:
-        await OrganisationService(db_session).delete(organisation_id)
+    list_organisations = organisations.list(q=str | None, kind=OrganisationKind | None, country=str | None)
+    create_organisation = organisations.create(schemas.OrganisationCreate)
+    get_organisation = organisations.read()
+    update_organisation = organisations.update(schemas.OrganisationPatch)
+    delete_organisation = organisations.delete()
 
 
 def _import_rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Response[dict[str, Any]]:
@@ -77,26 +51,10 @@ class PersonController(Controller):
     path = "/api/v1/people"
     tags = ["directory"]
 
-    @get("/", guards=[any_staff])
-    async def list_people(
-        self,
-        db_session: AsyncSession,
-        page: PageParams,
-        q: str | None = None,
-        organisation_id: UUID | None = None,
-        language: Language | None = None,
-        group_id: UUID | None = None,
-    ) -> Page[schemas.PersonOut]:
-        rows, total = await PersonService(db_session).list(
-            page, q=q, organisation_id=organisation_id, language=language, group_id=group_id
-        )
-        items = [schemas.PersonOut.from_model(r) for r in rows]
-        return Page.of(items, total, page)
-
-    @post("/", guards=[organisers])
-    async def create_person(self, db_session: AsyncSession, data: schemas.PersonCreate) -> schemas.PersonOut:
-        person = await PersonService(db_session).create(data)
-        return schemas.PersonOut.from_model(person)
+    list_people = people.list(
+        q=str | None, organisation_id=UUID | None, language=Language | None, group_id=UUID | None
+    )
+    create_person = people.create(schemas.PersonCreate)
 
     # The body limit (CONSULT_IMPORT_MAX_BYTES) is set on this controller by create_app.
     @post(
@@ -124,25 +82,18 @@ class PersonController(Controller):
             sheet, dry_run=dry_run, skip_invalid=skip_invalid
         )
 
-    @get("/{person_id:uuid}", guards=[any_staff])
-    async def get_person(self, db_session: AsyncSession, person_id: UUID) -> schemas.PersonOut:
-        person = await PersonService(db_session).get(person_id)
-        return schemas.PersonOut.from_model(person)
-
-    @patch("/{person_id:uuid}", guards=[organisers])
-    async def update_person(
-        self, db_session: AsyncSession, person_id: UUID, data: schemas.PersonPatch
-    ) -> schemas.PersonOut:
-        person = await PersonService(db_session).update(person_id, data)
-        return schemas.PersonOut.from_model(person)
-
-    @delete("/{person_id:uuid}", guards=[organisers])
-    async def delete_person(self, db_session: AsyncSession, person_id: UUID) -> None:
-        await PersonService(db_session).delete(person_id)
+    get_person = people.read()
+    update_person = people.update(schemas.PersonPatch)
+    delete_person = people.delete()
 
 
 async def _group_out(service: GroupService, group: PersonGroup) -> schemas.GroupOut:
     return schemas.GroupOut.from_model(group, member_count=await service.member_count(group.id))
+
+
+groups = RowRoutes(
+    "group_id", GroupService, schemas.GroupOut, read=[any_staff], write=[organisers], present=_group_out
+)
 
 
 class GroupController(Controller):
@@ -159,26 +110,10 @@ class GroupController(Controller):
         items = [schemas.GroupOut.from_model(g, member_count=counts.get(g.id, 0)) for g in rows]
         return Page.of(items, total, page)
 
-    @post("/", guards=[organisers])
-    async def create_group(self, db_session: AsyncSession, data: schemas.GroupCreate) -> schemas.GroupOut:
-        service = GroupService(db_session)
-        return await _group_out(service, await service.create(data))
-
-    @get("/{group_id:uuid}", guards=[any_staff])
-    async def get_group(self, db_session: AsyncSession, group_id: UUID) -> schemas.GroupOut:
-        service = GroupService(db_session)
-        return await _group_out(service, await service.get(group_id))
-
-    @patch("/{group_id:uuid}", guards=[organisers])
-    async def update_group(
-        self, db_session: AsyncSession, group_id: UUID, data: schemas.GroupPatch
-    ) -> schemas.GroupOut:
-        service = GroupService(db_session)
-        return await _group_out(service, await service.update(group_id, data))
-
-    @delete("/{group_id:uuid}", guards=[organisers])
-    async def delete_group(self, db_session: AsyncSession, group_id: UUID) -> None:
-        await GroupService(db_session).delete(group_id)
+    create_group = groups.create(schemas.GroupCreate)
+    get_group = groups.read()
+    update_group = groups.update(schemas.GroupPatch)
+    delete_group = groups.delete()
 
     @get("/{group_id:uuid}/members", guards=[any_staff])
     async def list_members(
@@ -196,16 +131,14 @@ class GroupController(Controller):
         self, db_session: AsyncSession, group_id: UUID, data: schemas.GroupMembers
     ) -> schemas.GroupOut:
         service = GroupService(db_session)
-        await service.add_members(group_id, data.person_ids)
-        return await _group_out(service, await service.get(group_id))
+        return await _group_out(service, await service.add_members(group_id, data.person_ids))
 
     @put("/{group_id:uuid}/members", guards=[organisers])
     async def replace_members(
         self, db_session: AsyncSession, group_id: UUID, data: schemas.GroupMembers
     ) -> schemas.GroupOut:
         service = GroupService(db_session)
-        await service.replace_members(group_id, data.person_ids)
-        return await _group_out(service, await service.get(group_id))
+        return await _group_out(service, await service.replace_members(group_id, data.person_ids))
 
     @delete("/{group_id:uuid}/members/{person_id:uuid}", guards=[organisers])
     async def remove_member(self, db_session: AsyncSession, group_id: UUID, person_id: UUID) -> None:

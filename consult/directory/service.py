@@ -7,10 +7,9 @@ from uuid import UUID
 
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.service import normalise_email
-from consult.crud import delete_unless_referenced, get_or_404, page_of, patch_fields
+from consult.crud import RowService, page_of, patch_fields
 from consult.directory import schemas
 from consult.directory.models import (
     Language,
@@ -25,12 +24,9 @@ from consult.pagination import PageParams
 from consult.validation import check_country, check_timezone, check_web_url
 
 
-class OrganisationService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, organisation_id: UUID) -> Organisation:
-        return await get_or_404(self.session, Organisation, organisation_id, "organisation")
+class OrganisationService(RowService[Organisation]):
+    model = Organisation
+    label = "organisation"
 
     async def find_by_name(self, name: str) -> Organisation | None:
         stmt = select(Organisation).where(func.lower(Organisation.name) == name.strip().lower())
@@ -52,9 +48,7 @@ class OrganisationService:
             country=check_country(data.country),
             website=check_web_url(data.website, "website"),
         )
-        self.session.add(organisation)
-        await self.session.flush()
-        return organisation
+        return await self.add(organisation)
 
     async def update(self, organisation_id: UUID, patch: schemas.OrganisationPatch) -> Organisation:
         organisation = await self.get(organisation_id)
@@ -71,9 +65,6 @@ class OrganisationService:
         await self.session.flush()
         return organisation
 
-    async def delete(self, organisation_id: UUID) -> None:
-        await delete_unless_referenced(self.session, await self.get(organisation_id), "the organisation")
-
     async def list(
         self, page: PageParams, *, q: str | None, kind: OrganisationKind | None, country: str | None
     ) -> tuple[list[Organisation], int]:
@@ -87,12 +78,9 @@ class OrganisationService:
         return await page_of(self.session, stmt, page)
 
 
-class PersonService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, person_id: UUID) -> Person:
-        return await get_or_404(self.session, Person, person_id, "person")
+class PersonService(RowService[Person]):
+    model = Person
+    label = "person"
 
     async def _ensure_email_free(self, email: str, keep: UUID | None = None) -> None:
         existing = await self.session.scalar(select(Person.id).where(Person.email == email))
@@ -154,9 +142,6 @@ class PersonService:
                 errors=[FieldError("email", "already used by another person")],
             ) from exc
 
-    async def delete(self, person_id: UUID) -> None:
-        await delete_unless_referenced(self.session, await self.get(person_id), "the person")
-
     async def list(
         self,
         page: PageParams,
@@ -186,12 +171,9 @@ class PersonService:
         return await page_of(self.session, stmt, page)
 
 
-class GroupService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, group_id: UUID) -> PersonGroup:
-        return await get_or_404(self.session, PersonGroup, group_id, "group")
+class GroupService(RowService[PersonGroup]):
+    model = PersonGroup
+    label = "group"
 
     async def member_count(self, group_id: UUID) -> int:
         count = await self.session.scalar(
@@ -234,9 +216,6 @@ class GroupService:
         await self.session.flush()
         return group
 
-    async def delete(self, group_id: UUID) -> None:
-        await delete_unless_referenced(self.session, await self.get(group_id), "the group")
-
     async def list(self, page: PageParams, *, q: str | None) -> tuple[list[PersonGroup], int]:
         stmt = select(PersonGroup).order_by(PersonGroup.name, PersonGroup.id)
         if q:
@@ -254,8 +233,8 @@ class GroupService:
             )
         return wanted
 
-    async def add_members(self, group_id: UUID, person_ids: Sequence[UUID]) -> None:
-        await self.get(group_id)
+    async def add_members(self, group_id: UUID, person_ids: Sequence[UUID]) -> PersonGroup:
+        group = await self.get(group_id)
         wanted = await self._check_people(person_ids)
         present = set(
             (
@@ -269,12 +248,13 @@ class GroupService:
             await self.session.execute(
                 insert(group_member), [{"group_id": group_id, "person_id": p} for p in new]
             )
+        return group
 
-    async def replace_members(self, group_id: UUID, person_ids: Sequence[UUID]) -> None:
+    async def replace_members(self, group_id: UUID, person_ids: Sequence[UUID]) -> PersonGroup:
         await self.get(group_id)
         await self._check_people(person_ids)
         await self.session.execute(delete(group_member).where(group_member.c.group_id == group_id))
-        await self.add_members(group_id, person_ids)
+        return await self.add_members(group_id, person_ids)
 
     async def remove_member(self, group_id: UUID, person_id: UUID) -> None:
         await self.get(group_id)

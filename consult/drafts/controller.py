@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -11,50 +11,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, staff_with
 from consult.auth.models import Role
+from consult.crud import RowRoutes
 from consult.drafts import schemas
+from consult.drafts.models import Document
 from consult.drafts.service import DocumentService, VersionService
-from consult.pagination import Page, PageParams
 
 # Facilitators write the strategy, so they publish its versions too.
 draft_editors = staff_with(Role.ADMIN, Role.ORGANISER, Role.FACILITATOR)
+
+
+async def _document_detail(service: DocumentService, document: Document) -> schemas.DocumentDetail:
+    return schemas.DocumentDetail.from_model(document, await service.versions(document.id))
+
+
+documents = RowRoutes(
+    "document_id",
+    DocumentService,
+    schemas.DocumentDetail,
+    read=[any_staff],
+    write=[draft_editors],
+    present=_document_detail,
+)
 
 
 class DocumentController(Controller):
     path = "/api/v1/documents"
     tags = ["drafts"]
 
-    @get("/", guards=[any_staff])
-    async def list_documents(
-        self, db_session: AsyncSession, page: PageParams, consultation_id: UUID | None = None
-    ) -> Page[schemas.DocumentOut]:
-        rows, total = await DocumentService(db_session).list(page, consultation_id=consultation_id)
-        items = [schemas.DocumentOut.from_model(r) for r in rows]
-        return Page.of(items, total, page)
-
-    @post("/", guards=[draft_editors])
-    async def create_document(
-        self, db_session: AsyncSession, data: schemas.DocumentCreate
-    ) -> schemas.DocumentDetail:
-        document = await DocumentService(db_session).create(data)
-        return schemas.DocumentDetail.from_model(document)
-
-    @get("/{document_id:uuid}", guards=[any_staff])
-    async def get_document(self, db_session: AsyncSession, document_id: UUID) -> schemas.DocumentDetail:
-        service = DocumentService(db_session)
-        document = await service.get(document_id)
-        return schemas.DocumentDetail.from_model(document, await service.versions(document_id))
-
-    @patch("/{document_id:uuid}", guards=[draft_editors])
-    async def update_document(
-        self, db_session: AsyncSession, document_id: UUID, data: schemas.DocumentPatch
-    ) -> schemas.DocumentDetail:
-        service = DocumentService(db_session)
-        document = await service.update(document_id, data)
-        return schemas.DocumentDetail.from_model(document, await service.versions(document_id))
-
-    @delete("/{document_id:uuid}", guards=[draft_editors])
-    async def delete_document(self, db_session: AsyncSession, document_id: UUID) -> None:
-        await DocumentService(db_session).delete(document_id)
+    list_documents = documents.list(schemas.DocumentOut, consultation_id=UUID | None)
+    create_document = documents.create(schemas.DocumentCreate)
+    get_document = documents.read()
+    update_document = documents.update(schemas.DocumentPatch)
+    delete_document = documents.delete()
 
     # The body limit (CONSULT_DRAFT_MAX_BYTES) is set on this controller by create_app.
     @post("/{document_id:uuid}/versions", guards=[draft_editors])

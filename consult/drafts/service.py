@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.crud import delete_unless_referenced, get_or_404, page_of, patch_fields
+from consult.crud import RowService, delete_unless_referenced, page_of
 from consult.drafts import schemas
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.drafts.parsing import read_draft
@@ -41,29 +41,19 @@ def _storable(number: int) -> bool:
     return 1 <= number <= _MAX_VERSION_NUMBER
 
 
-class DocumentService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, document_id: UUID) -> Document:
-        return await get_or_404(self.session, Document, document_id, "document")
+class DocumentService(RowService[Document]):
+    model = Document
+    label = "document"
 
     async def create(self, data: schemas.DocumentCreate) -> Document:
         if await self.session.get(Consultation, data.consultation_id) is None:
             raise Invalid.field("consultation_id", f"consultation {data.consultation_id} does not exist")
-        document = Document(
-            consultation_id=data.consultation_id, title=data.title.strip(), language=data.language
+        return await self.add(
+            Document(consultation_id=data.consultation_id, title=data.title.strip(), language=data.language)
         )
-        self.session.add(document)
-        await self.session.flush()
-        return document
 
     async def update(self, document_id: UUID, patch: schemas.DocumentPatch) -> Document:
-        document = await self.get(document_id)
-        for name, value in patch_fields(patch).items():
-            setattr(document, name, value.strip())
-        await self.session.flush()
-        return document
+        return await self.apply_patch(document_id, patch, lambda _name, value: value.strip())
 
     async def delete(self, document_id: UUID) -> None:
         """Versions and sections go with the document (ON DELETE CASCADE), unless a comment round
@@ -175,15 +165,7 @@ class VersionService:
             if number == 1:
                 raise Invalid.field("against", "version 1 is the first; name a version to compare with")
             against = number - 1
-        base = (
-            await self.session.scalar(
-                select(DocumentVersion).where(
-                    DocumentVersion.document_id == document_id, DocumentVersion.number == against
-                )
-            )
-            if _storable(against)
-            else None
-        )
+        base = await self._find_version(document_id, against)
         if base is None:
             raise Invalid.field("against", f"the document has no version {against}")
         changes = diff_sections(
@@ -194,16 +176,17 @@ class VersionService:
         )
         return VersionComparison(number=number, against=against, changes=changes)
 
-    async def _version(self, document_id: UUID, number: int) -> DocumentVersion:
-        version = (
-            await self.session.scalar(
-                select(DocumentVersion).where(
-                    DocumentVersion.document_id == document_id, DocumentVersion.number == number
-                )
+    async def _find_version(self, document_id: UUID, number: int) -> DocumentVersion | None:
+        if not _storable(number):
+            return None
+        return await self.session.scalar(
+            select(DocumentVersion).where(
+                DocumentVersion.document_id == document_id, DocumentVersion.number == number
             )
-            if _storable(number)
-            else None
         )
+
+    async def _version(self, document_id: UUID, number: int) -> DocumentVersion:
+        version = await self._find_version(document_id, number)
         if version is None:
             await DocumentService(self.session).get(document_id)  # an unknown document is named as such
             raise NotFound(f"document {document_id} has no version {number}")

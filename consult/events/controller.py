@@ -3,12 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, get, patch, post
 from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
+from consult.crud import RowRoutes
 from consult.events import schemas
 from consult.events.hooks import EventHooks
 from consult.events.models import EventFormat, EventKind, EventStatus
@@ -16,43 +17,21 @@ from consult.events.service import ConsultationService, EventService
 from consult.events.timing import parse_bound
 from consult.pagination import Page, PageParams
 
+consultations = RowRoutes(
+    "consultation_id", ConsultationService, schemas.ConsultationOut, read=[any_staff], write=[organisers]
+)
+events = RowRoutes("event_id", EventService, schemas.EventOut, read=[any_staff], write=[organisers])
+
 
 class ConsultationController(Controller):
     path = "/api/v1/consultations"
     tags = ["events"]
 
-    @get("/", guards=[any_staff])
-    async def list_consultations(
-        self, db_session: AsyncSession, page: PageParams, q: str | None = None
-    ) -> Page[schemas.ConsultationOut]:
-        rows, total = await ConsultationService(db_session).list(page, q=q)
-        items = [schemas.ConsultationOut.from_model(r) for r in rows]
-        return Page.of(items, total, page)
-
-    @post("/", guards=[organisers])
-    async def create_consultation(
-        self, db_session: AsyncSession, data: schemas.ConsultationCreate
-    ) -> schemas.ConsultationOut:
-        consultation = await ConsultationService(db_session).create(data)
-        return schemas.ConsultationOut.from_model(consultation)
-
-    @get("/{consultation_id:uuid}", guards=[any_staff])
-    async def get_consultation(
-        self, db_session: AsyncSession, consultation_id: UUID
-    ) -> schemas.ConsultationOut:
-        consultation = await ConsultationService(db_session).get(consultation_id)
-        return schemas.ConsultationOut.from_model(consultation)
-
-    @patch("/{consultation_id:uuid}", guards=[organisers])
-    async def update_consultation(
-        self, db_session: AsyncSession, consultation_id: UUID, data: schemas.ConsultationPatch
-    ) -> schemas.ConsultationOut:
-        consultation = await ConsultationService(db_session).update(consultation_id, data)
-        return schemas.ConsultationOut.from_model(consultation)
-
-    @delete("/{consultation_id:uuid}", guards=[organisers])
-    async def delete_consultation(self, db_session: AsyncSession, consultation_id: UUID) -> None:
-        await ConsultationService(db_session).delete(consultation_id)
+    list_consultations = consultations.list(q=str | None)
+    create_consultation = consultations.create(schemas.ConsultationCreate)
+    get_consultation = consultations.read()
+    update_consultation = consultations.update(schemas.ConsultationPatch)
+    delete_consultation = consultations.delete()
 
 
 class EventController(Controller):
@@ -88,13 +67,8 @@ class EventController(Controller):
         )
         return Page.of([schemas.EventOut.from_model(r) for r in rows], total, page)
 
-    @post("/", guards=[organisers])
-    async def create_event(self, db_session: AsyncSession, data: schemas.EventCreate) -> schemas.EventOut:
-        return schemas.EventOut.from_model(await EventService(db_session).create(data))
-
-    @get("/{event_id:uuid}", guards=[any_staff])
-    async def get_event(self, db_session: AsyncSession, event_id: UUID) -> schemas.EventOut:
-        return schemas.EventOut.from_model(await EventService(db_session).get(event_id))
+    create_event = events.create(schemas.EventCreate)
+    get_event = events.read()
 
     @patch("/{event_id:uuid}", guards=[organisers])
     async def update_event(
@@ -114,6 +88,4 @@ class EventController(Controller):
         await hooks.cancelled.send(db_session, state.settings, event)
         return schemas.EventOut.from_model(event)
 
-    @delete("/{event_id:uuid}", guards=[organisers])
-    async def delete_event(self, db_session: AsyncSession, event_id: UUID) -> None:
-        await EventService(db_session).delete(event_id)
+    delete_event = events.delete()

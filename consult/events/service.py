@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.crud import delete_unless_referenced, get_or_404, page_of, patch_fields
+from consult.crud import RowService, page_of, patch_fields
 from consult.errors import Conflict, FieldError, Invalid
 from consult.events import schemas
 from consult.events.models import AgendaItem, Consultation, Event, EventFormat, EventKind, EventStatus
@@ -22,28 +21,17 @@ SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "format", "location", "onli
 _TRACKED_FIELDS = SCHEDULE_FIELDS | {"title", "description", "kind", "timezone", "capacity"}
 
 
-class ConsultationService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, consultation_id: UUID) -> Consultation:
-        return await get_or_404(self.session, Consultation, consultation_id, "consultation")
+class ConsultationService(RowService[Consultation]):
+    model = Consultation
+    label = "consultation"
 
     async def create(self, data: schemas.ConsultationCreate) -> Consultation:
-        consultation = Consultation(title=data.title.strip(), description=data.description)
-        self.session.add(consultation)
-        await self.session.flush()
-        return consultation
+        return await self.add(Consultation(title=data.title.strip(), description=data.description))
 
     async def update(self, consultation_id: UUID, patch: schemas.ConsultationPatch) -> Consultation:
-        consultation = await self.get(consultation_id)
-        for name, value in patch_fields(patch).items():
-            setattr(consultation, name, value.strip() if name == "title" else value)
-        await self.session.flush()
-        return consultation
-
-    async def delete(self, consultation_id: UUID) -> None:
-        await delete_unless_referenced(self.session, await self.get(consultation_id), "the consultation")
+        return await self.apply_patch(
+            consultation_id, patch, lambda name, value: value.strip() if name == "title" else value
+        )
 
     async def list(self, page: PageParams, *, q: str | None) -> tuple[list[Consultation], int]:
         stmt = select(Consultation).order_by(Consultation.created_at.desc(), Consultation.id)
@@ -105,12 +93,9 @@ def _agenda(items: list[schemas.AgendaItemIn], schedule: _Schedule) -> list[Agen
     ]
 
 
-class EventService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, event_id: UUID) -> Event:
-        return await get_or_404(self.session, Event, event_id, "event")
+class EventService(RowService[Event]):
+    model = Event
+    label = "event"
 
     async def _check_consultation(self, consultation_id: UUID) -> None:
         if await self.session.get(Consultation, consultation_id) is None:
@@ -143,9 +128,7 @@ class EventService:
             capacity=data.capacity,
             agenda=_agenda(data.agenda, schedule),
         )
-        self.session.add(event)
-        await self.session.flush()
-        return event
+        return await self.add(event)
 
     async def update(self, event_id: UUID, patch: schemas.EventPatch) -> EventChange:
         event = await self.get(event_id)
@@ -212,9 +195,6 @@ class EventService:
         event.ical_sequence += 1
         await self.session.flush()
         return event
-
-    async def delete(self, event_id: UUID) -> None:
-        await delete_unless_referenced(self.session, await self.get(event_id), "the event")
 
     async def list(
         self,

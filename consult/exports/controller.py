@@ -9,26 +9,27 @@ Who may do what:
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, facilitators, organisers
 from consult.auth.principals import Principal
-from consult.directory.models import OrganisationKind
 from consult.events.timing import parse_bound
 from consult.exports import schemas
 from consult.exports.matrix import ExportFilters
 from consult.exports.models import ExportFormat, ExportJob
 from consult.exports.service import FORMATS, ExportService, download_url
 from consult.exports.stats import StatsService, stats_workbook
-from consult.rounds.models import CommentKind, Decision
+from consult.rounds.visibility import CommentFilters, provide_comment_filters
 from consult.sessions import IN_TRANSACTION
 from consult.settings import Settings
 
@@ -52,18 +53,20 @@ class ExportController(Controller):
     path = "/api/v1"
     tags = ["exports"]
 
-    @get("/rounds/{round_id:uuid}/export", guards=[any_staff], opt=IN_TRANSACTION)
+    @get(
+        "/rounds/{round_id:uuid}/export",
+        guards=[any_staff],
+        opt=IN_TRANSACTION,
+        dependencies={"thread_filters": Provide(provide_comment_filters, sync_to_thread=False)},
+    )
     async def export_round(
         self,
         db_session: AsyncSession,
         request: AnyRequest,
         round_id: UUID,
+        *,  # the query's order: the format, the thread filters, the dates
         format: ExportFormat = ExportFormat.XLSX,
-        section_key: str | None = None,
-        organisation_id: UUID | None = None,
-        organisation_kind: OrganisationKind | None = None,
-        kind: CommentKind | None = None,
-        decision: Decision | None = None,
+        thread_filters: CommentFilters,
         created_from: Annotated[
             str | None, Parameter(query="from", description="comments written at or after (ISO 8601)")
         ] = None,
@@ -73,13 +76,11 @@ class ExportController(Controller):
     ) -> Response[bytes]:
         """The comment-response matrix as a file, in draft order; same filters as the comment list."""
         filters = ExportFilters(
-            section_key=section_key,
-            organisation_id=organisation_id,
-            organisation_kind=organisation_kind,
-            kind=kind,
-            decision=decision,
-            created_from=parse_bound(created_from, "from"),
-            created_to=parse_bound(created_to, "to"),
+            **{
+                **asdict(thread_filters),
+                "created_from": parse_bound(created_from, "from"),
+                "created_to": parse_bound(created_to, "to"),
+            }
         )
         found = await _service(db_session, request).export_now(round_id, filters, format)
         return Response(found.content, media_type=found.media_type, headers=_attachment(found.filename))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from consult.auth.tokens import token_digest
-from consult.crud import get_or_404, page_of
+from consult.crud import get_or_404, page_of, rows_by_person
 from consult.directory.audience import expand_audience
 from consult.directory.models import Organisation, Person
 from consult.errors import Conflict, NotFound
@@ -90,16 +90,9 @@ class InvitationService:
     async def invite(self, event_id: UUID, data: schemas.InviteRequest) -> schemas.InviteResult:
         event = await self._event_open_for_invitations(event_id)
         person_ids = await expand_audience(self.session, data)
-        existing_rows = {
-            inv.person_id: inv
-            for inv in (
-                await self.session.scalars(
-                    select(Invitation).where(
-                        Invitation.event_id == event.id, Invitation.person_id.in_(person_ids)
-                    )
-                )
-            ).all()
-        }
+        existing_rows = await rows_by_person(
+            self.session, Invitation, Invitation.event_id == event.id, person_ids
+        )
         created: list[Invitation] = []
         existing: list[Invitation] = []
         for person_id in person_ids:

@@ -8,21 +8,21 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import State
+from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, facilitators
 from consult.auth.principals import Principal
-from consult.directory.models import OrganisationKind
 from consult.directory.schemas import Audience
 from consult.pagination import Page, PageParams
 from consult.rounds import schemas
 from consult.rounds.answers import AnswerService
 from consult.rounds.history import HistoryService
 from consult.rounds.listing import ListingService
-from consult.rounds.models import Comment, CommentKind, Decision
+from consult.rounds.models import Comment
 from consult.rounds.moderation import ModerationService
 from consult.rounds.service import ActingService, RoundService
-from consult.rounds.visibility import CommentFilters
+from consult.rounds.visibility import CommentFilters, provide_comment_filters
 from consult.rounds.writing import WritingService
 
 AnyRequest = Request[Principal, str, State]
@@ -93,27 +93,19 @@ class RoundController(Controller):
         comment = await acting(WritingService, db_session, request).create(round_id, data)
         return await _shown(db_session, request, comment)
 
-    @get("/{round_id:uuid}/comments")
+    @get(
+        "/{round_id:uuid}/comments",
+        dependencies={"filters": Provide(provide_comment_filters, sync_to_thread=False)},
+    )
     async def list_comments(
         self,
         db_session: AsyncSession,
         request: AnyRequest,
         round_id: UUID,
         page: PageParams,
-        section_key: str | None = None,
-        organisation_id: UUID | None = None,
-        organisation_kind: OrganisationKind | None = None,
-        kind: CommentKind | None = None,
-        decision: Decision | None = None,
+        filters: CommentFilters,
     ) -> schemas.CommentTree:
         """Threads per section in draft order; ``limit``/``offset`` count top-level threads."""
-        filters = CommentFilters(
-            section_key=section_key,
-            organisation_id=organisation_id,
-            organisation_kind=organisation_kind,
-            kind=kind,
-            decision=decision,
-        )
         return await acting(ListingService, db_session, request).tree(round_id, filters, page)
 
 

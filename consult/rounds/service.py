@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.principals import Principal, StaffPrincipal, StakeholderPrincipal
-from consult.crud import page_of, patch_fields
+from consult.crud import page_of, patch_fields, rows_by_person
 from consult.directory.audience import expand_audience
 from consult.directory.models import Person
 from consult.directory.schemas import Audience
@@ -124,16 +124,9 @@ class RoundService(ActingService):
                     )
                 ).all()
             )
-        existing = {
-            invitee.person_id: invitee
-            for invitee in (
-                await self.session.scalars(
-                    select(RoundInvitee).where(
-                        RoundInvitee.round_id == round_.id, RoundInvitee.person_id.in_(person_ids)
-                    )
-                )
-            ).all()
-        }
+        existing = await rows_by_person(
+            self.session, RoundInvitee, RoundInvitee.round_id == round_.id, person_ids
+        )
         added: list[UUID] = []
         for person_id in person_ids:
             invitee = existing.get(person_id)

@@ -173,6 +173,24 @@ class CommentFilters:
     created_to: dt.datetime | None = None
 
 
+def provide_comment_filters(
+    section_key: str | None = None,
+    organisation_id: UUID | None = None,
+    organisation_kind: OrganisationKind | None = None,
+    kind: CommentKind | None = None,
+    decision: Decision | None = None,
+) -> CommentFilters:
+    """The thread filters from a request's query (a litestar dependency of the comment list and the
+    export, which adds its date range)."""
+    return CommentFilters(
+        section_key=section_key,
+        organisation_id=organisation_id,
+        organisation_kind=organisation_kind,
+        kind=kind,
+        decision=decision,
+    )
+
+
 @dataclass(frozen=True)
 class FilterShape:
     """Which filters are given: what a thread condition's SQL depends on (the values go in as

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
 import httpx
 import pytest
-from openpyxl import Workbook
 
 from consult.auth.models import Role
 from consult.settings import get_settings
+from tests.directory.files import docx_bytes, xlsx_bytes
 from tests.helpers import problem
 
 HEADER = ["Full name", "E-mail", "Organisation", "Kind", "Position", "Language", "Time zone"]
@@ -25,15 +23,6 @@ PEOPLE = [
 def csv_bytes(rows: list[list[str]], *, delimiter: str = ";", bom: bool = True) -> bytes:
     text = "\r\n".join(delimiter.join(cells) for cells in rows) + "\r\n"
     return ("\ufeff" if bom else "").encode() + text.encode()
-
-
-def xlsx_bytes(rows: list[list[Any]]) -> bytes:
-    workbook = Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def upload(
@@ -214,14 +203,6 @@ def test_skip_invalid_imports_the_good_rows_and_reports_the_bad(api):
     assert report["organisations_created"] == ["State Migration Service", "Legal Aid Centre"]
     assert sorted(people_by_email(api)) == ["g.shukurova@migration.gov.az", "i.petrova@example.org"]
     assert sorted(organisations_by_name(api)) == ["Legal Aid Centre", "State Migration Service"]
-
-
-def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<document/>")
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(

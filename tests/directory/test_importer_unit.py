@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
-from openpyxl import Workbook
 
 from consult.directory.importer import (
     MAX_ROWS,
@@ -21,6 +17,7 @@ from consult.directory.importer import (
 )
 from consult.directory.models import Language, OrganisationKind
 from consult.errors import Invalid, PayloadTooLarge
+from tests.directory.files import docx_bytes, xlsx_bytes
 
 LIMIT = 1024 * 1024
 
@@ -34,15 +31,6 @@ def file_error(content: bytes) -> str:
         read(content)
     assert [e.field for e in caught.value.errors] == ["file"]
     return caught.value.errors[0].reason
-
-
-def xlsx(rows: list[list[object]]) -> bytes:
-    workbook = Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def test_excel_csv_with_bom_semicolons_and_header_aliases():
@@ -80,7 +68,7 @@ def test_comma_csv_keeps_quoted_cells_blank_lines_and_row_numbers():
 
 
 def test_xlsx_uses_the_first_sheet_and_sheet_row_numbers():
-    content = xlsx(
+    content = xlsx_bytes(
         [
             [None, None],
             ["Name", "Email", "Language"],
@@ -97,14 +85,6 @@ def test_xlsx_uses_the_first_sheet_and_sheet_row_numbers():
     ]
 
 
-def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<document/>")
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -116,7 +96,7 @@ def docx_bytes() -> bytes:
         (b"name,email\nx\x00y,z\n", "not a CSV"),
         (b"PK\x03\x04 not really a zip", "damaged"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls"),
-        (xlsx([]), "no header row"),
+        (xlsx_bytes([]), "no header row"),
         (b"\n\n;;;\n", "no header row"),
         (b"name,phone\nIrina,123\n", "no email column"),
         (b"organisation,position\nX,Y\n", "no name and email column"),

@@ -102,18 +102,9 @@ def scenario(api, make_round, link_for, directory, draft, facilitator) -> Scenar
     comments["hidden"] = post(anna, rid, section_key=desk["key"], body="Spam spam spam")
     comments["withdrawn"] = post(luc, rid, section_key=desk["key"], body="I take this back")
     comments["hidden_reply"] = post(rauf, rid, parent_id=comments["desk"]["id"], body="Rude words")
-    assert (
-        facilitator.post(
-            f"/api/v1/comments/{comments['hidden']['id']}/hide", json={"reason": "spam"}
-        ).status_code
-        == 200
-    )
-    assert (
-        facilitator.post(
-            f"/api/v1/comments/{comments['hidden_reply']['id']}/hide", json={"reason": "insult"}
-        ).status_code
-        == 200
-    )
+    for name, reason in (("hidden", "spam"), ("hidden_reply", "insult")):
+        hidden = facilitator.post(f"/api/v1/comments/{comments[name]['id']}/hide", json={"reason": reason})
+        assert hidden.status_code == 200
     assert luc.post(f"/api/v1/comments/{comments['withdrawn']['id']}/withdraw").status_code == 200
     version2 = upload_version(api, draft.document["id"], 2)
     answer = facilitator.put(

@@ -14,7 +14,8 @@ from consult.directory.models import Person
 from consult.mail.delivery import RECORD_EVERY
 from consult.mail.models import OutboundEmail, OutboxState
 from consult.settings import get_settings
-from tests.conftest import WorkerProcess, api_server, free_port
+from tests.conftest import WorkerProcess, api_server
+from tests.servers import free_port
 from tests.waiting import wait_until
 
 

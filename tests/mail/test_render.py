@@ -353,47 +353,50 @@ def test_format_when_same_day(language: str, expected: str) -> None:
     assert expected in format_when(LAUNCH_START, LAUNCH_END, "Asia/Baku", language)
 
 
-def test_format_when_in_the_readers_zone() -> None:
-    assert (
-        format_when(LAUNCH_START, LAUNCH_END, "Europe/Brussels", "en")
-        == "Wednesday, 10 March 2027, 07:00–13:00 (Brussels time)"
-    )
+def utc(*fields: int) -> dt.datetime:
+    return dt.datetime(*fields, tzinfo=UTC)
 
 
-def test_format_when_over_several_days_shows_both_dates() -> None:
-    starts, ends = dt.datetime(2027, 5, 20, 5, 0, tzinfo=UTC), dt.datetime(2027, 5, 21, 9, 0, tzinfo=UTC)
-    assert (
-        format_when(starts, ends, "Asia/Baku", "en")
-        == "Thursday, 20 May 2027, 09:00 – Friday, 21 May 2027, 13:00 (Baku time)"
-    )
-    assert "20 мая" in format_when(starts, ends, "Asia/Baku", "ru")
-    assert "21 мая" in format_when(starts, ends, "Asia/Baku", "ru")
+LAUNCH = (LAUNCH_START, LAUNCH_END)
+TWO_DAYS = (utc(2027, 5, 20, 5, 0), utc(2027, 5, 21, 9, 0))
+# 19:00-21:00 UTC is one evening in Vienna (CEST) but runs past midnight in Baku.
+EVENING = (utc(2027, 6, 1, 19, 0), utc(2027, 6, 1, 21, 0))
+# Clocks go from 02:00 CET to 03:00 CEST on 28 March 2027: 00:30-02:30 UTC is 01:30-04:30 local.
+DST_NIGHT = (utc(2027, 3, 28, 0, 30), utc(2027, 3, 28, 2, 30))
 
 
-def test_format_when_crossing_midnight_in_one_zone_only() -> None:
-    # 19:00-21:00 UTC is one evening in Vienna (CEST) but runs past midnight in Baku.
-    starts, ends = dt.datetime(2027, 6, 1, 19, 0, tzinfo=UTC), dt.datetime(2027, 6, 1, 21, 0, tzinfo=UTC)
-    assert (
-        format_when(starts, ends, "Europe/Vienna", "en") == "Tuesday, 1 June 2027, 21:00–23:00 (Vienna time)"
-    )
-    assert (
-        format_when(starts, ends, "Asia/Baku", "en")
-        == "Tuesday, 1 June 2027, 23:00 – Wednesday, 2 June 2027, 01:00 (Baku time)"
-    )
+@pytest.mark.parametrize(
+    ("span", "zone", "expected"),
+    [
+        (LAUNCH, "Europe/Brussels", "Wednesday, 10 March 2027, 07:00–13:00 (Brussels time)"),
+        (TWO_DAYS, "Asia/Baku", "Thursday, 20 May 2027, 09:00 – Friday, 21 May 2027, 13:00 (Baku time)"),
+        (EVENING, "Europe/Vienna", "Tuesday, 1 June 2027, 21:00–23:00 (Vienna time)"),
+        (EVENING, "Asia/Baku", "Tuesday, 1 June 2027, 23:00 – Wednesday, 2 June 2027, 01:00 (Baku time)"),
+        (DST_NIGHT, "Europe/Brussels", "Sunday, 28 March 2027, 01:30–04:30 (Brussels time)"),
+    ],
+    ids=[
+        "in-the-readers-zone",
+        "over-several-days-shows-both-dates",
+        "one-evening-in-vienna",
+        "past-midnight-in-baku",
+        "across-the-dst-change-in-brussels",
+    ],
+)
+def test_format_when_in_english(span: tuple[dt.datetime, dt.datetime], zone: str, expected: str) -> None:
+    assert format_when(*span, zone, "en") == expected
 
 
-def test_format_when_across_the_dst_change_in_brussels() -> None:
-    # Clocks go from 02:00 CET to 03:00 CEST on 28 March 2027: 00:30-02:30 UTC is 01:30-04:30 local.
-    starts, ends = dt.datetime(2027, 3, 28, 0, 30, tzinfo=UTC), dt.datetime(2027, 3, 28, 2, 30, tzinfo=UTC)
-    assert (
-        format_when(starts, ends, "Europe/Brussels", "en")
-        == "Sunday, 28 March 2027, 01:30–04:30 (Brussels time)"
-    )
+def test_format_when_over_several_days_shows_both_dates_in_russian() -> None:
+    assert "20 мая" in format_when(*TWO_DAYS, "Asia/Baku", "ru")
+    assert "21 мая" in format_when(*TWO_DAYS, "Asia/Baku", "ru")
+
+
+def test_format_time_across_the_dst_change_in_brussels() -> None:
     # The same UTC hour a day apart is a different local hour on either side of the change.
-    assert format_time(dt.datetime(2027, 3, 27, 9, 0, tzinfo=UTC), "Europe/Brussels", "fr") == "10:00"
-    assert format_time(dt.datetime(2027, 3, 28, 9, 0, tzinfo=UTC), "Europe/Brussels", "fr") == "11:00"
+    assert format_time(utc(2027, 3, 27, 9, 0), "Europe/Brussels", "fr") == "10:00"
+    assert format_time(utc(2027, 3, 28, 9, 0), "Europe/Brussels", "fr") == "11:00"
     # Baku has no DST: 10:00 Baku time is 07:00 in Brussels before the change and 08:00 after.
-    assert format_time(dt.datetime(2027, 3, 29, 6, 0, tzinfo=UTC), "Europe/Brussels", "en") == "08:00"
+    assert format_time(utc(2027, 3, 29, 6, 0), "Europe/Brussels", "en") == "08:00"
 
 
 def test_format_time_reads_naive_values_as_utc() -> None:

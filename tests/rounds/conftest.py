@@ -163,6 +163,16 @@ def link_for(db, client_for):
     return make
 
 
+@pytest.fixture
+def links_for(link_for, directory):
+    """The clients of several people of the directory (by email), each with their link to the round."""
+
+    def make(round_id: str, *emails: str) -> list[httpx.Client]:
+        return [link_for(round_id, directory.person(email)) for email in emails]
+
+    return make
+
+
 def token_of(text: str) -> str:
     match = re.search(r"/r/(csr_[A-Za-z0-9_-]+)", text)
     assert match, text

@@ -79,10 +79,11 @@ def test_comments_only_while_the_round_is_open(make_round, link_for, directory, 
     assert anna.get(f"/api/v1/rounds/{round_['id']}/comments").status_code == 200
 
 
-def test_threads_of_any_depth_inherit_the_section(make_round, link_for, directory, draft, facilitator):
+def test_threads_of_any_depth_inherit_the_section(
+    make_round, link_for, links_for, directory, draft, facilitator
+):
     round_ = make_round()
-    gulnara = link_for(round_["id"], directory.person(GULNARA))
-    irina = link_for(round_["id"], directory.person(IRINA))
+    gulnara, irina = links_for(round_["id"], GULNARA, IRINA)
     section = draft.section("1.1.1")["key"]
     top = post_comment(gulnara, round_["id"], section_key=section, body="60 days is too long.")
     reply = post_comment(irina, round_["id"], parent_id=top["id"], body="Agreed: 30 days.")
@@ -112,10 +113,9 @@ def test_threads_of_any_depth_inherit_the_section(make_round, link_for, director
     assert chain == [top["id"], reply["id"], deeper["id"], deepest["id"]]
 
 
-def test_authors_edit_with_history_and_withdraw(make_round, link_for, directory, draft, facilitator):
+def test_authors_edit_with_history_and_withdraw(make_round, links_for, draft, facilitator):
     round_ = make_round()
-    anna = link_for(round_["id"], directory.person(ANNA))
-    luc = link_for(round_["id"], directory.person(LUC))
+    anna, luc = links_for(round_["id"], ANNA, LUC)
     section = draft.section("1.1.3")["key"]
     comment = post_comment(anna, round_["id"], section_key=section, body="First thought.")
 
@@ -148,10 +148,9 @@ def test_authors_edit_with_history_and_withdraw(make_round, link_for, directory,
     assert seen_by_staff["body"] == "Third thought."
 
 
-def test_hidden_comments_never_reach_stakeholders(make_round, link_for, directory, facilitator, api):
+def test_hidden_comments_never_reach_stakeholders(make_round, links_for, facilitator, api):
     round_ = make_round()
-    anna = link_for(round_["id"], directory.person(ANNA))
-    irina = link_for(round_["id"], directory.person(IRINA))
+    anna, irina = links_for(round_["id"], ANNA, IRINA)
     rude = post_comment(anna, round_["id"], body="Something offensive.")
     fine = post_comment(irina, round_["id"], body="A fair point.")
     reply_to_rude = post_comment(irina, round_["id"], parent_id=rude["id"], body="Please stay polite.")
@@ -183,11 +182,9 @@ def test_hidden_comments_never_reach_stakeholders(make_round, link_for, director
     assert [(m["action"], m["reason"]) for m in log] == [("hide", "Insulting language"), ("restore", None)]
 
 
-def test_attribution_and_official_positions(make_round, link_for, directory, facilitator):
+def test_attribution_and_official_positions(make_round, links_for, directory, facilitator):
     round_ = make_round()
-    gulnara = link_for(round_["id"], directory.person(GULNARA))
-    irina = link_for(round_["id"], directory.person(IRINA))
-    anna = link_for(round_["id"], directory.person(ANNA))
+    gulnara, irina, anna = links_for(round_["id"], GULNARA, IRINA, ANNA)
     official = post_comment(
         gulnara,
         round_["id"],
@@ -243,10 +240,9 @@ def test_attribution_and_official_positions(make_round, link_for, directory, fac
     assert [t["id"] for t in threads(staff_ngo)] == [anonymous["id"]]
 
 
-def test_facilitators_only_visibility(make_round, link_for, directory, facilitator):
+def test_facilitators_only_visibility(make_round, links_for, facilitator):
     round_ = make_round(visibility="facilitators")
-    anna = link_for(round_["id"], directory.person(ANNA))
-    irina = link_for(round_["id"], directory.person(IRINA))
+    anna, irina = links_for(round_["id"], ANNA, IRINA)
     annas = post_comment(anna, round_["id"], body="Mine.")
     irinas = post_comment(irina, round_["id"], body="Hers.")
     assert [t["id"] for t in threads(anna.get(f"/api/v1/rounds/{round_['id']}/comments").json())] == [
@@ -260,11 +256,9 @@ def test_facilitators_only_visibility(make_round, link_for, directory, facilitat
     assert {t["id"] for t in everything} == {annas["id"], irinas["id"]}
 
 
-def test_filters_and_pagination_by_thread(make_round, link_for, directory, draft, facilitator):
+def test_filters_and_pagination_by_thread(make_round, links_for, directory, draft, facilitator):
     round_ = make_round()
-    gulnara = link_for(round_["id"], directory.person(GULNARA))
-    irina = link_for(round_["id"], directory.person(IRINA))
-    luc = link_for(round_["id"], directory.person(LUC))
+    gulnara, irina, luc = links_for(round_["id"], GULNARA, IRINA, LUC)
     # Posted out of draft order: the tree follows the draft, whole-draft comments first.
     s113 = draft.section("1.1.3")["key"]
     s1 = draft.section("1")["key"]
@@ -303,10 +297,9 @@ def test_filters_and_pagination_by_thread(make_round, link_for, directory, draft
     problem(irina.get(url, params={"decision": "accepted"}), 403)
 
 
-def test_facilitator_response_is_validated(make_round, link_for, directory, draft, facilitator, api):
+def test_facilitator_response_is_validated(make_round, links_for, draft, facilitator, api):
     round_ = make_round()
-    anna = link_for(round_["id"], directory.person(ANNA))
-    irina = link_for(round_["id"], directory.person(IRINA))
+    anna, irina = links_for(round_["id"], ANNA, IRINA)
     section = draft.section("1.1.3")["key"]
     comment = post_comment(anna, round_["id"], section_key=section)
     v2 = upload_v2(api, draft)
