@@ -56,6 +56,9 @@ def dev(host: str, port: int, mail_port: int | None, demo: bool) -> None:
     Migrations are applied first, and a token for the dev admin is printed. Without CONSULT_*
     settings everything is embedded: SQLite and the broker in the data folder, mail captured as .eml
     files. Whatever is configured (database, Redis, SMTP relay) is used instead."""
+    # Links in the emails must reach this server: a chosen port or host is their address too, unless
+    # CONSULT_BASE_URL says otherwise (a proxy in front, say).
+    os.environ.setdefault("CONSULT_BASE_URL", f"http://{host}:{port}")
     if mail_port is not None:
         # The worker's tasks read the settings from the environment, once, when they first need
         # them: the sink's address is set there before anything (devserver's imports) reads them.

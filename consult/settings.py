@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 DEV_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - refused outside dev by Settings.check_production
 MIN_SECRET_KEY_BYTES = 32
-MAKE_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'  # noqa: S105 - a command
+MAKE_SECRET_KEY = 'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'  # noqa: S105 - a command
 
 T = TypeVar("T")
 

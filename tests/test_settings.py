@@ -208,5 +208,5 @@ def test_every_process_but_consult_dev_refuses_the_dev_key(entry_point, key, tmp
     problem = "is the dev-only default" if key is None else "is shorter than 32 bytes"
     assert result.stderr.strip().splitlines() == [
         f"Error: CONSULT_SECRET_KEY {problem}; set it to a random value made with: "
-        'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
     ]
