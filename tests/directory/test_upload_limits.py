@@ -18,8 +18,9 @@ from tests.directory.test_import import HEADER, csv_bytes, upload, xlsx_bytes
 from tests.helpers import problem
 
 # The longest /health may take while a file is parsed or built: parsing the CSV below on the event
-# loop held it about a second, the Word export of 3,000 comments ten; off the loop, under 0.2 s.
-HEALTHY_SECONDS = 0.5
+# loop held it about a second, the Word export of 3,000 comments ten; off the loop, under 0.2 s on an
+# idle machine and up to 0.6 s with the machine's two cores busy with other work.
+HEALTHY_SECONDS = 0.8
 
 
 def people(count: int) -> list[list[str]]:
