@@ -110,6 +110,18 @@ class PrivacyService:
     async def _comment_ids(self, person_id: UUID) -> list[UUID]:
         return list(await self.session.scalars(select(Comment.id).where(Comment.author_id == person_id)))
 
+    async def _with_event_title(
+        self, model: type[Invitation] | type[EventAttendance], person_id: UUID
+    ) -> list[tuple[Any, str]]:
+        """The person's rows of ``model`` (invitations, attendance), each with its event's title."""
+        rows = await self.session.execute(
+            select(model, Event.title)
+            .join(Event, Event.id == model.event_id)
+            .where(model.person_id == person_id)
+            .order_by(model.created_at)
+        )
+        return [(row, title) for row, title in rows.tuples()]
+
     async def personal_data(self, person_id: UUID) -> PersonalData:
         """Everything held about the person; tokens as metadata only (only their digests are stored)."""
         session = self.session
@@ -123,14 +135,7 @@ class PrivacyService:
             .where(group_member.c.person_id == person_id)
             .order_by(PersonGroup.name)
         )
-        invitations = (
-            await session.execute(
-                select(Invitation, Event.title)
-                .join(Event, Event.id == Invitation.event_id)
-                .where(Invitation.person_id == person_id)
-                .order_by(Invitation.created_at)
-            )
-        ).all()
+        invitations = await self._with_event_title(Invitation, person_id)
         invitation_ids = [invitation.id for invitation, _ in invitations]
         rsvp_links = await session.scalars(
             select(RsvpLink).where(RsvpLink.invitation_id.in_(invitation_ids)).order_by(RsvpLink.created_at)
@@ -185,14 +190,7 @@ class PrivacyService:
                 .order_by(InboundMessage.created_at)
             )
         )
-        attendance = (
-            await session.execute(
-                select(EventAttendance, Event.title)
-                .join(Event, Event.id == EventAttendance.event_id)
-                .where(EventAttendance.person_id == person_id)
-                .order_by(EventAttendance.created_at)
-            )
-        ).all()
+        attendance = await self._with_event_title(EventAttendance, person_id)
         reply_tokens = await session.scalars(
             select(ReplyToken).where(ReplyToken.person_id == person_id).order_by(ReplyToken.created_at)
         )

@@ -21,7 +21,8 @@ from tests.rounds.test_round_emails import wait_for_mail
 
 ANNA = "a.gruber@expert.example.org"  # an expert without an organisation
 NAME = "Anna Gruber"
-IRINA = "i.petrova@ngo.example.org"
+IRINA = "i.petrova@ngo.example.org"  # of the Migrant Support NGO
+LUC = "l.dubois@eeas.example.org"
 
 
 def database_dump(database_url: str) -> str:
@@ -43,7 +44,7 @@ def test_a_person_gets_their_data_and_is_then_erased_everywhere(
 ):
     admin, facilitator = client_for(Role.ADMIN), client_for(Role.FACILITATOR)
     anna_id = directory.person(ANNA)
-    round_ = make_round(person_ids=[anna_id, directory.person(IRINA)])
+    round_ = make_round(person_ids=[anna_id, directory.person(IRINA), directory.person(LUC)])
     [received] = wait_for_mail(smtp, ANNA)
     token = reply_token_in(str(received.message["Reply-To"]))
     emailed = submit(gateway, build("outlook_html.eml", TOKEN=token), db)  # a comment with a PDF
@@ -101,7 +102,7 @@ def test_a_person_gets_their_data_and_is_then_erased_everywhere(
         assert traces(export.text) == [], fmt
         assert "Add French and Farsi." in export.text  # the comment stays
     irina = link_for(round_["id"], directory.person(IRINA))
-    browser, irina_token = page_client(irina.base_url.__str__(), irina)
+    browser, irina_token = page_client(str(irina.base_url), irina)
     page = browser.get(f"/r/{irina_token}")
     assert page.status_code == 200 and "Add French and Farsi." in page.text
     assert traces(page.text) == []
@@ -124,3 +125,23 @@ def test_a_person_gets_their_data_and_is_then_erased_everywhere(
     ).first()
     assert latest is not None and latest.state is OutboxState.SUPPRESSED
     assert len(smtp.to(ANNA)) == 2
+
+
+def test_an_erased_persons_comments_stay_with_their_organisation(make_round, directory, client_for, link_for):
+    round_ = make_round(person_ids=[directory.person(IRINA), directory.person(LUC)])
+    irina = link_for(round_["id"], directory.person(IRINA))
+    url = f"/api/v1/rounds/{round_['id']}/comments"
+    named = irina.post(url, json={"body": "Translate the forms."}).json()
+    anonymous = irina.post(url, json={"body": "Fund the desk.", "attribution": "anonymous"}).json()
+    assert client_for(Role.ADMIN).post(f"/api/v1/people/{directory.person(IRINA)}/erase").status_code == 200
+
+    luc = link_for(round_["id"], directory.person(LUC))
+    shown = {t["id"]: t for s in luc.get(url).json()["sections"] for t in s["threads"]}
+    assert shown[named["id"]]["attribution"] == "organisation"
+    assert shown[named["id"]]["author"]["full_name"] is None
+    assert shown[named["id"]]["author"]["organisation_name"] == "Migrant Support NGO"
+    # What the author chose to hide stays hidden.
+    assert shown[anonymous["id"]]["author"]["organisation_name"] is None
+    browser, token = page_client(str(luc.base_url), luc)
+    page = browser.get(f"/r/{token}").text
+    assert "Migrant Support NGO" in page and "Ирина Петрова" not in page
