@@ -20,7 +20,7 @@ Title = Annotated[str, Meta(min_length=1, max_length=300)]
 Name = Title
 # A line that may be left empty: a position, a speaker.
 ShortText = Annotated[str, Meta(max_length=300)]
-# A venue's address, a website, a meeting link.
+# A venue's address, a website.
 Address = Annotated[str, Meta(max_length=500)]
 # What a comment or an answer to it says (an emailed comment is cut to this length as well).
 COMMENT_MAX_LENGTH = 20_000

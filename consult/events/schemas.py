@@ -17,6 +17,8 @@ EventTime = Annotated[
     Meta(description="ISO 8601 with an offset, or local wall-clock time in the event's time zone"),
 ]
 Capacity = Annotated[int, Meta(ge=1, le=100_000)]
+# Meeting links of some services (Teams) run to a few hundred characters.
+MeetingLink = Annotated[str, Meta(max_length=1_000, description="the online meeting's http(s) URL")]
 
 
 class ConsultationCreate(Struct, forbid_unknown_fields=True):
@@ -53,7 +55,7 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     ends_at: EventTime
     description: LongText = ""
     location: Address | None = None
-    online_url: Address | None = None
+    online_url: MeetingLink | None = None
     capacity: Capacity | None = None
     agenda: list[AgendaItemIn] = msgspec.field(default_factory=list)
 
@@ -69,7 +71,7 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     starts_at: EventTime | UnsetType = UNSET
     ends_at: EventTime | UnsetType = UNSET
     location: Address | None | UnsetType = UNSET
-    online_url: Address | None | UnsetType = UNSET
+    online_url: MeetingLink | None | UnsetType = UNSET
     capacity: Capacity | None | UnsetType = UNSET
     agenda: list[AgendaItemIn] | UnsetType = UNSET
 
