@@ -62,6 +62,23 @@ def _fields(row: Any, *names: str) -> dict[str, Any]:
     return {name: getattr(row, name) for name in names}
 
 
+# What the copy shows of each row (tokens: never their digests).
+_PERSON_FIELDS = (
+    "id", "full_name", "email", "position", "language", "timezone", "unsubscribed_at", "bounced_at",
+    "bounce_reason", "erased_at", "created_at", "updated_at",
+)  # fmt: skip
+_INVITATION_FIELDS = (
+    "id", "event_id", "role", "rsvp", "responded_at", "waitlisted_at", "withdrawn_at", "delivery_state",
+    "last_sent_at",
+)  # fmt: skip
+_COMMENT_FIELDS = (
+    "id", "round_id", "section_key", "parent_id", "kind", "body", "quote", "proposed_text", "attribution",
+    "on_behalf_of_organisation_id", "created_at", "edited_at", "withdrawn_at", "hidden_at", "hidden_reason",
+    "decision", "rationale", "responded_at",
+)  # fmt: skip
+_LINK_FIELDS = ("id", "created_at", "expires_at")
+
+
 # --- the copy (article 15) --------------------------------------------------------------------------
 
 
@@ -227,36 +244,11 @@ class PrivacyService:
 
         data = {
             "generated_at": _now(),
-            "person": _fields(
-                person,
-                "id",
-                "full_name",
-                "email",
-                "position",
-                "language",
-                "timezone",
-                "unsubscribed_at",
-                "bounced_at",
-                "bounce_reason",
-                "erased_at",
-                "created_at",
-                "updated_at",
-            )
+            "person": _fields(person, *_PERSON_FIELDS)
             | {"organisation": _fields(organisation, "id", "name", "kind") if organisation else None},
             "groups": [_fields(group, "id", "name") for group in groups],
             "event_invitations": [
-                _fields(
-                    invitation,
-                    "id",
-                    "event_id",
-                    "role",
-                    "rsvp",
-                    "responded_at",
-                    "waitlisted_at",
-                    "withdrawn_at",
-                    "delivery_state",
-                    "last_sent_at",
-                )
+                _fields(invitation, *_INVITATION_FIELDS)
                 | {"event_title": title, "invited_at": invitation.created_at}
                 for invitation, title in invitations
             ],
@@ -265,31 +257,7 @@ class PrivacyService:
                 | {"invited_at": invitee.created_at, "opening_email_queued_at": invitee.opening_queued_at}
                 for invitee, title in round_invitations
             ],
-            "comments": [
-                _fields(
-                    comment,
-                    "id",
-                    "round_id",
-                    "section_key",
-                    "parent_id",
-                    "kind",
-                    "body",
-                    "quote",
-                    "proposed_text",
-                    "attribution",
-                    "on_behalf_of_organisation_id",
-                    "created_at",
-                    "edited_at",
-                    "withdrawn_at",
-                    "hidden_at",
-                    "hidden_reason",
-                    "decision",
-                    "rationale",
-                    "responded_at",
-                )
-                | by_comment[comment.id]
-                for comment in comments
-            ],
+            "comments": [_fields(comment, *_COMMENT_FIELDS) | by_comment[comment.id] for comment in comments],
             # Emails are rendered when sent and not kept: what was sent, when, and what became of it.
             "emails_sent": [
                 _fields(row, "id", "kind", "state", "sent_at", "last_error") | {"queued_at": row.created_at}
@@ -301,16 +269,10 @@ class PrivacyService:
                 for row, title in attendance
             ],
             "links": {
-                "rsvp": [
-                    _fields(link, "id", "invitation_id", "created_at", "expires_at") for link in rsvp_links
-                ],
-                "round": [
-                    _fields(link, "id", "invitee_id", "created_at", "expires_at") for link in round_links
-                ],
+                "rsvp": [_fields(link, "invitation_id", *_LINK_FIELDS) for link in rsvp_links],
+                "round": [_fields(link, "invitee_id", *_LINK_FIELDS) for link in round_links],
                 "reply_tokens": [
-                    _fields(
-                        token, "id", "round_id", "comment_id", "invitation_id", "created_at", "expires_at"
-                    )
+                    _fields(token, "round_id", "comment_id", "invitation_id", *_LINK_FIELDS)
                     for token in reply_tokens
                 ],
             },
@@ -388,7 +350,6 @@ class PrivacyService:
         person.email = erased_email(person.id)
         person.position = None
         person.bounce_reason = None
-        person.unsubscribed_at = person.unsubscribed_at or now
         person.erased_at = now
         await session.flush()
         return person
