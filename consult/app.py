@@ -33,6 +33,7 @@ from consult.inbound.controller import (
 from consult.invitations.controller import InvitationController, RsvpController
 from consult.invitations.service import listen_to_events
 from consult.pagination import provide_page_params
+from consult.privacy.controller import PersonDataController
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UnsubscribeController,
             InboundController,
             AttachmentController,
+            PersonDataController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

@@ -349,6 +349,23 @@ class UploadSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    inbound_days: int = _int(
+        "RETENTION_DAYS_INBOUND",
+        180,
+        "raw incoming messages are emptied this many days after they arrived, once handled (0: kept)",
+    )
+    exports_days: int = _int(
+        "RETENTION_DAYS_EXPORTS",
+        30,
+        "export job files are deleted this many days after they were written (0: kept)",
+    )
+    scan_seconds: float = _float(
+        "RETENTION_SCAN_SECONDS", 3600.0, "how often beat deletes what is kept longer than that"
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     app: AppSettings = field(default_factory=AppSettings)
@@ -362,6 +379,7 @@ class Settings:
     inbound: InboundSettings = field(default_factory=InboundSettings)
     imap: ImapSettings = field(default_factory=ImapSettings)
     uploads: UploadSettings = field(default_factory=UploadSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def check_production(self) -> None:
         """Every process but `consult dev` calls this: with the dev key, which anyone can read here, anyone

@@ -9,6 +9,7 @@ from celery.signals import celeryd_init, worker_ready
 
 from consult.claims import GONE_AFTER_SECONDS, HEARTBEAT_SECONDS
 from consult.jobs import celery
+from consult.privacy.retention import PURGE_TASK
 from consult.settings import Settings, get_settings, production_settings
 
 
@@ -23,6 +24,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.rounds.scan_seconds},
         "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.exports.scan_seconds},
         "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound.scan_seconds},
+        "purge-expired": {"task": PURGE_TASK, "schedule": settings.retention.scan_seconds},
         # Only with a mailbox to poll: nothing runs (or logs) while CONSULT_IMAP_URL is unset.
         **(
             {"poll-imap": {"task": "consult.poll_imap", "schedule": settings.imap.poll_seconds}}

@@ -15,6 +15,7 @@ from consult.inbound.service import PROCESS_TASK, pending_ids, process
 from consult.invitations.mailing import queue_due_reminders
 from consult.mail.delivery import relay, send_batch
 from consult.mail.outbox import SEND_TASK
+from consult.privacy.retention import PURGE_TASK, purge_expired
 from consult.rounds.mailing import queue_closing_reminders, queue_openings, queue_reply_digests
 from consult.settings import get_settings
 from workers.app import celery_app
@@ -93,3 +94,12 @@ def scan_inbound() -> int:
 def poll_imap() -> int:
     """New mail in the CONSULT_IMAP_URL folder is stored and processed (scheduled only when it is set)."""
     return imap.poll(get_settings())
+
+
+@celery_app.task(name=PURGE_TASK, acks_late=True)
+def purge_expired_data() -> dict[str, int]:
+    """Raw incoming mail and export files kept longer than the retention settings are deleted."""
+    with sessions()() as session:
+        purged = purge_expired(session, get_settings())
+        session.commit()
+    return {"inbound_messages": purged.inbound_messages, "export_files": purged.export_files}

@@ -193,6 +193,7 @@ def upgrade() -> None:
         ),
         sa.Column("bounced_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("bounce_reason", sa.Text(), nullable=True),
+        sa.Column("erased_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),

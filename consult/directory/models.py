@@ -66,6 +66,8 @@ class Person(Base):
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     bounced_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     bounce_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # Set when an admin erased the person's data (consult.privacy): no mail reaches them again.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
 

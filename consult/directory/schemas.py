@@ -11,7 +11,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from consult.crud import ModelOut
 from consult.directory.models import Language, OrganisationKind
-from consult.types import IdList, Name, TimeZoneName
+from consult.types import Address, IdList, LongText, Name, ShortText, TimeZoneName
 
 Email = Annotated[str, Meta(min_length=3, max_length=320)]
 Country = Annotated[str, Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. AZ")]
@@ -21,14 +21,14 @@ class OrganisationCreate(Struct, forbid_unknown_fields=True):
     name: Name
     kind: OrganisationKind
     country: Country | None = None
-    website: str | None = None
+    website: Address | None = None
 
 
 class OrganisationPatch(Struct, forbid_unknown_fields=True):
     name: Name | UnsetType = UNSET
     kind: OrganisationKind | UnsetType = UNSET
     country: Country | UnsetType | None = UNSET
-    website: str | UnsetType | None = UNSET
+    website: Address | UnsetType | None = UNSET
 
 
 class OrganisationOut(ModelOut):
@@ -45,7 +45,7 @@ class PersonCreate(Struct, forbid_unknown_fields=True):
     full_name: Name
     email: Email
     organisation_id: UUID | None = None
-    position: str | None = None
+    position: ShortText | None = None
     language: Language = Language.EN
     timezone: TimeZoneName = "UTC"
 
@@ -54,7 +54,7 @@ class PersonPatch(Struct, forbid_unknown_fields=True):
     full_name: Name | UnsetType = UNSET
     email: Email | UnsetType = UNSET
     organisation_id: UUID | UnsetType | None = UNSET
-    position: str | UnsetType | None = UNSET
+    position: ShortText | UnsetType | None = UNSET
     language: Language | UnsetType = UNSET
     timezone: TimeZoneName | UnsetType = UNSET
 
@@ -82,13 +82,13 @@ class Audience(Struct, forbid_unknown_fields=True):
 
 class GroupCreate(Struct, forbid_unknown_fields=True):
     name: Name
-    description: str = ""
-    person_ids: list[UUID] = msgspec.field(default_factory=list)
+    description: LongText = ""
+    person_ids: IdList = msgspec.field(default_factory=list)
 
 
 class GroupPatch(Struct, forbid_unknown_fields=True):
     name: Name | UnsetType = UNSET
-    description: str | UnsetType = UNSET
+    description: LongText | UnsetType = UNSET
 
 
 class GroupOut(ModelOut):

@@ -3,17 +3,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 from litestar.datastructures import UploadFile
-from msgspec import UNSET, Struct, UnsetType
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from consult.crud import ModelOut
 from consult.directory.models import Language
-from consult.drafts.models import Document, DocumentSection, DocumentVersion, DraftFormat
+from consult.drafts.models import SECTION_KEY_LENGTH, Document, DocumentSection, DocumentVersion, DraftFormat
 from consult.drafts.versions import Change, SectionChange
 from consult.types import Title
+
+SectionKey = Annotated[str, Meta(max_length=SECTION_KEY_LENGTH, description="a section's key in the draft")]
 
 
 class DocumentCreate(Struct, forbid_unknown_fields=True):

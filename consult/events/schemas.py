@@ -10,23 +10,25 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from consult.crud import ModelOut
 from consult.events.models import Event, EventFormat, EventKind, EventStatus
 from consult.events.timing import in_zone
-from consult.types import Reason, TimeZoneName, Title
+from consult.types import Address, LongText, Reason, ShortText, TimeZoneName, Title
 
 EventTime = Annotated[
     dt.datetime,
     Meta(description="ISO 8601 with an offset, or local wall-clock time in the event's time zone"),
 ]
 Capacity = Annotated[int, Meta(ge=1, le=100_000)]
+# Meeting links of some services (Teams) run to a few hundred characters.
+MeetingLink = Annotated[str, Meta(max_length=1_000, description="the online meeting's http(s) URL")]
 
 
 class ConsultationCreate(Struct, forbid_unknown_fields=True):
     title: Title
-    description: str = ""
+    description: LongText = ""
 
 
 class ConsultationPatch(Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
-    description: str | UnsetType = UNSET
+    description: LongText | UnsetType = UNSET
 
 
 class ConsultationOut(ModelOut):
@@ -40,7 +42,7 @@ class ConsultationOut(ModelOut):
 class AgendaItemIn(Struct, forbid_unknown_fields=True):
     starts_at: EventTime
     title: Title
-    speaker: str | None = None
+    speaker: ShortText | None = None
 
 
 class EventCreate(Struct, forbid_unknown_fields=True):
@@ -51,9 +53,9 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     timezone: TimeZoneName
     starts_at: EventTime
     ends_at: EventTime
-    description: str = ""
-    location: str | None = None
-    online_url: str | None = None
+    description: LongText = ""
+    location: Address | None = None
+    online_url: MeetingLink | None = None
     capacity: Capacity | None = None
     agenda: list[AgendaItemIn] = msgspec.field(default_factory=list)
 
@@ -64,12 +66,12 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     kind: EventKind | UnsetType = UNSET
     format: EventFormat | UnsetType = UNSET
     title: Title | UnsetType = UNSET
-    description: str | UnsetType = UNSET
+    description: LongText | UnsetType = UNSET
     timezone: TimeZoneName | UnsetType = UNSET
     starts_at: EventTime | UnsetType = UNSET
     ends_at: EventTime | UnsetType = UNSET
-    location: str | None | UnsetType = UNSET
-    online_url: str | None | UnsetType = UNSET
+    location: Address | None | UnsetType = UNSET
+    online_url: MeetingLink | None | UnsetType = UNSET
     capacity: Capacity | None | UnsetType = UNSET
     agenda: list[AgendaItemIn] | UnsetType = UNSET
 

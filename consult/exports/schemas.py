@@ -9,6 +9,7 @@ from msgspec import Struct
 
 from consult.crud import ModelOut
 from consult.directory.models import OrganisationKind
+from consult.drafts.schemas import SectionKey
 from consult.exports.models import ExportFormat, ExportState
 from consult.rounds.models import CommentKind, Decision
 from consult.types import AwareTime, IdList
@@ -19,7 +20,7 @@ class ExportRequest(Struct, forbid_unknown_fields=True):
     were written)."""
 
     format: ExportFormat = ExportFormat.XLSX
-    section_key: str | None = None
+    section_key: SectionKey | None = None
     organisation_id: UUID | None = None
     organisation_kind: OrganisationKind | None = None
     kind: CommentKind | None = None

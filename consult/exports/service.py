@@ -166,10 +166,11 @@ class ExportService:
 
     async def job_file(self, job_id: UUID) -> tuple[ExportJob, str]:
         job = await self.job(job_id)
-        if job.state is not ExportState.DONE or job.file_path is None:
+        if job.state is not ExportState.DONE:
             raise Conflict(f"export {job_id} is {job.state.value}, not done")
-        path = self.settings.storage.export_dir / job.file_path
-        if not path.is_file():
+        # No path: the file was deleted (consult.privacy: retention, or a person's erasure).
+        path = self.settings.storage.export_dir / job.file_path if job.file_path else None
+        if path is None or not path.is_file():
             raise NotFound(f"the file of export {job_id} is no longer there")
         return job, str(path)
 

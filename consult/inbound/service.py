@@ -43,12 +43,12 @@ from consult.rounds.models import CommentRound, RoundInvitee
 from consult.rounds.service import is_open
 from consult.rounds.writing import WritingService
 from consult.settings import Settings
+from consult.types import COMMENT_MAX_LENGTH
 
 logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "consult.process_inbound"
 MAX_ATTEMPTS = 3
-MAX_BODY = 20_000
 _PARTSTAT = {"ACCEPTED": Rsvp.ACCEPTED, "DECLINED": Rsvp.DECLINED, "TENTATIVE": Rsvp.TENTATIVE}
 
 
@@ -312,7 +312,7 @@ class Intake:
             return
         principal = StakeholderPrincipal(person_id=person.id, round_id=round_.id)
         data = round_schemas.CommentCreate(
-            body=parsed.text[:MAX_BODY],
+            body=parsed.text[:COMMENT_MAX_LENGTH],
             section_key=token.section_key if token.comment_id is None else None,
             parent_id=token.comment_id,
         )

@@ -211,12 +211,12 @@ def _compose_all(
 
 
 def _suppress(session: Session, rows: Sequence[OutboundEmail]) -> list[OutboundEmail]:
-    """Rows to people whose address bounced, or who unsubscribed from the row's kind, are not sent;
-    returns the others."""
+    """Rows to people whose data was erased, whose address bounced, or who unsubscribed from the row's
+    kind, are not sent; returns the others."""
     people = {
-        person_id: (bounced_at, unsubscribed_at)
-        for person_id, bounced_at, unsubscribed_at in session.execute(
-            select(Person.id, Person.bounced_at, Person.unsubscribed_at).where(
+        person_id: (erased_at, bounced_at, unsubscribed_at)
+        for person_id, erased_at, bounced_at, unsubscribed_at in session.execute(
+            select(Person.id, Person.erased_at, Person.bounced_at, Person.unsubscribed_at).where(
                 Person.id.in_({row.person_id for row in rows if row.person_id is not None})
             )
         ).tuples()
@@ -224,11 +224,13 @@ def _suppress(session: Session, rows: Sequence[OutboundEmail]) -> list[OutboundE
     keep: list[OutboundEmail] = []
     suppressed: list[OutboundEmail] = []
     for row in rows:
-        bounced_at, unsubscribed_at = (
-            people.get(row.person_id, (None, None)) if row.person_id else (None, None)
+        erased_at, bounced_at, unsubscribed_at = (
+            people.get(row.person_id, (None, None, None)) if row.person_id else (None, None, None)
         )
         reason = None
-        if bounced_at is not None:
+        if erased_at is not None:
+            reason = "not sent: the person's data was erased"
+        elif bounced_at is not None:
             reason = "not sent: the address bounced; an organiser can clear that"
         elif unsubscribed_at is not None and row.kind in UNSUBSCRIBABLE:
             reason = "not sent: the person unsubscribed from reminders and digests"

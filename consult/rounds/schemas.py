@@ -2,27 +2,23 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, Struct, UnsetType
 
 from consult.crud import ModelOut
 from consult.directory.models import OrganisationKind
 from consult.directory.schemas import Audience
-from consult.drafts.schemas import SectionOut
+from consult.drafts.schemas import SectionKey, SectionOut
 from consult.rounds.models import Attribution, CommentKind, Decision, RoundVisibility
-from consult.types import AwareTime, Reason, Title
+from consult.types import AwareTime, CommentText, LongText, Reason, Title
 
 
 class CommentStatus(enum.StrEnum):
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
     HIDDEN = "hidden"  # shown to staff only
-
-
-Text = Annotated[str, Meta(min_length=1, max_length=20_000)]
 
 
 class RoundCreate(Audience, forbid_unknown_fields=True, kw_only=True):
@@ -63,20 +59,20 @@ class RoundDraft(Struct):
 
 
 class CommentCreate(Struct, forbid_unknown_fields=True):
-    body: Text
+    body: CommentText
     kind: CommentKind = CommentKind.COMMENT
-    section_key: str | None = None
-    quote: str | None = None
-    proposed_text: str | None = None
+    section_key: SectionKey | None = None
+    quote: LongText | None = None
+    proposed_text: LongText | None = None
     parent_id: UUID | None = None
     on_behalf_of_organisation: bool = False
     attribution: Attribution = Attribution.NAMED
 
 
 class CommentPatch(Struct, forbid_unknown_fields=True):
-    body: Text | UnsetType = UNSET
-    quote: str | None | UnsetType = UNSET
-    proposed_text: str | None | UnsetType = UNSET
+    body: CommentText | UnsetType = UNSET
+    quote: LongText | None | UnsetType = UNSET
+    proposed_text: LongText | None | UnsetType = UNSET
     kind: CommentKind | UnsetType = UNSET
     attribution: Attribution | UnsetType = UNSET
 
@@ -87,9 +83,9 @@ class HideRequest(Struct, forbid_unknown_fields=True):
 
 class ResponseIn(Struct, forbid_unknown_fields=True):
     decision: Decision
-    rationale: Text
+    rationale: CommentText
     taken_up_version_id: UUID | None = None
-    taken_up_section_key: str | None = None
+    taken_up_section_key: SectionKey | None = None
 
 
 class AuthorOut(Struct):
