@@ -15,8 +15,10 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from consult.accesslog import mask_tokens_in_access_log
 from consult.auth.guards import intake_stays_in_its_lane
 from consult.auth.middleware import BearerTokenMiddleware
+from consult.auth.tokens import STAFF_PREFIX
 from consult.directory.controller import GroupController, OrganisationController, PersonController
 from consult.drafts.controller import DocumentController
 from consult.errors import EXCEPTION_HANDLERS
@@ -31,6 +33,7 @@ from consult.inbound.controller import (
     UnsubscribeController,
 )
 from consult.invitations.controller import InvitationController, RsvpController
+from consult.invitations.mailing import RSVP_PREFIX
 from consult.invitations.service import listen_to_events
 from consult.pagination import provide_page_params
 from consult.rounds.controller import CommentController, RoundController
@@ -39,8 +42,11 @@ from consult.rounds.pages import RoundPageController
 from consult.sessions import RequestSessions, provide_db_session
 from consult.settings import Settings, production_settings
 
-# Paths outside the bearer-token API: probes, the schema, and links people open from their email.
-PUBLIC_PATHS = ["^/health$", "^/schema", "^/rsvp/", "^/r/", "^/unsubscribe/"]
+# Links people open from their email: the path segment after each is a credential.
+TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/"]
+TOKEN_PREFIXES = [STAFF_PREFIX, ROUND_LINK_PREFIX, RSVP_PREFIX]
+# Paths outside the bearer-token API: probes, the schema, and those links.
+PUBLIC_PATHS = ["^/health$", "^/schema", *(f"^{route}" for route in TOKEN_ROUTES)]
 
 # Litestar refuses larger bodies before the handler runs; the margin (multipart headers) lets a file
 # just over the setting's limit reach its handler, which answers with a problem naming the field and
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     event_hooks = EventHooks()
     listen_to_events(event_hooks)
     link_resolvers = {ROUND_LINK_PREFIX: resolve_round_token}
+    mask_tokens_in_access_log(TOKEN_PREFIXES, TOKEN_ROUTES)
 
     @asynccontextmanager
     async def dispose_engine(_: Litestar) -> AsyncGenerator[None, None]:

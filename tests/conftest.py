@@ -138,8 +138,9 @@ def tmp_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def api_server(data_dir: Path, **env: str) -> Iterator[str]:
-    """The API in its own uvicorn process, as it runs in production; ``env`` overrides settings."""
+def api_server(data_dir: Path, log_level: str = "warning", **env: str) -> Iterator[str]:
+    """The API in its own uvicorn process, as it runs in production; ``env`` overrides settings.
+    Its output goes to ``data_dir/server-<port>.log`` (access lines at ``log_level="info"``)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "CONSULT_DATA_DIR": str(data_dir), "CONSULT_BASE_URL": base_url, **env}
@@ -156,7 +157,7 @@ def api_server(data_dir: Path, **env: str) -> Iterator[str]:
                 "--port",
                 str(port),
                 "--log-level",
-                "warning",
+                log_level,
             ],
             env=environment,
             stdout=log,
