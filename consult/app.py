@@ -41,6 +41,7 @@ from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
 from consult.sessions import RequestSessions, provide_db_session
 from consult.settings import Settings, production_settings
+from consult.web.security import cors_config, security_headers
 
 # Links people open from their email: the path segment after each is a credential.
 TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/"]
@@ -115,6 +116,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(BearerTokenMiddleware, link_resolvers=link_resolvers, exclude=PUBLIC_PATHS)
         ],
         guards=[intake_stays_in_its_lane],
+        before_send=[security_headers(settings, no_store_paths=["/api/", *TOKEN_ROUTES])],
+        cors_config=cors_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ConsultRequest,
         state=State({"settings": settings, "db_sessions": sessions, "event_hooks": event_hooks}),
