@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Controller, Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import SerializationException
+from litestar.exceptions import SerializationException, TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -41,6 +41,13 @@ from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
 from consult.sessions import RequestSessions, provide_db_session
 from consult.settings import Settings, production_settings
+from consult.web.ratelimit import (
+    LINK_ROUTE,
+    STORE_NAME,
+    rate_limit_middleware,
+    rate_limit_store,
+    too_many_requests,
+)
 from consult.web.security import cors_config, security_headers
 
 # Links people open from their email: the path segment after each is a credential.
@@ -70,6 +77,12 @@ class ConsultRequest(Request[Any, Any, Any]):
             raise SerializationException("the JSON body is nested too deeply") from exc
 
 
+def link_routes(*controllers: type[Controller]) -> Router:
+    """The routes whose path carries a personal link's token: limited per client address, and their
+    unknown tokens count as failed lookups (consult.web.ratelimit)."""
+    return Router(path="/", route_handlers=list(controllers), opt=LINK_ROUTE)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Without settings (uvicorn's factory) the environment's, which must be fit for production."""
     settings = settings or production_settings()
@@ -79,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     listen_to_events(event_hooks)
     link_resolvers = {ROUND_LINK_PREFIX: resolve_round_token}
     mask_tokens_in_access_log(TOKEN_PREFIXES, TOKEN_ROUTES)
+    limits_store = rate_limit_store(settings)
 
     @asynccontextmanager
     async def dispose_engine(_: Litestar) -> AsyncGenerator[None, None]:
@@ -86,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await sessions.engine.dispose()
+            await limits_store.__aexit__(None, None, None)
 
     return Litestar(
         route_handlers=[
@@ -96,31 +111,31 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsultationController,
             EventController,
             InvitationController,
-            RsvpController,
             with_upload_limit(DocumentController, settings.uploads.draft_max_bytes),
             RoundController,
             CommentController,
-            RoundPageController,
             ExportController,
             StatsController,
             PersonMailController,
-            UnsubscribeController,
             InboundController,
             AttachmentController,
+            link_routes(RsvpController, RoundPageController, UnsubscribeController),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
             "page": Provide(provide_page_params, sync_to_thread=False),
         },
         middleware=[
-            DefineMiddleware(BearerTokenMiddleware, link_resolvers=link_resolvers, exclude=PUBLIC_PATHS)
+            *rate_limit_middleware(settings),
+            DefineMiddleware(BearerTokenMiddleware, link_resolvers=link_resolvers, exclude=PUBLIC_PATHS),
         ],
         guards=[intake_stays_in_its_lane],
         before_send=[security_headers(settings, no_store_paths=["/api/", *TOKEN_ROUTES])],
         cors_config=cors_config(settings),
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, TooManyRequestsException: too_many_requests},
         request_class=ConsultRequest,
         state=State({"settings": settings, "db_sessions": sessions, "event_hooks": event_hooks}),
+        stores={STORE_NAME: limits_store},
         lifespan=[dispose_engine],
         openapi_config=OpenAPIConfig(
             title="consult",
