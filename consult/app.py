@@ -10,13 +10,15 @@ from typing import Any
 from litestar import Controller, Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import SerializationException
+from litestar.exceptions import SerializationException, TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from consult.accesslog import mask_tokens_in_access_log
 from consult.auth.guards import intake_stays_in_its_lane
 from consult.auth.middleware import BearerTokenMiddleware
+from consult.auth.tokens import STAFF_PREFIX
 from consult.directory.controller import GroupController, OrganisationController, PersonController
 from consult.drafts.controller import DocumentController
 from consult.errors import EXCEPTION_HANDLERS
@@ -31,6 +33,7 @@ from consult.inbound.controller import (
     UnsubscribeController,
 )
 from consult.invitations.controller import InvitationController, RsvpController
+from consult.invitations.mailing import RSVP_PREFIX
 from consult.invitations.service import listen_to_events
 from consult.pagination import provide_page_params
 from consult.privacy.controller import PersonDataController
@@ -39,9 +42,20 @@ from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
 from consult.sessions import RequestSessions, provide_db_session
 from consult.settings import Settings, production_settings
+from consult.web.ratelimit import (
+    LINK_ROUTE,
+    STORE_NAME,
+    rate_limit_middleware,
+    rate_limit_store,
+    too_many_requests,
+)
+from consult.web.security import cors_config, security_headers
 
-# Paths outside the bearer-token API: probes, the schema, and links people open from their email.
-PUBLIC_PATHS = ["^/health$", "^/schema", "^/rsvp/", "^/r/", "^/unsubscribe/"]
+# Links people open from their email: the path segment after each is a credential.
+TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/"]
+TOKEN_PREFIXES = [STAFF_PREFIX, ROUND_LINK_PREFIX, RSVP_PREFIX]
+# Paths outside the bearer-token API: probes, the schema, and those links.
+PUBLIC_PATHS = ["^/health$", "^/schema", *(f"^{route}" for route in TOKEN_ROUTES)]
 
 # Litestar refuses larger bodies before the handler runs; the margin (multipart headers) lets a file
 # just over the setting's limit reach its handler, which answers with a problem naming the field and
@@ -64,6 +78,12 @@ class ConsultRequest(Request[Any, Any, Any]):
             raise SerializationException("the JSON body is nested too deeply") from exc
 
 
+def link_routes(*controllers: type[Controller]) -> Router:
+    """The routes whose path carries a personal link's token: limited per client address, and their
+    unknown tokens count as failed lookups (consult.web.ratelimit)."""
+    return Router(path="/", route_handlers=list(controllers), opt=LINK_ROUTE)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Without settings (uvicorn's factory) the environment's, which must be fit for production."""
     settings = settings or production_settings()
@@ -72,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     event_hooks = EventHooks()
     listen_to_events(event_hooks)
     link_resolvers = {ROUND_LINK_PREFIX: resolve_round_token}
+    mask_tokens_in_access_log(TOKEN_PREFIXES, TOKEN_ROUTES)
+    limits_store = rate_limit_store(settings)
 
     @asynccontextmanager
     async def dispose_engine(_: Litestar) -> AsyncGenerator[None, None]:
@@ -79,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await sessions.engine.dispose()
+            await limits_store.__aexit__(None, None, None)
 
     return Litestar(
         route_handlers=[
@@ -89,30 +112,32 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsultationController,
             EventController,
             InvitationController,
-            RsvpController,
             with_upload_limit(DocumentController, settings.uploads.draft_max_bytes),
             RoundController,
             CommentController,
-            RoundPageController,
             ExportController,
             StatsController,
             PersonMailController,
-            UnsubscribeController,
             InboundController,
             AttachmentController,
             PersonDataController,
+            link_routes(RsvpController, RoundPageController, UnsubscribeController),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
             "page": Provide(provide_page_params, sync_to_thread=False),
         },
         middleware=[
-            DefineMiddleware(BearerTokenMiddleware, link_resolvers=link_resolvers, exclude=PUBLIC_PATHS)
+            *rate_limit_middleware(settings),
+            DefineMiddleware(BearerTokenMiddleware, link_resolvers=link_resolvers, exclude=PUBLIC_PATHS),
         ],
         guards=[intake_stays_in_its_lane],
-        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[security_headers(settings, no_store_paths=["/api/", *TOKEN_ROUTES])],
+        cors_config=cors_config(settings),
+        exception_handlers={**EXCEPTION_HANDLERS, TooManyRequestsException: too_many_requests},
         request_class=ConsultRequest,
         state=State({"settings": settings, "db_sessions": sessions, "event_hooks": event_hooks}),
+        stores={STORE_NAME: limits_store},
         lifespan=[dispose_engine],
         openapi_config=OpenAPIConfig(
             title="consult",

@@ -68,6 +68,11 @@ def make_celery(settings: Settings) -> Celery:
     app.conf.update(
         **broker_settings(settings),
         task_default_queue=settings.broker.queue,
+        # Remote control (ping, inspect, shutdown) and worker events travel on fanout exchanges,
+        # which are Redis pub/sub channels: every worker on the Redis server hears them, whatever
+        # its queue. Named after the queue, a deployment's commands reach only its own workers.
+        control_exchange=settings.broker.queue,
+        event_exchange=f"{settings.broker.queue}.events",
         task_serializer="json",
         accept_content=["json"],
         result_backend=None,

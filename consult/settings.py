@@ -124,6 +124,13 @@ class AppSettings:
     staff_token_days: int = _int(
         "STAFF_TOKEN_DAYS", 180, "lifetime of staff tokens issued by `consult users create`"
     )
+    cors_origins: tuple[str, ...] = _setting(
+        "CORS_ORIGINS",
+        "",
+        "origins (comma-separated, e.g. `https://portal.example.org`) whose browser scripts may call the "
+        "API; empty: none (no CORS headers)",
+        lambda raw: tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()),
+    )
 
 
 @dataclass(frozen=True)
@@ -366,6 +373,29 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    """Per minute; far above what a real consultation does, well below what a script does."""
+
+    link_pages: int = _int(
+        "RATE_LIMIT_LINK_PAGES",
+        120,
+        "requests per minute from one address to the pages of personal links (`/r/`, `/rsvp/`, `/unsubscribe/`)",
+    )
+    failed_lookups: int = _int(
+        "RATE_LIMIT_FAILED_LOOKUPS",
+        30,
+        "unknown or expired tokens (bearer or link) one address may present per minute before its "
+        "token-bearing requests are refused (429) for the rest of the minute",
+    )
+    link_posts: int = _int(
+        "RATE_LIMIT_LINK_POSTS",
+        30,
+        "comments and uploads per minute through one personal link (page or API)",
+    )
+    api: int = _int("RATE_LIMIT_API", 600, "API requests per minute with one bearer token")
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     app: AppSettings = field(default_factory=AppSettings)
@@ -380,6 +410,7 @@ class Settings:
     imap: ImapSettings = field(default_factory=ImapSettings)
     uploads: UploadSettings = field(default_factory=UploadSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
 
     def check_production(self) -> None:
         """Every process but `consult dev` calls this: with the dev key, which anyone can read here, anyone

@@ -46,6 +46,12 @@ os.environ.update(
         "CONSULT_OUTBOX_RELAY_GRACE_SECONDS": "2",
         "CONSULT_REMINDER_SCAN_SECONDS": "1",
         "CONSULT_ROUND_SCAN_SECONDS": "1",
+        # The whole suite talks from 127.0.0.1, guesses tokens on purpose and reuses a few: limits far
+        # above it (tests/test_rate_limits.py starts servers of its own with low ones).
+        "CONSULT_RATE_LIMIT_LINK_PAGES": "1000000",
+        "CONSULT_RATE_LIMIT_FAILED_LOOKUPS": "1000000",
+        "CONSULT_RATE_LIMIT_LINK_POSTS": "1000000",
+        "CONSULT_RATE_LIMIT_API": "1000000",
     }
 )
 
@@ -132,14 +138,15 @@ def tmp_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def api_server(data_dir: Path, **env: str) -> Iterator[str]:
-    """The API in its own uvicorn process, as it runs in production; ``env`` overrides settings."""
+def api_server(data_dir: Path, log_level: str = "warning", **env: str) -> Iterator[str]:
+    """The API in its own uvicorn process, as it runs in production; ``env`` overrides settings.
+    Its output goes to ``data_dir/server-<port>.log`` (access lines at ``log_level="info"``)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "CONSULT_DATA_DIR": str(data_dir), "CONSULT_BASE_URL": base_url, **env}
     with (data_dir / f"server-{port}.log").open("wb") as log:
         process = subprocess.Popen(
-            api_command(port),
+            api_command(port, log_level),
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -14,11 +14,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def api_command(port: int) -> list[str]:
-    """uvicorn serving ``consult.app:create_app`` on 127.0.0.1:``port``, warnings only."""
+def api_command(port: int, log_level: str = "warning") -> list[str]:
+    """uvicorn serving ``consult.app:create_app`` on 127.0.0.1:``port``, warnings only by default."""
     return [
         *[sys.executable, "-m", "uvicorn", "consult.app:create_app", "--factory"],
-        *["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        *["--host", "127.0.0.1", "--port", str(port), "--log-level", log_level],
     ]
 
 
