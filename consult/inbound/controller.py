@@ -1,4 +1,5 @@
-"""Email intake over HTTP, the unsubscribe link of reminders and digests, and clearing a bounce."""
+"""Email intake over HTTP, the unsubscribe link of reminders and digests, clearing a bounce, and
+cutting every link a person was sent."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from consult.errors import ConsultError, NotFound, PayloadTooLarge
 from consult.inbound import schemas
 from consult.inbound.models import CommentAttachment, InboundMessage, InboundOutcome
 from consult.inbound.service import store
+from consult.invitations.service import revoke_rsvp_links
 from consult.mail.i18n import best_language
-from consult.mail.replies import person_of_unsubscribe_token
+from consult.mail.replies import person_of_unsubscribe_token, revoke_reply_tokens
 from consult.pagination import Page, PageParams
 from consult.rounds.controller import AnyRequest
+from consult.rounds.links import revoke_round_links
 from consult.rounds.visibility import may_see_files
 from consult.web.pages import render_page
 
@@ -47,6 +50,19 @@ class PersonMailController(Controller):
         person.bounce_reason = None
         await db_session.flush()
         return schemas.MailStatus.from_model(person)
+
+    @post("/revoke-links", guards=[organisers], status_code=200)
+    async def revoke_links(self, db_session: AsyncSession, person_id: UUID) -> schemas.LinksRevoked:
+        """Every link the person was sent stops working at once: round links (also their API
+        tokens), RSVP links and reply addresses. Mail sent afterwards carries fresh ones; remove
+        the person from a round or withdraw the invitation to stop that too."""
+        person = await get_or_404(db_session, Person, person_id, "person")
+        return schemas.LinksRevoked(
+            person_id=person.id,
+            round_links=await revoke_round_links(db_session, person.id),
+            rsvp_links=await revoke_rsvp_links(db_session, person.id),
+            reply_addresses=await revoke_reply_tokens(db_session, person.id),
+        )
 
 
 class UnsubscribeController(Controller):

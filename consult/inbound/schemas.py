@@ -24,6 +24,16 @@ class MailStatus(ModelOut):
         return super().from_model(row, person_id=row.id, **computed)
 
 
+class LinksRevoked(Struct):
+    """How many links of each kind were cut. Unsubscribe links are not among them: they are signed,
+    not stored, and only ever stop reminders and digests."""
+
+    person_id: UUID
+    round_links: int
+    rsvp_links: int
+    reply_addresses: int
+
+
 class Received(Struct):
     id: UUID
     duplicate: bool  # the same Message-ID (or the same bytes) was handed over before

@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 PROCESS_TASK = "consult.process_inbound"
 MAX_ATTEMPTS = 3
 MAX_BODY = 20_000
-_PARTSTAT = {"ACCEPTED": Rsvp.ACCEPTED, "DECLINED": Rsvp.DECLINED, "TENTATIVE": Rsvp.TENTATIVE}
+_PARTSTAT = {answer.partstat: answer for answer in Rsvp if answer is not Rsvp.NEEDS_ACTION}
 
 
 def _now() -> dt.datetime:
@@ -236,6 +236,14 @@ class Intake:
                 f"suspicious: answers SEQUENCE {reply.sequence}, we sent {event.ical_sequence}",
             )
             return
+        if reply.sequence < invitation.answer_sequence:
+            self._done(
+                row,
+                InboundOutcome.REJECTED,
+                f"outdated: answers SEQUENCE {reply.sequence}, but the time or place changed since "
+                f"(SEQUENCE {invitation.answer_sequence}); the answer was not applied",
+            )
+            return
         response = _PARTSTAT.get(reply.partstat or "")
         if response is None:
             self._done(row, InboundOutcome.IGNORED, f"calendar reply with PARTSTAT {reply.partstat}")
@@ -262,14 +270,17 @@ class Intake:
         person.unsubscribed_at = person.unsubscribed_at or _now()
         self._done(row, InboundOutcome.UNSUBSCRIBED, "unsubscribed from reminders and digests by email")
 
-    async def _fresh_link(self, round_: CommentRound, person: Person) -> str | None:
-        if not is_open(round_):
-            return None
-        invitee = await self.session.scalar(
+    async def _invitee(self, round_: CommentRound, person: Person) -> RoundInvitee | None:
+        return await self.session.scalar(
             select(RoundInvitee).where(
                 RoundInvitee.round_id == round_.id, RoundInvitee.person_id == person.id
             )
         )
+
+    async def _fresh_link(self, round_: CommentRound, person: Person) -> str | None:
+        if not is_open(round_):
+            return None
+        invitee = await self._invitee(round_, person)
         if invitee is None:
             return None
         return await self.session.run_sync(lambda s: new_round_link(s, invitee, round_, self.settings))
@@ -305,6 +316,11 @@ class Intake:
             return
         if not is_open(round_):
             await self._reject(row, parsed, "round_closed", f"the round {round_.title!r} is not open", person)
+            return
+        if await self._invitee(round_, person) is None:
+            await self._reject(
+                row, parsed, "unknown_token", f"no longer invited to the round {round_.title!r}", person
+            )
             return
         if not parsed.text:
             link = await self._fresh_link(round_, person)

@@ -3,6 +3,7 @@ database and through the API; answers to what could not be recorded go out throu
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from email.message import EmailMessage
 from uuid import UUID
@@ -12,13 +13,14 @@ import pytest
 from sqlalchemy import select, update
 
 from consult.auth.models import Role
+from consult.auth.tokens import token_digest
 from consult.directory.models import Person
 from consult.events.models import Event
 from consult.inbound.models import CommentAttachment, InboundMessage, InboundState
 from consult.inbound.parsing import read_message
 from consult.invitations.models import DeliveryState, Invitation
-from consult.mail.models import OutboundEmail, OutboxState
-from consult.mail.replies import reply_token_in
+from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
+from consult.mail.replies import new_reply_token, reply_token_in
 from consult.rounds.models import Comment, CommentRound
 from tests.inbound.messages import REPLY_TEXTS, build
 from tests.rounds.test_round_emails import wait_for_mail
@@ -200,6 +202,35 @@ def test_closed_round_and_unknown_token_are_answered(make_round, directory, smtp
     row = submit(gateway, unknown, db)
     assert (row.outcome.value, row.answer_reason) == ("rejected", "unknown_token")
     wait_for_mail(smtp, ANNA)
+
+
+def test_a_reply_from_someone_removed_from_the_round_is_not_a_comment(
+    make_round, directory, smtp, worker, gateway, db, facilitator
+):
+    round_, received = round_email(make_round, directory, smtp, ANNA)
+    removed = facilitator.delete(f"/api/v1/rounds/{round_['id']}/invitees/{directory.person(ANNA)}")
+    assert removed.status_code == 204, removed.text
+    row = submit(gateway, reply_to(received, ANNA, "One more thought."), db)
+    assert (row.outcome.value, row.answer_reason) == ("rejected", "unknown_token")
+    assert db.scalars(select(Comment)).all() == []
+    # A reply address minted after the removal (an answer to an older comment, say) does not
+    # make the person an invitee again.
+    token = new_reply_token()
+    db.add(
+        ReplyToken(
+            token_hash=token_digest(token),
+            person_id=UUID(directory.person(ANNA)),
+            round_id=UUID(round_["id"]),
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+        )
+    )
+    db.commit()
+    raw = reply_to(received, ANNA, "Another thought.").replace(
+        reply_token_in(received.message["Reply-To"]).encode(), token.encode()
+    )
+    row = submit(gateway, raw, db)
+    assert row.outcome.value == "rejected" and "no longer invited" in row.reason, row.reason
+    assert db.scalars(select(Comment)).all() == []
 
 
 def test_out_of_office_is_ignored_and_logged(make_round, directory, smtp, worker, gateway, db):
