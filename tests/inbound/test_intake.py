@@ -276,6 +276,37 @@ def test_calendar_answers_change_the_rsvp(fixture, email, answer, scenario, api,
     assert db.get(Invitation, invitation.id).rsvp.value == answer
 
 
+def test_a_calendar_answer_to_an_outdated_time_is_logged_and_not_applied(
+    scenario, api, smtp, worker, gateway, db
+):
+    anna = "a.gruber@icmpd.example.org"
+    person, received = _invite(api, scenario, smtp, anna)
+    event = db.get(Event, UUID(scenario.event["id"]))
+    values = {"UID": event.ical_uid, "IN_REPLY_TO": received.message["Message-ID"]}
+    old_accept = build("itip_outlook_accept.eml", ics="itip_outlook_accept.ics", SEQUENCE="0", **values)
+    moved = api.patch(
+        f"/api/v1/events/{scenario.event['id']}",
+        json={"starts_at": scenario.event["starts_at_local"][:19].replace("T10", "T09")},
+    )
+    assert moved.status_code == 200 and moved.json()["sequence"] == 1, moved.text
+    wait_for_mail(smtp, anna, 2)
+
+    row = submit(gateway, old_accept, db)
+
+    assert row.outcome.value == "rejected" and "outdated" in row.reason, row.reason
+    assert row.invitation_id is not None
+    invitation = db.scalar(select(Invitation).where(Invitation.person_id == UUID(person["id"])))
+    assert invitation.rsvp.value == "needs_action"
+    log = api.get("/api/v1/inbound/log", params={"outcome": "rejected"}).json()
+    assert "outdated" in log["items"][0]["reason"]
+    # The answer to the update counts.
+    current = build("itip_outlook_accept.eml", ics="itip_outlook_accept.ics", SEQUENCE="1", **values)
+    row = submit(gateway, current, db)
+    assert row.outcome.value == "rsvp", row.reason
+    db.expire_all()
+    assert db.get(Invitation, invitation.id).rsvp.value == "accepted"
+
+
 def test_calendar_answer_from_another_sender_is_refused(scenario, api, smtp, worker, gateway, db):
     _invite(api, scenario, smtp, "a.gruber@icmpd.example.org")
     event = db.get(Event, UUID(scenario.event["id"]))
