@@ -63,18 +63,3 @@ class LogEntry(ModelOut):
         return super().from_model(
             row, received_at=row.created_at, answered=row.answered_at is not None, **computed
         )
-
-
-class AttachmentOut(ModelOut):
-    """Read off a ``CommentAttachment`` row, or a select of its columns without the file's bytes."""
-
-    id: UUID
-    comment_id: UUID
-    filename: str
-    content_type: str
-    size: int
-    url: str
-
-    @classmethod
-    def from_model(cls, row: Any, **computed: Any) -> Self:
-        return super().from_model(row, url=f"/api/v1/attachments/{row.id}", **computed)

@@ -26,7 +26,7 @@ from consult.db import async_session_factory, create_api_engine
 from consult.directory.models import Person
 from consult.errors import ConsultError
 from consult.events.models import Event
-from consult.inbound.models import CommentAttachment, InboundMessage, InboundOutcome, InboundState
+from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
 from consult.inbound.parsing import Bounce, CalendarReply, Parsed, content_hash, header, parse, read_message
 from consult.invitations.models import DeliveryState, Invitation, Rsvp
 from consult.invitations.service import InvitationService
@@ -39,7 +39,7 @@ from consult.mail.replies import person_of_unsubscribe_token
 from consult.mail.smtp import Result, SmtpConfig, deliver
 from consult.rounds import schemas as round_schemas
 from consult.rounds.links import new_round_link
-from consult.rounds.models import CommentRound, RoundInvitee
+from consult.rounds.models import CommentAttachment, CommentRound, RoundInvitee
 from consult.rounds.service import is_open
 from consult.rounds.writing import WritingService
 from consult.settings import Settings
@@ -54,6 +54,13 @@ _PARTSTAT = {answer.partstat: answer for answer in Rsvp if answer is not Rsvp.NE
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def attachment_filename(raw: str, number: int = 1) -> str:
+    """A name a file can be saved under: the last part of a path, without control characters; one
+    that would say nothing or name a directory (empty, ``.``, ``..``) becomes ``attachment-N.bin``."""
+    name = "".join(c for c in raw if c.isprintable()).replace("\\", "/").rpartition("/")[2].strip()
+    return name if name.strip(".") else f"attachment-{number}.bin"
 
 
 # --- the API side: keep the message, once -------------------------------------------------------------
@@ -339,12 +346,12 @@ class Intake:
             link = await self._fresh_link(round_, person)
             await self._reject(row, parsed, "not_accepted", f"comment refused: {exc.detail}", person, link)
             return
-        for attachment in parsed.attachments:
+        for number, attachment in enumerate(parsed.attachments, start=1):
             self.session.add(
                 CommentAttachment(
                     comment_id=comment.id,
                     inbound_message_id=row.id,
-                    filename=attachment.filename,
+                    filename=attachment_filename(attachment.filename, number),
                     content_type=attachment.content_type,
                     size=len(attachment.data),
                     data=attachment.data,

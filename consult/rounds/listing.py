@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
+import msgspec
 from sqlalchemy import ColumnElement, Integer, Select, Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from consult.auth.principals import Principal, StaffPrincipal, StakeholderPrincipal
 from consult.db import fetch_rows
@@ -24,7 +26,7 @@ from consult.drafts.models import DocumentSection
 from consult.errors import Forbidden, NotFound
 from consult.pagination import PageParams
 from consult.rounds import schemas
-from consult.rounds.models import Attribution, Comment, CommentKind, Decision
+from consult.rounds.models import Attribution, Comment, CommentAttachment, CommentKind, Decision
 from consult.rounds.service import ActingService, RoundService
 from consult.rounds.visibility import (
     Audience,
@@ -37,6 +39,7 @@ from consult.rounds.visibility import (
     person_table,
     public_author,
     round_table,
+    sees_files,
     sees_in_full,
     speaks_for,
     thread_matches,
@@ -91,6 +94,26 @@ class ListingService(ActingService):
 
 _comment, _person, _organisation, _round = comment_table, person_table, organisation_table, round_table
 _section = cast(Table, DocumentSection.__table__)
+_attachment = cast(Table, CommentAttachment.__table__)
+
+# The files of each comment as one JSON array of [id, filename, content_type, size] (NULL for none),
+# in the same statement: a page of comments costs no extra query for its attachments.
+_FILES = (
+    select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_array(
+                    _attachment.c.id, _attachment.c.filename, _attachment.c.content_type, _attachment.c.size
+                ),
+                _attachment.c.created_at,
+                _attachment.c.id,
+            )
+        )
+    )
+    .where(_attachment.c.comment_id == _comment.c.id)
+    .scalar_subquery()
+)
+_File = tuple[UUID, str, str, int]
 
 # Each comment with its author and the organisation it speaks for (or the author's own).
 _NODES = select(
@@ -119,6 +142,7 @@ _NODES = select(
     _organisation.c.id.label("organisation_id"),
     _organisation.c.name.label("organisation_name"),
     _organisation.c.kind.label("organisation_kind"),
+    _FILES.label("files"),
 ).select_from(
     _comment.join(_person, _person.c.id == _comment.c.author_id).outerjoin(
         _organisation, _organisation.c.id == speaks_for(_comment, _person)
@@ -221,6 +245,7 @@ class _Projector:
             organisation_id,
             organisation_name,
             organisation_kind,
+            files,
             *_,
         ) = row
         # Enum members again (from asyncpg they come as their values).
@@ -282,7 +307,31 @@ class _Projector:
             if decision is not None and responded_at is not None and full
             else None,
             hidden_reason=hidden_reason if self.audience is Audience.STAFF else None,
+            attachments=self._attachments(comment_id, files)
+            if files is not None
+            and sees_files(self.audience, author_id, self.person_id, attribution, withdrawn_at is not None)
+            else [],
         )
+
+    @staticmethod
+    def _attachments(comment_id: UUID, files: str | list[Any]) -> list[schemas.AttachmentOut]:
+        """The ``files`` column as asyncpg gives it (JSON text) or SQLAlchemy does (decoded)."""
+        listed = (
+            msgspec.json.decode(files, type=list[_File])
+            if isinstance(files, str)
+            else msgspec.convert(files, list[_File])
+        )
+        return [
+            schemas.AttachmentOut(
+                id=file_id,
+                comment_id=comment_id,
+                filename=filename,
+                content_type=content_type,
+                size=size,
+                url=schemas.attachment_url(file_id),
+            )
+            for file_id, filename, content_type, size in listed
+        ]
 
     def by_section(self, rows: Sequence[Sequence[Any]]) -> list[schemas.SectionThreads]:
         """Threads nested, in the order of their ``rank`` (draft order), grouped by section. A reply

@@ -16,12 +16,12 @@ from consult.auth.models import Role
 from consult.auth.tokens import token_digest
 from consult.directory.models import Person
 from consult.events.models import Event
-from consult.inbound.models import CommentAttachment, InboundMessage, InboundState
+from consult.inbound.models import InboundMessage, InboundState
 from consult.inbound.parsing import read_message
 from consult.invitations.models import DeliveryState, Invitation
 from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
 from consult.mail.replies import new_reply_token, reply_token_in
-from consult.rounds.models import Comment, CommentRound
+from consult.rounds.models import Comment, CommentAttachment, CommentRound
 from tests.inbound.messages import REPLY_TEXTS, build
 from tests.rounds.test_round_emails import wait_for_mail
 from tests.waiting import wait_until
@@ -146,6 +146,48 @@ def test_attachments_are_listed_with_the_comment_for_whoever_may_read_it(
     assert gateway.get(f"/api/v1/comments/{row.comment_id}/attachments").status_code == 403
     assert gateway.get(attachment["url"]).status_code == 403
     assert gateway.get(f"/api/v1/rounds/{round_['id']}/comments").status_code == 403
+
+
+def test_comments_carry_their_files_for_readers_who_may_see_them(
+    make_round, directory, smtp, worker, gateway, db, facilitator, link_for
+):
+    round_ = make_round(person_ids=[directory.person(ANNA), directory.person(IRINA)])
+    [received] = wait_for_mail(smtp, ANNA)
+    reply = read_message(reply_to(received, ANNA, "Two files attached."))
+    reply.add_attachment(b"%PDF-1.4 position", maintype="application", subtype="pdf", filename="Position.pdf")
+    reply.add_attachment(
+        b"<script>alert(document.cookie)</script>", maintype="text", subtype="html", filename=".."
+    )
+    row = submit(gateway, reply.as_bytes(), db)
+    assert row.outcome.value == "comment", row.reason
+
+    def files_seen_by(client) -> list[dict]:
+        tree = client.get(f"/api/v1/rounds/{round_['id']}/comments").json()
+        [thread] = tree["sections"][0]["threads"]
+        return thread["attachments"]
+
+    listed = files_seen_by(facilitator)
+    assert [(f["filename"], f["content_type"], f["size"]) for f in listed] == [
+        ("Position.pdf", "application/pdf", len(b"%PDF-1.4 position")),
+        ("attachment-2.bin", "text/html", len(b"<script>alert(document.cookie)</script>")),
+    ]
+    assert listed == facilitator.get(f"/api/v1/comments/{row.comment_id}/attachments").json()
+    anna = link_for(round_["id"], directory.person(ANNA))
+    irina = link_for(round_["id"], directory.person(IRINA))
+    assert files_seen_by(anna) == files_seen_by(irina) == listed
+
+    pdf = irina.get(listed[0]["url"])
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content == b"%PDF-1.4 position"
+    html = irina.get(listed[1]["url"])
+    assert html.headers["content-type"] == "application/octet-stream"
+    assert html.headers["x-content-type-options"] == "nosniff"
+    assert html.headers["content-disposition"].startswith('attachment; filename="attachment-2.bin"')
+    # Anonymous, the files stay with the author and the staff.
+    assert (
+        anna.patch(f"/api/v1/comments/{row.comment_id}", json={"attribution": "anonymous"}).status_code == 200
+    )
+    assert files_seen_by(irina) == []
+    assert files_seen_by(anna) == files_seen_by(facilitator) == listed
 
 
 def test_a_file_with_a_name_in_cyrillic_downloads_under_that_name(

@@ -108,6 +108,18 @@ def test_inviting_twice_never_sends_twice(api, scenario, worker, smtp):
     assert len(smtp.received) == 4
 
 
+def two_hours_later(api, scenario) -> httpx.Response:
+    moved = api.patch(
+        f"/api/v1/events/{scenario.event['id']}",
+        json={
+            "starts_at": scenario.event["starts_at_local"][:19].replace("T10", "T12"),
+            "ends_at": scenario.event["ends_at_local"][:19].replace("T16", "T18"),
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    return moved
+
+
 def test_reschedule_cancel_and_uninvite_keep_the_uid_and_raise_the_sequence(api, scenario, worker, smtp, db):
     invite_all(api, scenario)
     first = {m.rcpt_tos[0]: m for m in smtp.wait_for(4)}
@@ -118,14 +130,7 @@ def test_reschedule_cancel_and_uninvite_keep_the_uid_and_raise_the_sequence(api,
     declined = httpx.post(f"{api.base_url}/rsvp/{token}", json={"response": "declined"})
     assert declined.status_code == 200, declined.text
 
-    moved = api.patch(
-        f"/api/v1/events/{scenario.event['id']}",
-        json={
-            "starts_at": scenario.event["starts_at_local"][:19].replace("T10", "T12"),
-            "ends_at": scenario.event["ends_at_local"][:19].replace("T16", "T18"),
-        },
-    )
-    assert moved.status_code == 200, moved.text
+    moved = two_hours_later(api, scenario)
     assert moved.json()["sequence"] == 1
     smtp.wait_for(7)
     updates = smtp.received[4:]
@@ -376,14 +381,7 @@ def test_a_new_time_asks_again_and_the_api_page_and_calendar_agree(api, scenario
         answered = httpx.post(f"{api.base_url}/rsvp/{rsvp_token(first[email])}", json={"response": answer})
         assert answered.status_code == 200, answered.text
 
-    moved = api.patch(
-        f"/api/v1/events/{scenario.event['id']}",
-        json={
-            "starts_at": scenario.event["starts_at_local"][:19].replace("T10", "T12"),
-            "ends_at": scenario.event["ends_at_local"][:19].replace("T16", "T18"),
-        },
-    )
-    assert moved.status_code == 200, moved.text
+    two_hours_later(api, scenario)
 
     answers = answers_by_email(api, scenario.event["id"])
     assert answers[anna] == answers[luc] == "needs_action"
