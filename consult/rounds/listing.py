@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
-import msgspec
 from sqlalchemy import ColumnElement, Integer, Select, Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from consult.auth.principals import Principal, StaffPrincipal, StakeholderPrincipal
 from consult.db import fetch_rows
@@ -51,16 +49,18 @@ class ListingService(ActingService):
     async def one(self, comment: Comment) -> schemas.CommentOut:
         """A single comment as the principal sees it (without replies); the methods that return
         comments have checked that the principal may see it."""
-        row = (await self.session.execute(_NODES.where(_comment.c.id == comment.id))).one()
-        return _Projector(self.principal).node(row)
+        rows = (await self.session.execute(_NODES.where(_comment.c.id == comment.id))).all()
+        [shown] = _Projector(self.principal).nodes(rows)
+        return shown
 
     async def tree(self, round_id: UUID, filters: CommentFilters, page: PageParams) -> schemas.CommentTree:
         """Top-level threads (a page of them) with all their replies, grouped by section in draft order.
 
         A thread is listed when any comment in it that the reader may see matches the filters. One
         statement reads the page of threads, their count, every comment in them with its author and
-        section; the round itself is read only when that finds nothing (to tell an unknown round,
-        404, from an empty page, and to count the threads before a page past the last one).
+        section (and files); the round itself is read only when that finds nothing (to tell an
+        unknown round, 404, from an empty page, and to count the threads before a page past the last
+        one).
         """
         audience = Audience.of(self.principal)
         if filters.decision is not None and audience is not Audience.STAFF:
@@ -96,26 +96,7 @@ _comment, _person, _organisation, _round = comment_table, person_table, organisa
 _section = cast(Table, DocumentSection.__table__)
 _attachment = cast(Table, CommentAttachment.__table__)
 
-# The files of each comment as one JSON array of [id, filename, content_type, size] (NULL for none),
-# in the same statement: a page of comments costs no extra query for its attachments.
-_FILES = (
-    select(
-        func.json_agg(
-            aggregate_order_by(
-                func.json_build_array(
-                    _attachment.c.id, _attachment.c.filename, _attachment.c.content_type, _attachment.c.size
-                ),
-                _attachment.c.created_at,
-                _attachment.c.id,
-            )
-        )
-    )
-    .where(_attachment.c.comment_id == _comment.c.id)
-    .scalar_subquery()
-)
-_File = tuple[UUID, str, str, int]
-
-# Each comment with its author and the organisation it speaks for (or the author's own).
+# Each comment with its author, the organisation it speaks for (or the author's own) and its files.
 _NODES = select(
     _comment.c.id,
     _comment.c.round_id,
@@ -142,11 +123,15 @@ _NODES = select(
     _organisation.c.id.label("organisation_id"),
     _organisation.c.name.label("organisation_name"),
     _organisation.c.kind.label("organisation_kind"),
-    _FILES.label("files"),
+    # One row per file that came with the comment (one row without a file when none did).
+    _attachment.c.id.label("file_id"),
+    _attachment.c.filename,
+    _attachment.c.content_type,
+    _attachment.c.size,
 ).select_from(
-    _comment.join(_person, _person.c.id == _comment.c.author_id).outerjoin(
-        _organisation, _organisation.c.id == speaks_for(_comment, _person)
-    )
+    _comment.join(_person, _person.c.id == _comment.c.author_id)
+    .outerjoin(_organisation, _organisation.c.id == speaks_for(_comment, _person))
+    .outerjoin(_attachment, _attachment.c.comment_id == _comment.c.id)
 )
 
 
@@ -200,13 +185,14 @@ def _tree_statements(shape: _TreeShape) -> tuple[Select[Any], Select[Any]]:
             _section, (_section.c.version_id == roots.c.version_id) & (_section.c.key == c.section_key)
         )
         .where(visible(_comment, shape.audience, roots.c.visibility))
-        .order_by(c.created_at, c.id)
+        .order_by(c.created_at, c.id, _attachment.c.created_at, _attachment.c.id)
     )
     count = select(func.count()).select_from(threads).where(*conditions)
     return page, count
 
 
 _NODE_WIDTH = len(_NODES.selected_columns)
+_FILE_COLUMNS = slice(_NODE_WIDTH - 4, _NODE_WIDTH)
 
 
 class _Projector:
@@ -216,6 +202,34 @@ class _Projector:
     def __init__(self, principal: Principal) -> None:
         self.audience = Audience.of(principal)
         self.person_id = None if isinstance(principal, StaffPrincipal) else principal.person_id
+
+    def add_file(self, comment: schemas.CommentOut, row: Sequence[Any]) -> None:
+        """The file of a ``_NODES`` row, if it has one and the reader may see the comment's files."""
+        author_id, attribution = row[4], Attribution(row[9])
+        file_id, filename, content_type, size = row[_FILE_COLUMNS]
+        withdrawn = comment.status is schemas.CommentStatus.WITHDRAWN
+        if file_id is not None and sees_files(
+            self.audience, author_id, self.person_id, attribution, withdrawn
+        ):
+            comment.attachments.append(
+                schemas.AttachmentOut(
+                    id=file_id,
+                    comment_id=comment.id,
+                    filename=filename,
+                    content_type=content_type,
+                    size=size,
+                    url=schemas.attachment_url(file_id),
+                )
+            )
+
+    def nodes(self, rows: Sequence[Sequence[Any]]) -> list[schemas.CommentOut]:
+        """Comments with their files from ``_NODES`` rows (a comment's rows come together)."""
+        found: dict[UUID, schemas.CommentOut] = {}
+        for row in rows:
+            if row[0] not in found:
+                found[row[0]] = self.node(row)
+            self.add_file(found[row[0]], row)
+        return list(found.values())
 
     def node(self, row: Sequence[Any]) -> schemas.CommentOut:
         # Unpacked by position: reading 25 Row attributes by name costs more than the rest of this.
@@ -245,7 +259,6 @@ class _Projector:
             organisation_id,
             organisation_name,
             organisation_kind,
-            files,
             *_,
         ) = row
         # Enum members again (from asyncpg they come as their values).
@@ -307,31 +320,7 @@ class _Projector:
             if decision is not None and responded_at is not None and full
             else None,
             hidden_reason=hidden_reason if self.audience is Audience.STAFF else None,
-            attachments=self._attachments(comment_id, files)
-            if files is not None
-            and sees_files(self.audience, author_id, self.person_id, attribution, withdrawn_at is not None)
-            else [],
         )
-
-    @staticmethod
-    def _attachments(comment_id: UUID, files: str | list[Any]) -> list[schemas.AttachmentOut]:
-        """The ``files`` column as asyncpg gives it (JSON text) or SQLAlchemy does (decoded)."""
-        listed = (
-            msgspec.json.decode(files, type=list[_File])
-            if isinstance(files, str)
-            else msgspec.convert(files, list[_File])
-        )
-        return [
-            schemas.AttachmentOut(
-                id=file_id,
-                comment_id=comment_id,
-                filename=filename,
-                content_type=content_type,
-                size=size,
-                url=schemas.attachment_url(file_id),
-            )
-            for file_id, filename, content_type, size in listed
-        ]
 
     def by_section(self, rows: Sequence[Sequence[Any]]) -> list[schemas.SectionThreads]:
         """Threads nested, in the order of their ``rank`` (draft order), grouped by section. A reply
@@ -339,8 +328,11 @@ class _Projector:
         followed by rank, total, section number and heading."""
         nodes: dict[UUID, schemas.CommentOut] = {}
         roots: list[tuple[int, schemas.CommentOut, str | None, str | None]] = []
-        for row in rows:  # oldest first: parents come before replies
+        for row in rows:  # oldest first: parents come before replies; a comment's files follow it
             comment_id, parent_id = row[0], row[3]
+            if comment_id in nodes:
+                self.add_file(nodes[comment_id], row)
+                continue
             if parent_id is None:
                 node = nodes[comment_id] = self.node(row)
                 rank, _total, number, heading = row[_NODE_WIDTH:]
@@ -349,6 +341,9 @@ class _Projector:
                 node = self.node(row)
                 nodes[parent_id].replies.append(node)
                 nodes[comment_id] = node
+            else:
+                continue
+            self.add_file(node, row)
         roots.sort(key=lambda found: found[0])
         grouped: dict[str | None, schemas.SectionThreads] = {}
         for _, root, number, heading in roots:

@@ -48,10 +48,10 @@ def reply_token_for(db, person_id: str, round_id: str) -> str:
     return token
 
 
-def reply_tokens_of(db, person_id: str) -> int:
-    return db.scalar(
-        select(func.count()).select_from(ReplyToken).where(ReplyToken.person_id == UUID(person_id))
-    )
+def reply_token_kept(db, token: str) -> bool:
+    db.expire_all()
+    stored = select(func.count()).select_from(ReplyToken).where(ReplyToken.token_hash == token_digest(token))
+    return db.scalar(stored) == 1
 
 
 @pytest.fixture
@@ -71,7 +71,8 @@ def test_removing_an_invitee_cuts_their_link_at_once_and_keeps_their_comments(
     page = client_for(None)
     assert anna.get(f"/api/v1/rounds/{round_['id']}").status_code == 200
     assert page.get(f"/r/{token}").status_code == 200
-    reply_token_for(db, directory.person(ANNA), round_["id"])
+    reply = reply_token_for(db, directory.person(ANNA), round_["id"])
+    elsewhere = reply_token_for(db, directory.person(IRINA), round_["id"])
     invitees = f"/api/v1/rounds/{round_['id']}/invitees/{directory.person(ANNA)}"
 
     problem(anna.delete(invitees), 403)
@@ -82,7 +83,7 @@ def test_removing_an_invitee_cuts_their_link_at_once_and_keeps_their_comments(
     problem(anna.post(f"/api/v1/rounds/{round_['id']}/comments", json={"body": "Still here?"}), 401)
     assert page_is_invalid_link(page.get(f"/r/{token}"))
     assert page_is_invalid_link(page.post(f"/r/{token}/comments", data={"body": "Still here?"}))
-    assert reply_tokens_of(db, directory.person(ANNA)) == 0
+    assert not reply_token_kept(db, reply) and reply_token_kept(db, elsewhere)
     listed = facilitator.get(f"/api/v1/rounds/{round_['id']}/comments").json()
     bodies = [c["body"] for group in listed["sections"] for c in group["threads"]]
     assert bodies == [comment["body"]]
@@ -93,8 +94,9 @@ def test_removing_an_invitee_cuts_their_link_at_once_and_keeps_their_comments(
 
 
 def test_revoking_a_persons_links_cuts_round_rsvp_and_reply_links(
-    anna_in_round, make_round, link_for, api, client_for, directory, db
+    anna_in_round, make_round, link_for, api, client_for, directory, db, worker
 ):
+    """With a worker sending the round and invitation emails alongside (more links to cut)."""
     round_, anna, _ = anna_in_round
     other_round = make_round(title="A second round")
     anna_elsewhere = link_for(other_round["id"], directory.person(ANNA))
@@ -124,7 +126,7 @@ def test_revoking_a_persons_links_cuts_round_rsvp_and_reply_links(
     )
     rsvp = _new_rsvp_link(db, invitation, get_settings())
     db.commit()
-    reply_token_for(db, directory.person(ANNA), round_["id"])
+    reply = reply_token_for(db, directory.person(ANNA), round_["id"])
     page = client_for(None)
     assert page.get(f"/rsvp/{rsvp}").status_code == 200
     assert page.get(f"/r/{bearer_of(anna)}").status_code == 200
@@ -135,12 +137,10 @@ def test_revoking_a_persons_links_cuts_round_rsvp_and_reply_links(
     problem(client_for(Role.FACILITATOR).post(revoke), 403)
     response = api.post(revoke)
     assert response.status_code == 200, response.text
-    assert response.json() == {
-        "person_id": directory.person(ANNA),
-        "round_links": 2,
-        "rsvp_links": 1,
-        "reply_addresses": 1,
-    }
+    revoked = response.json()
+    assert revoked["person_id"] == directory.person(ANNA)
+    # At least the links made here (a worker running alongside may have sent emails with more).
+    assert revoked["round_links"] >= 2 and revoked["rsvp_links"] >= 1 and revoked["reply_addresses"] >= 1
 
     problem(anna.get(f"/api/v1/rounds/{round_['id']}"), 401)
     problem(anna_elsewhere.get(f"/api/v1/rounds/{other_round['id']}"), 401)
@@ -148,7 +148,7 @@ def test_revoking_a_persons_links_cuts_round_rsvp_and_reply_links(
     assert page_is_invalid_link(page.get(f"/rsvp/{rsvp}"))
     assert page_is_invalid_link(page.post(f"/rsvp/{rsvp}", data={"response": "accepted"}))
     problem(page.post(f"/rsvp/{rsvp}", json={"response": "accepted"}), 404)
-    assert reply_tokens_of(db, directory.person(ANNA)) == 0
+    assert not reply_token_kept(db, reply)
     # Someone else's link is untouched; Anna is still invited and a new email gives her a new link.
     assert irina.get(f"/api/v1/rounds/{round_['id']}").status_code == 200
     assert (

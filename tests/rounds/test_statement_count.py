@@ -94,7 +94,7 @@ def test_the_tree_is_read_with_a_fixed_number_of_statements(make_round, link_for
     large_count, large_tree = statements_for_tree(large["id"], staff)
     assert (small_tree["threads"], large_tree["threads"]) == (2, 12)
     assert large_tree["files"] == 24
-    assert large_count == small_count == 1  # one statement reads the page of threads
+    assert large_count == small_count == 1  # one statement reads the page of threads, files included
 
     reader = StakeholderPrincipal(person_id=UUID(people[0]["id"]), round_id=UUID(large["id"]))
     assert statements_for_tree(large["id"], reader)[0] == small_count
