@@ -7,11 +7,12 @@ from consult.directory.models import Organisation, Person, PersonGroup, group_me
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.events.models import AgendaItem, Consultation, Event
 from consult.exports.models import EventAttendance, ExportJob
-from consult.inbound.models import CommentAttachment, InboundMessage
+from consult.inbound.models import InboundMessage
 from consult.invitations.models import Invitation, ReminderSent, RsvpLink
 from consult.mail.models import OutboundEmail, ReplyToken
 from consult.rounds.models import (
     Comment,
+    CommentAttachment,
     CommentRevision,
     CommentRound,
     ModerationEntry,

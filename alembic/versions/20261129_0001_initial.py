@@ -327,6 +327,7 @@ def upgrade() -> None:
         ),
         sa.Column("delivery_error", sa.Text(), nullable=True),
         sa.Column("last_sent_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("answer_sequence", sa.Integer(), nullable=False),
         sa.Column("thread_message_id", sa.String(length=300), nullable=True),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),

@@ -53,6 +53,8 @@ class CalendarEvent:
 @dataclass(frozen=True)
 class Attendee(Party):
     role: str  # RFC 5545 ROLE: CHAIR, REQ-PARTICIPANT, OPT-PARTICIPANT
+    # The answer we hold (RFC 5545 PARTSTAT), so the calendar says what the RSVP page says.
+    partstat: str = "NEEDS-ACTION"
 
 
 def _address(party: Party) -> vCalAddress:
@@ -124,7 +126,7 @@ def build_calendar(
         address = _address(attendee)
         address.params["CUTYPE"] = "INDIVIDUAL"
         address.params["ROLE"] = attendee.role
-        address.params["PARTSTAT"] = "NEEDS-ACTION"
+        address.params["PARTSTAT"] = attendee.partstat
         address.params["RSVP"] = "TRUE"
         vevent.add("attendee", address, encode=False)
     calendar.add_component(vevent)

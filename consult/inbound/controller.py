@@ -1,4 +1,5 @@
-"""Email intake over HTTP, the unsubscribe link of reminders and digests, and clearing a bounce."""
+"""Email intake over HTTP, the unsubscribe link of reminders and digests, clearing a bounce, and
+cutting every link a person was sent."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from consult.crud import get_or_404, page_of
 from consult.directory.models import Person
 from consult.errors import ConsultError, NotFound, PayloadTooLarge
 from consult.inbound import schemas
-from consult.inbound.models import CommentAttachment, InboundMessage, InboundOutcome
-from consult.inbound.service import store
+from consult.inbound.models import InboundMessage, InboundOutcome
+from consult.inbound.service import attachment_filename, store
+from consult.invitations.service import revoke_rsvp_links
 from consult.mail.i18n import best_language
-from consult.mail.replies import person_of_unsubscribe_token
+from consult.mail.replies import person_of_unsubscribe_token, revoke_reply_tokens
 from consult.pagination import Page, PageParams
+from consult.rounds import schemas as round_schemas
 from consult.rounds.controller import AnyRequest
+from consult.rounds.links import revoke_round_links
+from consult.rounds.models import CommentAttachment
 from consult.rounds.visibility import may_see_files
 from consult.web.pages import render_page
 
@@ -47,6 +52,19 @@ class PersonMailController(Controller):
         person.bounce_reason = None
         await db_session.flush()
         return schemas.MailStatus.from_model(person)
+
+    @post("/revoke-links", guards=[organisers], status_code=200)
+    async def revoke_links(self, db_session: AsyncSession, person_id: UUID) -> schemas.LinksRevoked:
+        """Every link the person was sent stops working at once: round links (also their API
+        tokens), RSVP links and reply addresses. Mail sent afterwards carries fresh ones; remove
+        the person from a round or withdraw the invitation to stop that too."""
+        person = await get_or_404(db_session, Person, person_id, "person")
+        return schemas.LinksRevoked(
+            person_id=person.id,
+            round_links=await revoke_round_links(db_session, person.id),
+            rsvp_links=await revoke_rsvp_links(db_session, person.id),
+            reply_addresses=await revoke_reply_tokens(db_session, person.id),
+        )
 
 
 class UnsubscribeController(Controller):
@@ -137,10 +155,37 @@ class InboundController(Controller):
         return Page.of(items, total, page)
 
 
+# Types a browser shows passively; anything else (HTML, SVG, XML, scripts...) could run in our origin
+# if opened, so it is served as bytes to save. Every download is an attachment, with nosniff, anyway.
+_PASSIVE_TYPES = frozenset(
+    {
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/zip",
+    }
+)
+
+
+def _download_type(declared: str) -> str:
+    declared = declared.split(";")[0].strip().lower()
+    return declared if declared in _PASSIVE_TYPES else "application/octet-stream"
+
+
 def _attachment_disposition(filename: str) -> str:
     """The file's name for the browser (RFC 6266): an ASCII stand-in, and the name itself in UTF-8;
     control characters, which no header may carry, dropped."""
-    name = "".join(c for c in filename if c.isprintable()) or "attachment"
+    name = attachment_filename(filename)
     stand_in = name.encode("ascii", "replace").decode().translate(str.maketrans('?"\\', "___"))
     return f"attachment; filename=\"{stand_in}\"; filename*=UTF-8''{quote(name, safe='')}"
 
@@ -152,7 +197,7 @@ class AttachmentController(Controller):
     @get("/comments/{comment_id:uuid}/attachments")
     async def list_attachments(
         self, db_session: AsyncSession, request: AnyRequest, comment_id: UUID
-    ) -> list[schemas.AttachmentOut]:
+    ) -> list[round_schemas.AttachmentOut]:
         """Files that came attached to the email a comment was written in: for staff, and for
         stakeholders who may read the comment when it is theirs or signed with a name."""
         if not await may_see_files(db_session, request.user, comment_id):
@@ -170,7 +215,7 @@ class AttachmentController(Controller):
                 .order_by(CommentAttachment.created_at, CommentAttachment.id)
             )
         ).all()
-        return [schemas.AttachmentOut.from_model(r) for r in rows]
+        return [round_schemas.AttachmentOut.from_model(r) for r in rows]
 
     @get("/attachments/{attachment_id:uuid}", media_type="application/octet-stream")
     async def download(
@@ -181,7 +226,7 @@ class AttachmentController(Controller):
             raise NotFound(f"attachment {attachment_id} does not exist")
         return Response(
             found.data,
-            media_type=found.content_type,
+            media_type=_download_type(found.content_type),
             headers={
                 "Content-Disposition": _attachment_disposition(found.filename),
                 "X-Content-Type-Options": "nosniff",

@@ -1,4 +1,4 @@
-"""Incoming email: every message kept as received, what became of it, and files attached to comments."""
+"""Incoming email: every message kept as received, and what became of it."""
 
 from __future__ import annotations
 
@@ -64,18 +64,3 @@ class InboundMessage(Relayed, Base):
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # The one answer to a message that could not be recorded: claimed once, then sent.
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-
-
-class CommentAttachment(Base):
-    """A file attached to an email that became a comment."""
-
-    __tablename__ = "comment_attachment"
-
-    comment_id: Mapped[UUID] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
-    inbound_message_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("inbound_message.id", ondelete="SET NULL"), default=None
-    )
-    filename: Mapped[str] = mapped_column(String(300))
-    content_type: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)

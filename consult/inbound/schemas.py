@@ -24,6 +24,16 @@ class MailStatus(ModelOut):
         return super().from_model(row, person_id=row.id, **computed)
 
 
+class LinksRevoked(Struct):
+    """How many links of each kind were cut. Unsubscribe links are not among them: they are signed,
+    not stored, and only ever stop reminders and digests."""
+
+    person_id: UUID
+    round_links: int
+    rsvp_links: int
+    reply_addresses: int
+
+
 class Received(Struct):
     id: UUID
     duplicate: bool  # the same Message-ID (or the same bytes) was handed over before
@@ -53,18 +63,3 @@ class LogEntry(ModelOut):
         return super().from_model(
             row, received_at=row.created_at, answered=row.answered_at is not None, **computed
         )
-
-
-class AttachmentOut(ModelOut):
-    """Read off a ``CommentAttachment`` row, or a select of its columns without the file's bytes."""
-
-    id: UUID
-    comment_id: UUID
-    filename: str
-    content_type: str
-    size: int
-    url: str
-
-    @classmethod
-    def from_model(cls, row: Any, **computed: Any) -> Self:
-        return super().from_model(row, url=f"/api/v1/attachments/{row.id}", **computed)

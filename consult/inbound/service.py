@@ -26,7 +26,7 @@ from consult.db import async_session_factory, create_api_engine
 from consult.directory.models import Person
 from consult.errors import ConsultError
 from consult.events.models import Event
-from consult.inbound.models import CommentAttachment, InboundMessage, InboundOutcome, InboundState
+from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
 from consult.inbound.parsing import Bounce, CalendarReply, Parsed, content_hash, header, parse, read_message
 from consult.invitations.models import DeliveryState, Invitation, Rsvp
 from consult.invitations.service import InvitationService
@@ -39,7 +39,7 @@ from consult.mail.replies import person_of_unsubscribe_token
 from consult.mail.smtp import Result, SmtpConfig, deliver
 from consult.rounds import schemas as round_schemas
 from consult.rounds.links import new_round_link
-from consult.rounds.models import CommentRound, RoundInvitee
+from consult.rounds.models import CommentAttachment, CommentRound, RoundInvitee
 from consult.rounds.service import is_open
 from consult.rounds.writing import WritingService
 from consult.settings import Settings
@@ -49,11 +49,18 @@ logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "consult.process_inbound"
 MAX_ATTEMPTS = 3
-_PARTSTAT = {"ACCEPTED": Rsvp.ACCEPTED, "DECLINED": Rsvp.DECLINED, "TENTATIVE": Rsvp.TENTATIVE}
+_PARTSTAT = {answer.partstat: answer for answer in Rsvp if answer is not Rsvp.NEEDS_ACTION}
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def attachment_filename(raw: str, number: int = 1) -> str:
+    """A name a file can be saved under: the last part of a path, without control characters; one
+    that would say nothing or name a directory (empty, ``.``, ``..``) becomes ``attachment-N.bin``."""
+    name = "".join(c for c in raw if c.isprintable()).replace("\\", "/").rpartition("/")[2].strip()
+    return name if name.strip(".") else f"attachment-{number}.bin"
 
 
 # --- the API side: keep the message, once -------------------------------------------------------------
@@ -236,6 +243,14 @@ class Intake:
                 f"suspicious: answers SEQUENCE {reply.sequence}, we sent {event.ical_sequence}",
             )
             return
+        if reply.sequence < invitation.answer_sequence:
+            self._done(
+                row,
+                InboundOutcome.REJECTED,
+                f"outdated: answers SEQUENCE {reply.sequence}, but the time or place changed since "
+                f"(SEQUENCE {invitation.answer_sequence}); the answer was not applied",
+            )
+            return
         response = _PARTSTAT.get(reply.partstat or "")
         if response is None:
             self._done(row, InboundOutcome.IGNORED, f"calendar reply with PARTSTAT {reply.partstat}")
@@ -262,14 +277,17 @@ class Intake:
         person.unsubscribed_at = person.unsubscribed_at or _now()
         self._done(row, InboundOutcome.UNSUBSCRIBED, "unsubscribed from reminders and digests by email")
 
-    async def _fresh_link(self, round_: CommentRound, person: Person) -> str | None:
-        if not is_open(round_):
-            return None
-        invitee = await self.session.scalar(
+    async def _invitee(self, round_: CommentRound, person: Person) -> RoundInvitee | None:
+        return await self.session.scalar(
             select(RoundInvitee).where(
                 RoundInvitee.round_id == round_.id, RoundInvitee.person_id == person.id
             )
         )
+
+    async def _fresh_link(self, round_: CommentRound, person: Person) -> str | None:
+        if not is_open(round_):
+            return None
+        invitee = await self._invitee(round_, person)
         if invitee is None:
             return None
         return await self.session.run_sync(lambda s: new_round_link(s, invitee, round_, self.settings))
@@ -306,6 +324,11 @@ class Intake:
         if not is_open(round_):
             await self._reject(row, parsed, "round_closed", f"the round {round_.title!r} is not open", person)
             return
+        if await self._invitee(round_, person) is None:
+            await self._reject(
+                row, parsed, "unknown_token", f"no longer invited to the round {round_.title!r}", person
+            )
+            return
         if not parsed.text:
             link = await self._fresh_link(round_, person)
             await self._reject(row, parsed, "empty", "no text of the sender's own", person, link)
@@ -323,12 +346,12 @@ class Intake:
             link = await self._fresh_link(round_, person)
             await self._reject(row, parsed, "not_accepted", f"comment refused: {exc.detail}", person, link)
             return
-        for attachment in parsed.attachments:
+        for number, attachment in enumerate(parsed.attachments, start=1):
             self.session.add(
                 CommentAttachment(
                     comment_id=comment.id,
                     inbound_message_id=row.id,
-                    filename=attachment.filename,
+                    filename=attachment_filename(attachment.filename, number),
                     content_type=attachment.content_type,
                     size=len(attachment.data),
                     data=attachment.data,

@@ -158,7 +158,12 @@ def _letter(
             calendar_event(event),
             spec.method,
             organizer=organizer,
-            attendee=Attendee(email=person.email, name=person.full_name, role=_ICAL_ROLES[invitation.role]),
+            attendee=Attendee(
+                email=person.email,
+                name=person.full_name,
+                role=_ICAL_ROLES[invitation.role],
+                partstat=invitation.rsvp.partstat,
+            ),
             description=describe(calendar_event(event), answer_line),
         )
         calendar = CalendarPart(method=spec.method.value, ics=ics)

@@ -26,6 +26,11 @@ class Rsvp(enum.StrEnum):
     DECLINED = "declined"
     TENTATIVE = "tentative"
 
+    @property
+    def partstat(self) -> str:
+        """The answer as an iCalendar PARTSTAT (RFC 5545 3.2.12)."""
+        return self.value.upper().replace("_", "-")
+
 
 class DeliveryState(enum.StrEnum):
     QUEUED = "queued"
@@ -53,6 +58,9 @@ class Invitation(Base):
     )
     delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
     last_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # The event's SEQUENCE when the current answer was asked for (the invitation, or a change of time
+    # or place that asked again): a calendar REPLY to an older SEQUENCE answers outdated details.
+    answer_sequence: Mapped[int] = mapped_column(Integer, default=0)
     # Message-ID of the first invitation email: updates, reminders and the cancellation thread under it.
     thread_message_id: Mapped[str | None] = mapped_column(String(300), default=None)
 

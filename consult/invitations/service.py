@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
@@ -29,6 +29,11 @@ from consult.mail.models import EmailKind, OutboundEmail
 from consult.mail.outbox import enqueue, mail_domain
 from consult.pagination import PageParams
 from consult.settings import Settings
+
+# A change of these asks everyone again (as Google Calendar and Outlook do): accepted and tentative
+# answers go back to needs_action and the update asks for a new one; declined stays declined. A new
+# meeting link alone keeps the answers.
+ASKS_AGAIN = frozenset({"starts_at", "ends_at", "location", "format"})
 
 # Readable names of the schedule fields, carried into the update email (localised there).
 CHANGE_LABELS = {
@@ -108,6 +113,7 @@ class InvitationService:
                 invitation.rsvp = Rsvp.NEEDS_ACTION
                 invitation.responded_at = None
                 invitation.role = data.role
+            invitation.answer_sequence = event.ical_sequence
             created.append(invitation)
         await self.session.flush()
         for invitation in created:
@@ -219,7 +225,10 @@ class InvitationService:
         return event
 
     async def notify_change(self, change: EventChange) -> None:
-        """A new time, place or link goes to everyone invited who has not declined."""
+        """A new time, place or link goes to everyone invited who has not declined; a new time or
+        place asks them again (see ASKS_AGAIN)."""
+        if change.changed & ASKS_AGAIN:
+            await self._ask_again(change.event)
         if change.reschedules:
             labels = sorted({CHANGE_LABELS[f] for f in change.changed if f in CHANGE_LABELS})
             await self._notify_all(
@@ -227,6 +236,21 @@ class InvitationService:
             )
         if "capacity" in change.changed:
             await self.fill_free_places(await self._locked_event(change.event.id))
+
+    async def _ask_again(self, event: Event) -> None:
+        """Earlier acceptances (waiting list included) and maybes answered other details: they go
+        back to needs_action, so the API, the RSVP page and the update's calendar (PARTSTAT) agree;
+        calendar replies to the earlier SEQUENCE no longer count. Places are taken again in the
+        order of the new answers."""
+        active = and_(Invitation.event_id == event.id, _active())
+        await self.session.execute(
+            update(Invitation).where(active).values(answer_sequence=event.ical_sequence)
+        )
+        await self.session.execute(
+            update(Invitation)
+            .where(active, Invitation.rsvp.in_([Rsvp.ACCEPTED, Rsvp.TENTATIVE]))
+            .values(rsvp=Rsvp.NEEDS_ACTION, responded_at=None, waitlisted_at=None)
+        )
 
     async def notify_cancelled(self, event: Event) -> None:
         await self._notify_all(
@@ -317,6 +341,17 @@ class InvitationService:
         if event.capacity is None or not event.format.needs_venue:
             return False
         return await self._confirmed_count(event) >= event.capacity
+
+
+async def revoke_rsvp_links(session: AsyncSession, person_id: UUID) -> int:
+    """Cut every RSVP link sent to the person, for every event; returns how many there were. (Their
+    answers stay; mail sent later carries fresh links.)"""
+    result = await session.execute(
+        delete(RsvpLink).where(
+            RsvpLink.invitation_id.in_(select(Invitation.id).where(Invitation.person_id == person_id))
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def listen_to_events(hooks: EventHooks) -> None:

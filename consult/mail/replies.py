@@ -21,6 +21,8 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from uuid import UUID
 
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from consult.auth.tokens import token_digest
@@ -118,6 +120,15 @@ def _targets(
             targets[row.id].person_id = row.person_recipient
             targets[row.id].outbound_email_id = row.id
     return targets
+
+
+async def revoke_reply_tokens(session: AsyncSession, person_id: UUID, round_id: UUID | None = None) -> int:
+    """Forget the person's reply addresses (only those about ``round_id`` if given): a reply to one is
+    then an unknown address, answered without a fresh link. Returns how many there were."""
+    stmt = delete(ReplyToken).where(ReplyToken.person_id == person_id)
+    if round_id is not None:
+        stmt = stmt.where(ReplyToken.round_id == round_id)
+    return int((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
 
 
 def reply_addresses(

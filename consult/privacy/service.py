@@ -29,13 +29,14 @@ from consult.crud import get_or_404
 from consult.directory.models import Organisation, Person, PersonGroup, group_member
 from consult.events.models import Event
 from consult.exports.models import EventAttendance, ExportJob
-from consult.inbound.models import CommentAttachment, InboundMessage, InboundOutcome, InboundState
+from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
 from consult.invitations.models import Invitation, RsvpLink
 from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
 from consult.privacy.retention import forget_export_files
 from consult.rounds.models import (
     Attribution,
     Comment,
+    CommentAttachment,
     CommentRevision,
     CommentRound,
     ModerationEntry,

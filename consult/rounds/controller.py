@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TypeVar
 from uuid import UUID
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,6 +79,22 @@ class RoundController(Controller):
         self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: Audience
     ) -> schemas.InviteesAdded:
         return await acting(RoundService, db_session, request).add_invitees(round_id, data)
+
+    @delete("/{round_id:uuid}/invitees/{person_id:uuid}", guards=[facilitators])
+    async def remove_invitee(
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, person_id: UUID
+    ) -> None:
+        """The person's links to the round stop working at once; their comments stay."""
+        await acting(RoundService, db_session, request).remove_invitee(round_id, person_id)
+
+    @post("/{round_id:uuid}/close", guards=[facilitators], status_code=200)
+    async def close_round(
+        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID
+    ) -> schemas.RoundOut:
+        """End the round now (``closes_at`` becomes the present): no more comments; links read on for
+        the usual days after closing. 409 when it has closed already."""
+        service = acting(RoundService, db_session, request)
+        return (await service.out([await service.close(round_id)]))[0]
 
     @get("/{round_id:uuid}/draft")
     async def draft(

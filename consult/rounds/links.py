@@ -1,12 +1,14 @@
 """Personal round links, ``{base_url}/r/{token}``: the token is also a bearer token for the parts
 of the API a stakeholder may use. Random, shown only in the email, stored as a digest; it works
-until some days after the round closes (to read; comments need the round open)."""
+until some days after the round closes (to read; comments need the round open), or until it is cut:
+the person is removed from the round, or their links are revoked (every request looks it up)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from uuid import UUID
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -49,3 +51,13 @@ async def resolve_round_token(session: AsyncSession, token: str) -> StakeholderP
         return None
     [(person_id, round_id)] = rows  # the digest is unique
     return StakeholderPrincipal(person_id=person_id, round_id=round_id)
+
+
+async def revoke_round_links(session: AsyncSession, person_id: UUID) -> int:
+    """Cut every round link of the person, in every round; returns how many there were."""
+    result = await session.execute(
+        delete(RoundLink).where(
+            RoundLink.invitee_id.in_(select(RoundInvitee.id).where(RoundInvitee.person_id == person_id))
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from consult.drafts.models import DocumentSection
 from consult.errors import Forbidden, NotFound
 from consult.pagination import PageParams
 from consult.rounds import schemas
-from consult.rounds.models import Attribution, Comment, CommentKind, Decision
+from consult.rounds.models import Attribution, Comment, CommentAttachment, CommentKind, Decision
 from consult.rounds.service import ActingService, RoundService
 from consult.rounds.visibility import (
     Audience,
@@ -37,6 +37,7 @@ from consult.rounds.visibility import (
     person_table,
     public_author,
     round_table,
+    sees_files,
     sees_in_full,
     speaks_for,
     thread_matches,
@@ -48,16 +49,18 @@ class ListingService(ActingService):
     async def one(self, comment: Comment) -> schemas.CommentOut:
         """A single comment as the principal sees it (without replies); the methods that return
         comments have checked that the principal may see it."""
-        row = (await self.session.execute(_NODES.where(_comment.c.id == comment.id))).one()
-        return _Projector(self.principal).node(row)
+        rows = (await self.session.execute(_NODES.where(_comment.c.id == comment.id))).all()
+        [shown] = _Projector(self.principal).nodes(rows)
+        return shown
 
     async def tree(self, round_id: UUID, filters: CommentFilters, page: PageParams) -> schemas.CommentTree:
         """Top-level threads (a page of them) with all their replies, grouped by section in draft order.
 
         A thread is listed when any comment in it that the reader may see matches the filters. One
         statement reads the page of threads, their count, every comment in them with its author and
-        section; the round itself is read only when that finds nothing (to tell an unknown round,
-        404, from an empty page, and to count the threads before a page past the last one).
+        section (and files); the round itself is read only when that finds nothing (to tell an
+        unknown round, 404, from an empty page, and to count the threads before a page past the last
+        one).
         """
         audience = Audience.of(self.principal)
         if filters.decision is not None and audience is not Audience.STAFF:
@@ -91,8 +94,9 @@ class ListingService(ActingService):
 
 _comment, _person, _organisation, _round = comment_table, person_table, organisation_table, round_table
 _section = cast(Table, DocumentSection.__table__)
+_attachment = cast(Table, CommentAttachment.__table__)
 
-# Each comment with its author and the organisation it speaks for (or the author's own).
+# Each comment with its author, the organisation it speaks for (or the author's own) and its files.
 _NODES = select(
     _comment.c.id,
     _comment.c.round_id,
@@ -119,10 +123,15 @@ _NODES = select(
     _organisation.c.id.label("organisation_id"),
     _organisation.c.name.label("organisation_name"),
     _organisation.c.kind.label("organisation_kind"),
+    # One row per file that came with the comment (one row without a file when none did).
+    _attachment.c.id.label("file_id"),
+    _attachment.c.filename,
+    _attachment.c.content_type,
+    _attachment.c.size,
 ).select_from(
-    _comment.join(_person, _person.c.id == _comment.c.author_id).outerjoin(
-        _organisation, _organisation.c.id == speaks_for(_comment, _person)
-    )
+    _comment.join(_person, _person.c.id == _comment.c.author_id)
+    .outerjoin(_organisation, _organisation.c.id == speaks_for(_comment, _person))
+    .outerjoin(_attachment, _attachment.c.comment_id == _comment.c.id)
 )
 
 
@@ -176,13 +185,14 @@ def _tree_statements(shape: _TreeShape) -> tuple[Select[Any], Select[Any]]:
             _section, (_section.c.version_id == roots.c.version_id) & (_section.c.key == c.section_key)
         )
         .where(visible(_comment, shape.audience, roots.c.visibility))
-        .order_by(c.created_at, c.id)
+        .order_by(c.created_at, c.id, _attachment.c.created_at, _attachment.c.id)
     )
     count = select(func.count()).select_from(threads).where(*conditions)
     return page, count
 
 
 _NODE_WIDTH = len(_NODES.selected_columns)
+_FILE_COLUMNS = slice(_NODE_WIDTH - 4, _NODE_WIDTH)
 
 
 class _Projector:
@@ -192,6 +202,34 @@ class _Projector:
     def __init__(self, principal: Principal) -> None:
         self.audience = Audience.of(principal)
         self.person_id = None if isinstance(principal, StaffPrincipal) else principal.person_id
+
+    def add_file(self, comment: schemas.CommentOut, row: Sequence[Any]) -> None:
+        """The file of a ``_NODES`` row, if it has one and the reader may see the comment's files."""
+        author_id, attribution = row[4], Attribution(row[9])
+        file_id, filename, content_type, size = row[_FILE_COLUMNS]
+        withdrawn = comment.status is schemas.CommentStatus.WITHDRAWN
+        if file_id is not None and sees_files(
+            self.audience, author_id, self.person_id, attribution, withdrawn
+        ):
+            comment.attachments.append(
+                schemas.AttachmentOut(
+                    id=file_id,
+                    comment_id=comment.id,
+                    filename=filename,
+                    content_type=content_type,
+                    size=size,
+                    url=schemas.attachment_url(file_id),
+                )
+            )
+
+    def nodes(self, rows: Sequence[Sequence[Any]]) -> list[schemas.CommentOut]:
+        """Comments with their files from ``_NODES`` rows (a comment's rows come together)."""
+        found: dict[UUID, schemas.CommentOut] = {}
+        for row in rows:
+            if row[0] not in found:
+                found[row[0]] = self.node(row)
+            self.add_file(found[row[0]], row)
+        return list(found.values())
 
     def node(self, row: Sequence[Any]) -> schemas.CommentOut:
         # Unpacked by position: reading 25 Row attributes by name costs more than the rest of this.
@@ -290,8 +328,11 @@ class _Projector:
         followed by rank, total, section number and heading."""
         nodes: dict[UUID, schemas.CommentOut] = {}
         roots: list[tuple[int, schemas.CommentOut, str | None, str | None]] = []
-        for row in rows:  # oldest first: parents come before replies
+        for row in rows:  # oldest first: parents come before replies; a comment's files follow it
             comment_id, parent_id = row[0], row[3]
+            if comment_id in nodes:
+                self.add_file(nodes[comment_id], row)
+                continue
             if parent_id is None:
                 node = nodes[comment_id] = self.node(row)
                 rank, _total, number, heading = row[_NODE_WIDTH:]
@@ -300,6 +341,9 @@ class _Projector:
                 node = self.node(row)
                 nodes[parent_id].replies.append(node)
                 nodes[comment_id] = node
+            else:
+                continue
+            self.add_file(node, row)
         roots.sort(key=lambda found: found[0])
         grouped: dict[str | None, schemas.SectionThreads] = {}
         for _, root, number, heading in roots:

@@ -1,4 +1,5 @@
-"""Comment rounds on a draft version, the people invited to them, and their comments.
+"""Comment rounds on a draft version, the people invited to them, and their comments (with the files
+that came attached to the email a comment was written in).
 
 A comment keeps its history: every edit stores the previous text as a revision, and every hide or
 restore by a facilitator is written to the moderation log.
@@ -11,7 +12,7 @@ import enum
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.db import Base, str_enum
@@ -134,6 +135,21 @@ class Comment(Base):
     responded_by_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"), default=None
     )
+
+
+class CommentAttachment(Base):
+    """A file attached to an email that became a comment."""
+
+    __tablename__ = "comment_attachment"
+
+    comment_id: Mapped[UUID] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    inbound_message_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("inbound_message.id", ondelete="SET NULL"), default=None
+    )
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CommentRevision(Base):

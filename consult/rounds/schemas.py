@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any, Self
 from uuid import UUID
 
 import msgspec
@@ -106,6 +107,26 @@ class ResponseOut(Struct):
     responded_at: dt.datetime
 
 
+class AttachmentOut(ModelOut):
+    """A file that came with a comment: what it is, and where to download it (with the same token).
+    Read off a ``CommentAttachment`` row, or a select of its columns without the file's bytes."""
+
+    id: UUID
+    comment_id: UUID
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+    @classmethod
+    def from_model(cls, row: Any, **computed: Any) -> Self:
+        return super().from_model(row, url=attachment_url(row.id), **computed)
+
+
+def attachment_url(attachment_id: UUID) -> str:
+    return f"/api/v1/attachments/{attachment_id}"
+
+
 class CommentOut(Struct):
     id: UUID
     round_id: UUID
@@ -125,6 +146,8 @@ class CommentOut(Struct):
     response: ResponseOut | None
     hidden_reason: str | None = None
     replies: list[CommentOut] = msgspec.field(default_factory=list)
+    # Files that came with the comment, for readers who may see them (see visibility.may_see_files).
+    attachments: list[AttachmentOut] = msgspec.field(default_factory=list)
 
 
 class SectionThreads(Struct):

@@ -1,5 +1,5 @@
-"""Comment rounds: creating them on a draft version, inviting people, moving the deadline, and who
-may see which round.
+"""Comment rounds: creating them on a draft version, inviting and removing people, moving the
+deadline or ending the round early, and who may see which round.
 
 Staff see every round; a stakeholder (a personal link) sees only the round of their link, and a
 round they may not see answers 404 as if it did not exist.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.principals import Principal, StaffPrincipal, StakeholderPrincipal
@@ -21,8 +21,9 @@ from consult.directory.schemas import Audience
 from consult.drafts.models import DocumentVersion
 from consult.drafts.schemas import section_tree
 from consult.drafts.service import VersionService
-from consult.errors import Invalid, NotFound
+from consult.errors import Conflict, Invalid, NotFound
 from consult.mail.models import EmailKind
+from consult.mail.replies import revoke_reply_tokens
 from consult.pagination import PageParams
 from consult.rounds import schemas
 from consult.rounds.links import link_expiry
@@ -146,6 +147,42 @@ class RoundService(ActingService):
             await self.session.run_sync(queue_openings, self.settings, round_id=round_.id)
         return added, [p for p in person_ids if p in existing]
 
+    async def remove_invitee(self, round_id: UUID, person_id: UUID) -> None:
+        """The person leaves the round: their links and reply addresses for it stop at once, mail
+        about it not yet sent is not sent; their comments stay, under their name as before."""
+        round_ = await self.get(round_id)
+        removed = await self.session.execute(
+            delete(RoundInvitee).where(
+                RoundInvitee.round_id == round_.id, RoundInvitee.person_id == person_id
+            )
+        )  # its links go with it (ON DELETE CASCADE)
+        if not removed.rowcount:  # type: ignore[attr-defined]
+            raise NotFound(f"person {person_id} is not invited to comment round {round_id}")
+        await revoke_reply_tokens(self.session, person_id, round_id=round_.id)
+
+    async def close(self, round_id: UUID) -> CommentRound:
+        """End the round now: it takes no more comments, and links read on as after any closing. A
+        round that has not opened yet closes without ever opening."""
+        round_ = await self.get(round_id)
+        now = dt.datetime.now(dt.UTC)
+        if round_.closes_at <= now:
+            raise Conflict(f"the comment round has closed already, at {round_.closes_at.isoformat()}")
+        round_.closes_at = now
+        round_.opens_at = min(round_.opens_at, now)
+        await self._retime_links(round_)
+        await self.session.flush()
+        return round_
+
+    async def _retime_links(self, round_: CommentRound) -> None:
+        """The round's links last until some days after its (new) closing time."""
+        await self.session.execute(
+            update(RoundLink)
+            .where(
+                RoundLink.invitee_id.in_(select(RoundInvitee.id).where(RoundInvitee.round_id == round_.id))
+            )
+            .values(expires_at=link_expiry(round_, self.settings))
+        )
+
     async def update(self, round_id: UUID, patch: schemas.RoundPatch) -> CommentRound:
         round_ = await self.get(round_id)
         fields = patch_fields(patch)
@@ -165,13 +202,7 @@ class RoundService(ActingService):
             raise Invalid.field("closes_at", "must be in the future")
         previous = round_.closes_at
         round_.closes_at = closes_at.astimezone(dt.UTC)
-        await self.session.execute(
-            update(RoundLink)
-            .where(
-                RoundLink.invitee_id.in_(select(RoundInvitee.id).where(RoundInvitee.round_id == round_.id))
-            )
-            .values(expires_at=link_expiry(round_, self.settings))
-        )
+        await self._retime_links(round_)
         await self.session.run_sync(
             queue_to_invitees,
             self.settings,

@@ -112,6 +112,16 @@ def sees_in_full(audience: Audience, author_id: UUID, person_id: UUID | None) ->
     return audience.sees_authors or author_id == person_id
 
 
+def sees_files(
+    audience: Audience, author_id: UUID, person_id: UUID | None, attribution: Attribution, withdrawn: bool
+) -> bool:
+    """``may_see_files`` for a comment already read that the reader may see: staff and the author
+    always; others the files of a comment signed with a name that is not withdrawn."""
+    if sees_in_full(audience, author_id, person_id):
+        return True
+    return attribution is Attribution.NAMED and not withdrawn
+
+
 def speaks_for(comment: FromClause, author: FromClause) -> ColumnElement[Any]:
     """The organisation a comment speaks for: the one it was written on behalf of, or its author's."""
     return func.coalesce(comment.c.on_behalf_of_organisation_id, author.c.organisation_id)
@@ -143,7 +153,7 @@ async def visible_comment(session: AsyncSession, principal: Principal, comment_i
 async def may_see_files(session: AsyncSession, principal: Principal, comment_id: UUID) -> bool:
     """Whether the principal may see the files that came with a comment: staff always; a
     stakeholder those of a comment they may read that is theirs, or signed with a name (a letterhead
-    or a file's name would tell who wrote an anonymous one)."""
+    or a file's name would tell who wrote an anonymous one). ``sees_files`` is its Python side."""
     found = exists().select_from(_WITH_ROUND).where(comment_table.c.id == comment_id)
     if isinstance(principal, StakeholderPrincipal):
         reader = _reader(principal)

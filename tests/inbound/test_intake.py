@@ -3,6 +3,7 @@ database and through the API; answers to what could not be recorded go out throu
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from email.message import EmailMessage
 from uuid import UUID
@@ -12,14 +13,15 @@ import pytest
 from sqlalchemy import select, update
 
 from consult.auth.models import Role
+from consult.auth.tokens import token_digest
 from consult.directory.models import Person
 from consult.events.models import Event
-from consult.inbound.models import CommentAttachment, InboundMessage, InboundState
+from consult.inbound.models import InboundMessage, InboundState
 from consult.inbound.parsing import read_message
 from consult.invitations.models import DeliveryState, Invitation
-from consult.mail.models import OutboundEmail, OutboxState
-from consult.mail.replies import reply_token_in
-from consult.rounds.models import Comment, CommentRound
+from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
+from consult.mail.replies import new_reply_token, reply_token_in
+from consult.rounds.models import Comment, CommentAttachment, CommentRound
 from tests.inbound.messages import REPLY_TEXTS, build
 from tests.rounds.test_round_emails import wait_for_mail
 from tests.waiting import wait_until
@@ -146,6 +148,48 @@ def test_attachments_are_listed_with_the_comment_for_whoever_may_read_it(
     assert gateway.get(f"/api/v1/rounds/{round_['id']}/comments").status_code == 403
 
 
+def test_comments_carry_their_files_for_readers_who_may_see_them(
+    make_round, directory, smtp, worker, gateway, db, facilitator, link_for
+):
+    round_ = make_round(person_ids=[directory.person(ANNA), directory.person(IRINA)])
+    [received] = wait_for_mail(smtp, ANNA)
+    reply = read_message(reply_to(received, ANNA, "Two files attached."))
+    reply.add_attachment(b"%PDF-1.4 position", maintype="application", subtype="pdf", filename="Position.pdf")
+    reply.add_attachment(
+        b"<script>alert(document.cookie)</script>", maintype="text", subtype="html", filename=".."
+    )
+    row = submit(gateway, reply.as_bytes(), db)
+    assert row.outcome.value == "comment", row.reason
+
+    def files_seen_by(client) -> list[dict]:
+        tree = client.get(f"/api/v1/rounds/{round_['id']}/comments").json()
+        [thread] = tree["sections"][0]["threads"]
+        return thread["attachments"]
+
+    listed = files_seen_by(facilitator)
+    assert [(f["filename"], f["content_type"], f["size"]) for f in listed] == [
+        ("Position.pdf", "application/pdf", len(b"%PDF-1.4 position")),
+        ("attachment-2.bin", "text/html", len(b"<script>alert(document.cookie)</script>")),
+    ]
+    assert listed == facilitator.get(f"/api/v1/comments/{row.comment_id}/attachments").json()
+    anna = link_for(round_["id"], directory.person(ANNA))
+    irina = link_for(round_["id"], directory.person(IRINA))
+    assert files_seen_by(anna) == files_seen_by(irina) == listed
+
+    pdf = irina.get(listed[0]["url"])
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content == b"%PDF-1.4 position"
+    html = irina.get(listed[1]["url"])
+    assert html.headers["content-type"] == "application/octet-stream"
+    assert html.headers["x-content-type-options"] == "nosniff"
+    assert html.headers["content-disposition"].startswith('attachment; filename="attachment-2.bin"')
+    # Anonymous, the files stay with the author and the staff.
+    assert (
+        anna.patch(f"/api/v1/comments/{row.comment_id}", json={"attribution": "anonymous"}).status_code == 200
+    )
+    assert files_seen_by(irina) == []
+    assert files_seen_by(anna) == files_seen_by(facilitator) == listed
+
+
 def test_a_file_with_a_name_in_cyrillic_downloads_under_that_name(
     make_round, directory, smtp, worker, gateway, db, facilitator
 ):
@@ -202,6 +246,35 @@ def test_closed_round_and_unknown_token_are_answered(make_round, directory, smtp
     wait_for_mail(smtp, ANNA)
 
 
+def test_a_reply_from_someone_removed_from_the_round_is_not_a_comment(
+    make_round, directory, smtp, worker, gateway, db, facilitator
+):
+    round_, received = round_email(make_round, directory, smtp, ANNA)
+    removed = facilitator.delete(f"/api/v1/rounds/{round_['id']}/invitees/{directory.person(ANNA)}")
+    assert removed.status_code == 204, removed.text
+    row = submit(gateway, reply_to(received, ANNA, "One more thought."), db)
+    assert (row.outcome.value, row.answer_reason) == ("rejected", "unknown_token")
+    assert db.scalars(select(Comment)).all() == []
+    # A reply address minted after the removal (an answer to an older comment, say) does not
+    # make the person an invitee again.
+    token = new_reply_token()
+    db.add(
+        ReplyToken(
+            token_hash=token_digest(token),
+            person_id=UUID(directory.person(ANNA)),
+            round_id=UUID(round_["id"]),
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+        )
+    )
+    db.commit()
+    raw = reply_to(received, ANNA, "Another thought.").replace(
+        reply_token_in(received.message["Reply-To"]).encode(), token.encode()
+    )
+    row = submit(gateway, raw, db)
+    assert row.outcome.value == "rejected" and "no longer invited" in row.reason, row.reason
+    assert db.scalars(select(Comment)).all() == []
+
+
 def test_out_of_office_is_ignored_and_logged(make_round, directory, smtp, worker, gateway, db):
     _, received = round_email(make_round, directory, smtp, LUC)
     token = reply_token_in(str(received.message["Reply-To"]))
@@ -243,6 +316,37 @@ def test_calendar_answers_change_the_rsvp(fixture, email, answer, scenario, api,
     assert row.outcome.value == "rejected" and "suspicious" in row.reason
     db.expire_all()
     assert db.get(Invitation, invitation.id).rsvp.value == answer
+
+
+def test_a_calendar_answer_to_an_outdated_time_is_logged_and_not_applied(
+    scenario, api, smtp, worker, gateway, db
+):
+    anna = "a.gruber@icmpd.example.org"
+    person, received = _invite(api, scenario, smtp, anna)
+    event = db.get(Event, UUID(scenario.event["id"]))
+    values = {"UID": event.ical_uid, "IN_REPLY_TO": received.message["Message-ID"]}
+    old_accept = build("itip_outlook_accept.eml", ics="itip_outlook_accept.ics", SEQUENCE="0", **values)
+    moved = api.patch(
+        f"/api/v1/events/{scenario.event['id']}",
+        json={"starts_at": scenario.event["starts_at_local"][:19].replace("T10", "T09")},
+    )
+    assert moved.status_code == 200 and moved.json()["sequence"] == 1, moved.text
+    wait_for_mail(smtp, anna, 2)
+
+    row = submit(gateway, old_accept, db)
+
+    assert row.outcome.value == "rejected" and "outdated" in row.reason, row.reason
+    assert row.invitation_id is not None
+    invitation = db.scalar(select(Invitation).where(Invitation.person_id == UUID(person["id"])))
+    assert invitation.rsvp.value == "needs_action"
+    log = api.get("/api/v1/inbound/log", params={"outcome": "rejected"}).json()
+    assert "outdated" in log["items"][0]["reason"]
+    # The answer to the update counts.
+    current = build("itip_outlook_accept.eml", ics="itip_outlook_accept.ics", SEQUENCE="1", **values)
+    row = submit(gateway, current, db)
+    assert row.outcome.value == "rsvp", row.reason
+    db.expire_all()
+    assert db.get(Invitation, invitation.id).rsvp.value == "accepted"
 
 
 def test_calendar_answer_from_another_sender_is_refused(scenario, api, smtp, worker, gateway, db):

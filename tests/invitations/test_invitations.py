@@ -108,6 +108,18 @@ def test_inviting_twice_never_sends_twice(api, scenario, worker, smtp):
     assert len(smtp.received) == 4
 
 
+def two_hours_later(api, scenario) -> httpx.Response:
+    moved = api.patch(
+        f"/api/v1/events/{scenario.event['id']}",
+        json={
+            "starts_at": scenario.event["starts_at_local"][:19].replace("T10", "T12"),
+            "ends_at": scenario.event["ends_at_local"][:19].replace("T16", "T18"),
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    return moved
+
+
 def test_reschedule_cancel_and_uninvite_keep_the_uid_and_raise_the_sequence(api, scenario, worker, smtp, db):
     invite_all(api, scenario)
     first = {m.rcpt_tos[0]: m for m in smtp.wait_for(4)}
@@ -118,14 +130,7 @@ def test_reschedule_cancel_and_uninvite_keep_the_uid_and_raise_the_sequence(api,
     declined = httpx.post(f"{api.base_url}/rsvp/{token}", json={"response": "declined"})
     assert declined.status_code == 200, declined.text
 
-    moved = api.patch(
-        f"/api/v1/events/{scenario.event['id']}",
-        json={
-            "starts_at": scenario.event["starts_at_local"][:19].replace("T10", "T12"),
-            "ends_at": scenario.event["ends_at_local"][:19].replace("T16", "T18"),
-        },
-    )
-    assert moved.status_code == 200, moved.text
+    moved = two_hours_later(api, scenario)
     assert moved.json()["sequence"] == 1
     smtp.wait_for(7)
     updates = smtp.received[4:]
@@ -357,3 +362,61 @@ def test_a_temporary_smtp_refusal_is_retried_until_it_goes_through(api, scenario
     smtp.handler.replies.clear()
     received = smtp.wait_for(4, timeout=30)
     assert [m.rcpt_tos[0] for m in received].count(greylisted) == 1
+
+
+def answers_by_email(api, event_id: str) -> dict[str, str]:
+    listing = api.get(f"/api/v1/events/{event_id}/invitations").json()
+    return {i["person"]["email"]: i["rsvp"] for i in listing["items"]}
+
+
+def partstat_in(mail) -> str:
+    return str(vevent(calendar_of(mail)[1])["ATTENDEE"].params["PARTSTAT"])
+
+
+def test_a_new_time_asks_again_and_the_api_page_and_calendar_agree(api, scenario, worker, smtp):
+    """A new time or place turns accepted and tentative answers back into needs_action (as Google
+    Calendar and Outlook ask again); declined stays declined. The update's ATTENDEE PARTSTAT, the
+    RSVP page and the API then say the same."""
+    invite_all(api, scenario)
+    first = {m.rcpt_tos[0]: m for m in smtp.wait_for(4)}
+    anna, luc, irina = "a.gruber@icmpd.example.org", "l.dubois@eeas.example.org", "i.petrova@ngo.example.org"
+    for email, answer in ((anna, "accepted"), (luc, "tentative"), (irina, "declined")):
+        answered = httpx.post(f"{api.base_url}/rsvp/{rsvp_token(first[email])}", json={"response": answer})
+        assert answered.status_code == 200, answered.text
+
+    two_hours_later(api, scenario)
+
+    answers = answers_by_email(api, scenario.event["id"])
+    assert answers[anna] == answers[luc] == "needs_action"
+    assert answers[irina] == "declined"
+    updates = {m.rcpt_tos[0]: m for m in smtp.wait_for(7)[4:]}
+    assert set(updates) == set(scenario.people) - {irina}
+    assert partstat_in(updates[anna]) == partstat_in(updates[luc]) == "NEEDS-ACTION"
+    text = parts(updates[anna])["text/plain"].get_content()
+    assert "Please let us know whether you will attend." in text
+    assert "Your answer so far" not in text
+    page = httpx.get(f"{api.base_url}/rsvp/{rsvp_token(updates[anna])}")
+    assert "Your current answer: No answer yet" in page.text
+    # The link of the first email still answers, for the new time.
+    again = httpx.post(f"{api.base_url}/rsvp/{rsvp_token(first[anna])}", json={"response": "accepted"})
+    assert again.json()["response"] == "accepted"
+    assert answers_by_email(api, scenario.event["id"])[anna] == "accepted"
+
+
+def test_a_new_meeting_link_keeps_the_answers_and_the_calendar_says_so(
+    api, scenario, make_event, worker, smtp
+):
+    event = make_event(format="online", location=None, online_url="https://meet.example.org/launch")
+    anna = "a.gruber@icmpd.example.org"
+    api.post(f"/api/v1/events/{event['id']}/invitations", json={"person_ids": [scenario.people[anna]["id"]]})
+    [invitation] = smtp.wait_for(1)
+    assert partstat_in(invitation) == "NEEDS-ACTION"
+    httpx.post(f"{api.base_url}/rsvp/{rsvp_token(invitation)}", json={"response": "accepted"})
+
+    moved = api.patch(f"/api/v1/events/{event['id']}", json={"online_url": "https://meet.example.org/new"})
+    assert moved.status_code == 200, moved.text
+
+    update = smtp.wait_for(2)[1]
+    assert answers_by_email(api, event["id"])[anna] == "accepted"
+    assert partstat_in(update) == "ACCEPTED"
+    assert "Your answer so far: I will attend." in parts(update)["text/plain"].get_content()
