@@ -15,6 +15,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from consult.audit.controller import AuditController
+from consult.audit.recording import record_changes
 from consult.auth.guards import intake_stays_in_its_lane
 from consult.auth.middleware import BearerTokenMiddleware
 from consult.directory.controller import GroupController, OrganisationController, PersonController
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # The lower layers announce, the higher ones listen: wired here, so no import points up.
     event_hooks = EventHooks()
     listen_to_events(event_hooks)
+    record_changes()
     link_resolvers = {ROUND_LINK_PREFIX: resolve_round_token}
 
     @asynccontextmanager
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UnsubscribeController,
             InboundController,
             AttachmentController,
+            AuditController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

@@ -113,6 +113,9 @@ def demo_command() -> None:
 @main.group()
 def users() -> None:
     """Staff users and their bearer tokens."""
+    from consult.audit.recording import record_changes
+
+    record_changes()  # what these commands change is recorded as done by the system
 
 
 @users.command("create")

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.audit.models import ActorKind, AuditEntry
+from consult.crud import page_of
+from consult.pagination import PageParams
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor_kind: ActorKind | None = None
+    actor_id: UUID | None = None
+    entity_type: str | None = None
+    entity_id: UUID | None = None
+    action: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+async def list_entries(
+    session: AsyncSession, filters: AuditFilters, page: PageParams
+) -> tuple[list[AuditEntry], int]:
+    """Newest first; ``since`` is inclusive and ``until`` exclusive."""
+    stmt = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    equal = {
+        AuditEntry.actor_kind: filters.actor_kind,
+        AuditEntry.actor_id: filters.actor_id,
+        AuditEntry.entity_type: filters.entity_type,
+        AuditEntry.entity_id: filters.entity_id,
+        AuditEntry.action: filters.action,
+    }
+    for column, wanted in equal.items():
+        if wanted is not None:
+            stmt = stmt.where(column == wanted)
+    if filters.since is not None:
+        stmt = stmt.where(AuditEntry.created_at >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(AuditEntry.created_at < filters.until)
+    return await page_of(session, stmt, page)
