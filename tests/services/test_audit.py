@@ -43,8 +43,16 @@ async def test_staff_changes_are_recorded_with_old_and_new_values(db_session: As
     created, updated, deleted = await entries(db_session)
     assert [e.action for e in (created, updated, deleted)] == ["create", "update", "delete"]
     for entry in (created, updated, deleted):
-        assert (entry.actor_kind, entry.actor_id, entry.actor_label) == (ActorKind.STAFF, ADMIN.user_id, ADMIN.email)
-        assert (entry.entity_type, entry.entity_id, entry.address) == ("organisation", organisation.id, "192.0.2.7")
+        assert (entry.actor_kind, entry.actor_id, entry.actor_label) == (
+            ActorKind.STAFF,
+            ADMIN.user_id,
+            ADMIN.email,
+        )
+        assert (entry.entity_type, entry.entity_id, entry.address) == (
+            "organisation",
+            organisation.id,
+            "192.0.2.7",
+        )
     assert created.changes is not None
     assert created.changes["name"] == {"old": None, "new": "Migrant Support NGO"}
     assert created.changes["kind"] == {"old": None, "new": "ngo"}
