@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 11:59:14.774219
+Create Date: 2026-11-30 12:04:26.290945
 """
 
 from collections.abc import Sequence
@@ -26,7 +26,14 @@ def upgrade() -> None:
         sa.Column(
             "actor_kind",
             sa.Enum(
-                "staff", "stakeholder", "intake", "system", name="actorkind", native_enum=False, length=20
+                "staff",
+                "stakeholder",
+                "intake",
+                "system",
+                "anonymous",
+                name="actorkind",
+                native_enum=False,
+                length=20,
             ),
             nullable=False,
         ),

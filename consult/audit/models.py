@@ -16,6 +16,7 @@ class ActorKind(enum.StrEnum):
     STAKEHOLDER = "stakeholder"  # a person through one of their personal links
     INTAKE = "intake"  # incoming email: the mail gateway's token, or the worker processing the mail
     SYSTEM = "system"  # the workers' own schedule, the command line
+    ANONYMOUS = "anonymous"  # a request without a principal whose handler named no one
 
 
 class AuditEntry(Base):

@@ -6,7 +6,8 @@ cannot lack its entry.
 
 Who acted comes from the session: a request's principal and client address (``consult.sessions``),
 a page that names its person (``act_as``), the intake of incoming mail (``act_as(session, INTAKE)``),
-or else the system (workers, the command line).
+or else the system (workers, the command line). A request that carries no principal and names no one
+is recorded as anonymous rather than passed off as the system's.
 
 Not recorded: the audit table itself, and the bookkeeping of work: outbox emails and their delivery,
 worker heartbeats, reply notices, and the progress of queued rows (export jobs, incoming messages),
@@ -54,6 +55,7 @@ class Actor:
 
 SYSTEM = Actor(ActorKind.SYSTEM)
 INTAKE = Actor(ActorKind.INTAKE)
+ANONYMOUS = Actor(ActorKind.ANONYMOUS)
 
 
 def act_as(session: Session | AsyncSession, actor: Actor) -> None:
@@ -72,7 +74,7 @@ def _actor(session: Session) -> Actor:
         return Actor(kind, principal.user_id, principal.email)
     if isinstance(principal, StakeholderPrincipal):
         return Actor.stakeholder(principal.person_id)
-    return SYSTEM
+    return ANONYMOUS if PRINCIPAL_KEY in session.info else SYSTEM
 
 
 @functools.cache

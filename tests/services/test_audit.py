@@ -78,6 +78,14 @@ async def test_without_a_principal_the_system_acts(db_session: AsyncSession) -> 
     assert (entry.actor_kind, entry.actor_id, entry.address) == (ActorKind.SYSTEM, None, None)
 
 
+async def test_a_request_that_names_no_one_is_anonymous_not_the_system(db_session: AsyncSession) -> None:
+    db_session.info[PRINCIPAL_KEY] = None  # a public page's request
+    db_session.add(Organisation(name="Ministry", kind=OrganisationKind.GOVERNMENT))
+    await db_session.flush()
+    [entry] = await entries(db_session)
+    assert entry.actor_kind is ActorKind.ANONYMOUS
+
+
 async def test_bulk_statements_are_recorded_once_with_their_columns(db_session: AsyncSession) -> None:
     db_session.add(Organisation(name="Ministry", kind=OrganisationKind.GOVERNMENT))
     await db_session.commit()
