@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from consult.audit.controller import AuditController
 from consult.audit.recording import record_changes
+from consult.auth.controller import StaffUserController
 from consult.auth.guards import intake_stays_in_its_lane
 from consult.auth.middleware import BearerTokenMiddleware
 from consult.directory.controller import GroupController, OrganisationController, PersonController
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InboundController,
             AttachmentController,
             AuditController,
+            StaffUserController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

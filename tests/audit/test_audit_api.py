@@ -65,6 +65,10 @@ class World:
     def document(self) -> str:
         return created(self.admin.post("/api/v1/documents", json=_fill(DOCUMENT, self.ids)))["id"]
 
+    def staff_token(self) -> str:
+        url = f"/api/v1/staff-users/{self.ids['staff_user_id']}/tokens"
+        return created(self.admin.post(url, json={"label": "spare"}))["id"]
+
     def comment(self) -> str:
         url = f"/api/v1/rounds/{self.ids['round_id']}/comments"
         return created(self.stakeholder.post(url, json={"body": "One more thought."}))["id"]
@@ -276,6 +280,15 @@ CALLS: dict[str, Prepare] = {
     "POST /api/v1/inbound/email": call(
         "intake", "POST", "/api/v1/inbound/email", content=INBOUND, headers={"Content-Type": "message/rfc822"}
     ),
+    "POST /api/v1/staff-users/{user_id}/tokens": call(
+        "admin", "POST", "/api/v1/staff-users/{staff_user_id}/tokens", json={"label": "laptop"}
+    ),
+    "POST /api/v1/staff-users/{user_id}/tokens/{token_id}/revoke": call(
+        "admin", "POST", "/api/v1/staff-users/{staff_user_id}/tokens/{new}/revoke", first=World.staff_token
+    ),
+    "POST /api/v1/staff-users/{user_id}/deactivate": call(
+        "admin", "POST", "/api/v1/staff-users/{staff_user_id}/deactivate"
+    ),
     "DELETE /api/v1/groups/{group_id}/members/{person_id}": call(
         "admin", "DELETE", "/api/v1/groups/{group_id}/members/{person_id}"
     ),
@@ -315,6 +328,9 @@ def audit_rows(db) -> dict[str, tuple[str, str | None]]:
 
 @pytest.fixture
 def world(seeded, admin, client_for, tokens, server, db) -> World:
+    # The staff user the walk issues tokens to and deactivates (the facilitator takes no other part).
+    facilitator = db.scalar(select(StaffUser.id).where(StaffUser.email == "facilitator@example.org"))
+    seeded.ids["staff_user_id"] = str(facilitator)
     return World(
         seeded=seeded,
         admin=admin,
