@@ -7,7 +7,7 @@ from uuid import UUID
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from consult.auth.models import Role, StaffToken, StaffUser
 from consult.auth.principals import StaffPrincipal
@@ -63,6 +63,15 @@ def create_staff_user(session: Session, email: str, role: Role, *, token_days: i
     session.add(record)
     session.flush()
     return IssuedToken(user=user, token=token, expires_at=record.expires_at)
+
+
+def staff_with_tokens(session: Session) -> list[StaffUser]:
+    """Every staff user by email, with their tokens (oldest first) loaded."""
+    stmt = select(StaffUser).options(selectinload(StaffUser.tokens)).order_by(StaffUser.email)
+    users = list(session.scalars(stmt).all())
+    for user in users:
+        user.tokens.sort(key=lambda token: token.created_at)
+    return users
 
 
 def revoke_staff_tokens(session: Session, email: str) -> int:
