@@ -11,8 +11,10 @@ is recorded as anonymous rather than passed off as the system's.
 
 Not recorded: the audit table itself, and the bookkeeping of work: outbox emails and their delivery,
 worker heartbeats, reply notices, and the progress of queued rows (export jobs, incoming messages),
-whose creation and deletion are recorded but not their claims and states. A bulk statement is one
-entry without an entity id, naming the columns it sets.
+whose creation and deletion are recorded but not their claims and states. Statements run on a
+connection rather than through a session are not seen either: that is how the workers write delivery
+outcomes in bulk (onto outbox rows and invitations) and how a token's last use is noted. A bulk
+statement through a session is one entry without an entity id, naming the columns it sets.
 """
 
 from __future__ import annotations
