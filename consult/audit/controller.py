@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 from uuid import UUID
 
@@ -11,10 +12,18 @@ from consult.audit.models import ActorKind
 from consult.audit.schemas import AuditEntryOut
 from consult.audit.service import AuditFilters, list_entries
 from consult.auth.guards import admins
+from consult.errors import Invalid
 from consult.pagination import Page, PageParams
 from consult.types import AwareTime
 
 _Text = Annotated[str | None, Parameter(max_length=64)]
+
+
+def _aware(moment: dt.datetime | None, field: str) -> dt.datetime | None:
+    # Query parameters are not held to AwareTime's offset: a time without one is ambiguous.
+    if moment is not None and moment.tzinfo is None:
+        raise Invalid.field(field, "needs an offset (ISO 8601, e.g. 2026-11-30T10:00:00+00:00)")
+    return moment
 
 
 class AuditController(Controller):
@@ -38,6 +47,8 @@ class AuditController(Controller):
         ``actor_id``: a staff user's or a person's id), what (``entity_type`` is a table name such as
         ``person``, ``entity_id``), ``action`` (create, update, delete) and the time range ``from``
         (inclusive) to ``to`` (exclusive)."""
-        filters = AuditFilters(actor_kind, actor_id, entity_type, entity_id, action, since, until)
+        filters = AuditFilters(
+            actor_kind, actor_id, entity_type, entity_id, action, _aware(since, "from"), _aware(until, "to")
+        )
         rows, total = await list_entries(db_session, filters, page)
         return Page.of([AuditEntryOut.from_model(row) for row in rows], total, page)

@@ -411,3 +411,4 @@ def test_admins_read_the_trail_with_filters(client_for, admin, db) -> None:
     assert (len(page["items"]), page["limit"], page["offset"]) == (1, 1, 1)
     assert page["total"] >= 3
     problem(admin.get("/api/v1/audit", params={"actor_kind": "robot"}), 422, "actor_kind")
+    problem(admin.get("/api/v1/audit", params={"from": "2026-01-01T00:00:00"}), 422, "from")  # no offset
