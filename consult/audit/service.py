@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.audit.models import ActorKind, AuditEntry
@@ -43,3 +43,15 @@ async def list_entries(
     if filters.until is not None:
         stmt = stmt.where(AuditEntry.created_at < filters.until)
     return await page_of(session, stmt, page)
+
+
+async def forget_values(session: AsyncSession, entity_type: str, entity_id: UUID) -> None:
+    """Drop the values recorded about one row, keeping that it changed, when and by whom: an erasure
+    of personal data (GDPR art. 17) calls this after its own changes are flushed, so that neither the
+    old values nor the erasure's show in the log."""
+    await session.flush()
+    await session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id)
+        .values(changes=None)
+    )

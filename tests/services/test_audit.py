@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.audit.models import ActorKind, AuditEntry
 from consult.audit.recording import Actor, act_as, record_changes
+from consult.audit.service import forget_values
 from consult.auth.models import Role
 from consult.auth.principals import StaffPrincipal
 from consult.directory.models import Organisation, OrganisationKind
@@ -105,3 +106,21 @@ async def test_a_rolled_back_change_leaves_no_entry(db_session: AsyncSession) ->
     await db_session.flush()
     await db_session.rollback()
     assert await entries(db_session) == []
+
+
+async def test_forgetting_a_rows_values_keeps_that_it_changed(db_session: AsyncSession) -> None:
+    db_session.info[PRINCIPAL_KEY] = ADMIN
+    erased = Organisation(name="Anna Gruber Consulting", kind=OrganisationKind.OTHER)
+    kept = Organisation(name="Ministry", kind=OrganisationKind.GOVERNMENT)
+    db_session.add_all([erased, kept])
+    await db_session.flush()
+    erased.name = "(erased)"  # the erasure's own change, not flushed yet
+
+    await forget_values(db_session, "organisation", erased.id)
+
+    about_erased = [e for e in await entries(db_session) if e.entity_id == erased.id]
+    assert [(e.action, e.changes) for e in about_erased] == [("create", None), ("update", None)]
+    assert about_erased[1].fields == ["name"]
+    [about_kept] = [e for e in await entries(db_session) if e.entity_id == kept.id]
+    assert about_kept.changes is not None
+    assert about_kept.changes["name"]["new"] == "Ministry"
