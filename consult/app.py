@@ -16,6 +16,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from consult.accesslog import mask_tokens_in_access_log
+from consult.audit.controller import AuditController
+from consult.audit.recording import record_changes
+from consult.auth.controller import StaffUserController
 from consult.auth.guards import intake_stays_in_its_lane
 from consult.auth.middleware import BearerTokenMiddleware
 from consult.auth.tokens import STAFF_PREFIX
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # The lower layers announce, the higher ones listen: wired here, so no import points up.
     event_hooks = EventHooks()
     listen_to_events(event_hooks)
+    record_changes()
     link_resolvers = {ROUND_LINK_PREFIX: resolve_round_token}
     mask_tokens_in_access_log(TOKEN_PREFIXES, TOKEN_ROUTES)
     limits_store = rate_limit_store(settings)
@@ -122,6 +126,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AttachmentController,
             PersonDataController,
             link_routes(RsvpController, RoundPageController, UnsubscribeController),
+            AuditController,
+            StaffUserController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

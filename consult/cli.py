@@ -7,6 +7,7 @@ nothing from workers).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from typing import Any, NoReturn
@@ -116,6 +117,9 @@ def demo_command() -> None:
 @main.group()
 def users() -> None:
     """Staff users and their bearer tokens."""
+    from consult.audit.recording import record_changes
+
+    record_changes()  # what these commands change is recorded as done by the system
 
 
 @users.command("create")
@@ -138,6 +142,35 @@ def create_user(email: str, role: str) -> None:
     click.echo(f"Staff user {issued.user.email} ({issued.user.role.value})")
     click.echo(f"Token (shown only now; store it safely): {issued.token}")
     click.echo(f"Expires: {issued.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+@users.command("list")
+def list_users() -> None:
+    """Staff users and their tokens (first characters, created, last used, expiry)."""
+    from consult.auth.service import staff_with_tokens
+    from consult.db import create_worker_engine, sync_session_factory
+
+    def when(moment: dt.datetime | None, none: str) -> str:
+        return f"{moment:%Y-%m-%d %H:%M}" if moment else none
+
+    engine = create_worker_engine(production_settings())
+    try:
+        with sync_session_factory(engine)() as session:
+            for user in staff_with_tokens(session):
+                state = "active" if user.is_active else "deactivated"
+                click.echo(f"{user.email} ({user.role.value}, {state}, created {when(user.created_at, '')})")
+                for token in user.tokens:
+                    status = "valid"
+                    if token.revoked_at:
+                        status = f"revoked {when(token.revoked_at, '')}"
+                    elif token.expires_at <= dt.datetime.now(dt.UTC):
+                        status = "expired"
+                    click.echo(
+                        f"  {token.prefix or '(no prefix)'}…  {token.label or '-'}  created {when(token.created_at, '')}"
+                        f"  last used {when(token.last_used_at, 'never')}  expires {when(token.expires_at, '')}  {status}"
+                    )
+    finally:
+        engine.dispose()
 
 
 @users.command("revoke")

@@ -1,5 +1,6 @@
 """Imports every domain's models so the metadata (Alembic, tests) sees all tables."""
 
+from consult.audit.models import AuditEntry
 from consult.auth.models import StaffToken, StaffUser
 from consult.claims import WorkerHeartbeat
 from consult.db import Base
@@ -23,6 +24,7 @@ from consult.rounds.models import (
 
 __all__ = [
     "AgendaItem",
+    "AuditEntry",
     "Base",
     "Comment",
     "CommentAttachment",

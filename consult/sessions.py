@@ -30,6 +30,11 @@ from consult.settings import Settings
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SCOPE_KEY = "consult.db_session"
 _TRANSACTION = "db_transaction"
+# Who is asking and from where, in a request's ``session.info`` (consult.audit records them with every
+# change): the request's principal (absent on public pages, which name their person themselves) and
+# the client's address.
+PRINCIPAL_KEY = "consult.principal"
+ADDRESS_KEY = "consult.client_address"
 # Route option for a safe request that needs a transaction all the same: reading through a
 # server-side cursor (asyncpg has those only inside a transaction).
 IN_TRANSACTION = {_TRANSACTION: True}
@@ -125,6 +130,8 @@ async def provide_db_session(request: Request[Any, Any, Any]) -> AsyncGenerator[
     goes to the workers only once the commit has succeeded.
     """
     async with request_session(request) as session:
+        session.info[PRINCIPAL_KEY] = request.scope.get("user")
+        session.info[ADDRESS_KEY] = request.client.host if request.client else None
         try:
             yield session
         except Exception:

@@ -69,6 +69,27 @@ def test_users_revoke_makes_the_tokens_fail(consult, server):
         assert organisations(server, token).status_code == 401
 
 
+def test_users_list_shows_users_and_their_tokens_by_prefix(consult, server):
+    token = TOKEN.search(
+        consult("users", "create", "lister@example.org", "--role", "facilitator").stdout
+    ).group(1)
+    assert organisations(server, token).status_code == 200
+    consult("users", "create", "gone@example.org", "--role", "organiser")
+    consult("users", "revoke", "gone@example.org")
+
+    result = consult("users", "list")
+
+    assert result.returncode == 0, result.stderr
+    assert token not in result.stdout
+    assert re.search(
+        r"^lister@example.org \(facilitator, active, created \d{4}-", result.stdout, re.MULTILINE
+    )
+    line = next(line for line in result.stdout.splitlines() if token[:12] in line)
+    assert "last used 20" in line and line.endswith("valid"), line
+    gone = result.stdout.split("gone@example.org", 1)[1].splitlines()[1]
+    assert "last used never" in gone and "revoked 20" in gone, gone
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -216,6 +216,7 @@ WORKER_WRITTEN = {
     "reminder_sent",
     "export_job",
     "worker_heartbeat",
+    "audit_entry",  # the worker's own changes are recorded as it makes them
 }
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from consult.audit.recording import record_changes
 from consult.db import create_worker_engine, sync_session_factory
 from consult.email_kinds import register_email_kinds
 from consult.exports.service import RUN_TASK, requeue_lost, run_job
@@ -21,6 +22,7 @@ from consult.settings import get_settings
 from workers.app import celery_app
 
 register_email_kinds()
+record_changes()
 
 
 @lru_cache(maxsize=1)

@@ -27,13 +27,17 @@ class StaffUser(Base):
 
 
 class StaffToken(Base):
-    """A bearer token of a staff user; only the SHA-256 of the token is stored."""
+    """A bearer token of a staff user; only the SHA-256 of the token is stored, and its first characters
+    (``prefix``) so that people can tell their tokens apart."""
 
     __tablename__ = "staff_token"
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), default="")
     label: Mapped[str] = mapped_column(String(200), default="")
     expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # To the minute at best: a token's use writes this at most once a minute (auth.service).
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     user: Mapped[StaffUser] = relationship(back_populates="tokens")

@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.audit.recording import Actor, act_as
 from consult.auth.guards import FOR_INTAKE, intake, organisers
 from consult.crud import get_or_404, page_of
 from consult.directory.models import Person
@@ -101,6 +102,7 @@ class UnsubscribeController(Controller):
     async def unsubscribe(self, db_session: AsyncSession, state: State, token: str) -> Response[str]:
         person = await self._person(db_session, state, token)
         if person is not None and person.unsubscribed_at is None:
+            act_as(db_session, Actor.stakeholder(person.id))
             person.unsubscribed_at = dt.datetime.now(dt.UTC)
             await db_session.flush()
         return self._page(person, token, state, done=True)

@@ -44,6 +44,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from consult.audit.recording import INTAKE, act_as
 from consult.db import async_session_factory, create_api_engine
 from consult.inbound.service import store
 from consult.mail.urls import MailUrlError, flag, tls_modes
@@ -229,6 +230,7 @@ def _outage(exc: Exception) -> bool:
 async def _store(sessions: async_sessionmaker[AsyncSession], raw: bytes) -> UUID | None:
     """The new stored message's id; None when it had been stored before."""
     async with sessions() as session:
+        act_as(session, INTAKE)
         row, duplicate = await store(session, raw, source="imap")
         inbound_id = row.id
         await session.commit()

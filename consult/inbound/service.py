@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from uuid_utils.compat import uuid7
 
+from consult.audit.recording import INTAKE, act_as
 from consult.auth.principals import StakeholderPrincipal
 from consult.auth.tokens import token_digest
 from consult.claims import due_for_relay
@@ -392,6 +393,7 @@ async def _process_one(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, inbound_id: UUID
 ) -> str | None:
     async with sessions() as session:
+        act_as(session, INTAKE)
         row = await session.scalar(
             select(InboundMessage)
             .where(InboundMessage.id == inbound_id, InboundMessage.state == InboundState.PENDING)

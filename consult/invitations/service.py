@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from consult.audit.recording import Actor, act_as
 from consult.auth.tokens import token_digest
 from consult.crud import get_or_404, page_of, rows_by_person
 from consult.directory.audience import expand_audience
@@ -309,7 +310,9 @@ class InvitationService:
         return invitation
 
     async def respond(self, token: str, response: Rsvp) -> RsvpResult:
-        return await self.respond_to(await self.by_token(token), response)
+        invitation = await self.by_token(token)
+        act_as(self.session, Actor.stakeholder(invitation.person_id))  # the link's holder answers
+        return await self.respond_to(invitation, response)
 
     async def respond_to(self, invitation: Invitation, response: Rsvp) -> RsvpResult:
         """Record an answer (from the RSVP page, the API or a calendar reply by email), keeping the

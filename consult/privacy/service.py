@@ -25,6 +25,7 @@ import msgspec
 from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.audit.service import forget_values, forget_values_mentioning
 from consult.crud import get_or_404
 from consult.directory.models import Organisation, Person, PersonGroup, group_member
 from consult.events.models import Event
@@ -352,7 +353,9 @@ class PrivacyService:
         person.position = None
         person.bounce_reason = None
         person.erased_at = now
-        await session.flush()
+        # The audit log keeps that an erasure happened, not the values it erased.
+        await forget_values(session, "person", person.id)
+        await forget_values_mentioning(session, identifiers)
         return person
 
     async def _cut_out(self, identifiers: Sequence[str]) -> None:

@@ -18,6 +18,7 @@ from litestar.enums import MediaType
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.audit.recording import Actor, act_as
 from consult.auth.principals import StakeholderPrincipal
 from consult.crud import get_or_404
 from consult.directory.models import Person
@@ -123,6 +124,7 @@ class RoundPageController(Controller):
         principal = await resolve_round_token(db_session, token)
         if principal is None:
             return _invalid_link()
+        act_as(db_session, Actor.stakeholder(principal.person_id))
         try:
             data = _form_comment(dict(await request.form()))
             comment = await WritingService(db_session, state.settings, principal).create(
