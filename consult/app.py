@@ -12,8 +12,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import SerializationException
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
 from consult.auth.guards import intake_stays_in_its_lane
 from consult.auth.middleware import BearerTokenMiddleware
@@ -32,6 +30,7 @@ from consult.inbound.controller import (
 )
 from consult.invitations.controller import InvitationController, RsvpController
 from consult.invitations.service import listen_to_events
+from consult.openapi import describe_api, docs_router, openapi_config
 from consult.pagination import provide_page_params
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
@@ -79,8 +78,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await sessions.engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
+            docs_router(),
             health,
             OrganisationController,
             with_upload_limit(PersonController, settings.uploads.import_max_bytes),
@@ -112,12 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=ConsultRequest,
         state=State({"settings": settings, "db_sessions": sessions, "event_hooks": event_hooks}),
         lifespan=[dispose_engine],
-        openapi_config=OpenAPIConfig(
-            title="consult",
-            version="1",
-            description="Stakeholder directory, events, invitations and comment rounds of a consultation.",
-            path="/schema",
-            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
-            security=[{"bearer": []}],
-        ),
+        openapi_config=openapi_config(),
     )
+    describe_api(app)
+    return app
