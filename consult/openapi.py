@@ -90,7 +90,8 @@ _WHY = {
     401: "No bearer token, or one that is unknown, expired or revoked.",
     403: "The token's role may not do this (or the token is a stakeholder's link).",
     404: "No such record, or one the caller may not see.",
-    409: "The change conflicts with the current state (a duplicate, a record still in use, a closed round).",
+    409: "The request conflicts with the record's state (a duplicate, a record in use, a round closed, "
+    "an export not done).",
     413: "The body or the uploaded file is larger than the configured limit.",
     415: "The uploaded file is not of a type this operation reads.",
     422: "A field or query parameter is invalid; `errors` names each one.",
@@ -110,6 +111,12 @@ _GUARD_ROLES: dict[Callable[..., Any], str] = {
     draft_editors: "admins, organisers and facilitators who edit drafts",
 }
 _PUBLIC_PAGES = ("/r/", "/rsvp/", "/unsubscribe/")
+# Statuses the rules in _describe cannot see from the signature: a read refused in the record's state,
+# a body that is not multipart yet has a required media type.
+_ALSO_ANSWERS = {
+    "ApiV1ExportsExportIdFileExportFile": [409],  # the job is not done yet
+    "ApiV1InboundEmailReceive": [415],  # anything but message/rfc822
+}
 
 
 def _problem(status: int) -> OpenAPIResponse:
@@ -188,7 +195,7 @@ def _describe(operation: Operation, method: str, path: str, guards: list[Callabl
         statuses.append(415)
     if body_types or has_query or method in ("post", "put", "patch"):
         statuses.append(422)
-    for status in statuses:
+    for status in statuses + _ALSO_ANSWERS.get(operation.operation_id or "", []):
         responses.setdefault(str(status), _problem(status))
     if any(path.startswith(p) for p in _PUBLIC_PAGES):
         responses["404"] = _files("The link is unknown or has expired: a page saying so.", _HTML)
