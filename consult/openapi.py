@@ -546,7 +546,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "ApiV1AttachmentsAttachmentIdDownload": ("Download an attachment", "One attached file, as a download."),
     "UnsubscribeTokenConfirm": ("Unsubscribe page", "Asks whether to stop reminders and digests."),
     "UnsubscribeTokenUnsubscribe": (
-        "Unsubscribe",
+        "Unsubscribe from reminders and digests",
         "Stops reminders and digests to the person (RFC 8058 one-click, or the page's button).",
     ),
 }
