@@ -43,7 +43,7 @@ SCHEMA_PATH = "/schema"
 STATIC_PATH = f"{SCHEMA_PATH}/static"
 _SWAGGER_FILES = Path(swagger_ui.__file__).parent / "static"
 
-STAFF = "staffToken"
+STAFF = "bearer"  # the name it had before the link token was documented: clients may use it
 ROUND_LINK = "roundLink"
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     STAFF: SecurityScheme(

@@ -53,7 +53,7 @@ def test_every_operation_says_what_it_does_and_who_may_call_it(document) -> None
 
 def test_security_per_operation(document) -> None:
     schemes = document["components"]["securitySchemes"]
-    assert set(schemes) == {"staffToken", "roundLink"}
+    assert set(schemes) == {"bearer", "roundLink"}
     assert "security" not in document  # no document-wide default: each operation says
     by_label = {f"{m.upper()} {p}": op for m, p, op in operations(document)}
     for label, operation in by_label.items():
@@ -61,12 +61,12 @@ def test_security_per_operation(document) -> None:
         if path == "/health" or path.startswith(PAGES):
             assert operation["security"] == [], label
         else:
-            assert {"staffToken": []} in operation["security"], label
-    stakeholder = [{"staffToken": []}, {"roundLink": []}]
+            assert {"bearer": []} in operation["security"], label
+    stakeholder = [{"bearer": []}, {"roundLink": []}]
     assert by_label["POST /api/v1/rounds/{round_id}/comments"]["security"] == stakeholder
     assert by_label["GET /api/v1/rounds/{round_id}/draft"]["security"] == stakeholder
-    assert by_label["POST /api/v1/rounds"]["security"] == [{"staffToken": []}]
-    assert by_label["GET /api/v1/people"]["security"] == [{"staffToken": []}]
+    assert by_label["POST /api/v1/rounds"]["security"] == [{"bearer": []}]
+    assert by_label["GET /api/v1/people"]["security"] == [{"bearer": []}]
 
 
 def test_errors_are_documented_as_problems(document) -> None:
