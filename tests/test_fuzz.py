@@ -2,13 +2,15 @@
 
 ``test_every_operation_survives_generated_input`` loads the OpenAPI schema from the running server
 and lets Schemathesis generate, for every operation, requests that fit the schema (positive) and
-requests that do not (negative), as an admin (every guard lets an admin through). Path ids and
+requests that do not (negative), half as an admin (every guard lets an admin through) and half with
+a stakeholder's round link token (which the staff-only operations refuse with 403). Path ids and
 ``*_id`` body fields are swapped, half of the time, for ids of real records seeded first, so the
 generated bodies reach the services and the database instead of stopping at a 404.
 
 Checked for every answer: no 5xx; a 4xx is ``application/problem+json`` with ``status`` (equal to
-the response status), ``title`` and ``detail``; a refused write leaves the row counts of every table
-as they were. The two exceptions are stated where they are made:
+the response status), ``title`` and ``detail``; the status, the content type and the body are as the
+OpenAPI document says (Schemathesis's conformance checks); a refused write leaves the row counts of
+every table as they were. The two exceptions are stated where they are made:
 
 * ``/rsvp/{token}``, ``/r/{token}`` and ``/unsubscribe/{token}`` are pages people open from their
   email: an unknown link is a 404 HTML page, and a refused form is the page again with the error

@@ -15,6 +15,8 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
+from consult.openapi import OPERATIONS
+
 METHODS = ("get", "post", "put", "patch", "delete")
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PAGES = ("/r/", "/rsvp/", "/unsubscribe/")
@@ -45,6 +47,9 @@ def test_the_document_is_valid_openapi(document) -> None:
 
 
 def test_every_operation_says_what_it_does_and_who_may_call_it(document) -> None:
+    ids = {operation["operationId"] for _, _, operation in operations(document)}
+    assert ids - OPERATIONS.keys() == set(), "add a summary and description to consult/openapi.py"
+    assert OPERATIONS.keys() - ids == set(), "rows of consult/openapi.py's OPERATIONS without a route"
     for method, path, operation in operations(document):
         label = f"{method.upper()} {path}"
         assert operation.get("summary") and " " in operation["summary"], label  # a phrase, not a name
