@@ -85,6 +85,8 @@ _PROBLEM_SCHEMA = Schema(
     },
 )
 
+_PROBLEM_BODY = OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{PROBLEM}"))
+
 _WHY = {
     400: "The body cannot be read (malformed JSON or form).",
     401: "No bearer token, or one that is unknown, expired or revoked.",
@@ -122,7 +124,7 @@ _ALSO_ANSWERS = {
 def _problem(status: int) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=_WHY[status],
-        content={PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{PROBLEM}"))},
+        content={PROBLEM_JSON: _PROBLEM_BODY},
     )
 
 
@@ -228,6 +230,10 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
         responses["200"] = OpenAPIResponse(
             description="The answer, recorded: JSON for a JSON request, the page for a form.",
             content={"application/json": _json_of(RsvpRecorded), _HTML: OpenAPIMediaType(schema=_TEXT)},
+        )
+        responses["404"] = OpenAPIResponse(
+            description="The link is unknown or has expired: a problem for JSON, a page for a form.",
+            content={PROBLEM_JSON: _PROBLEM_BODY, _HTML: OpenAPIMediaType(schema=_TEXT)},
         )
     elif operation_id == "HealthHealth":
         responses["503"] = OpenAPIResponse(
