@@ -31,8 +31,7 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
-from consult.auth.guards import admins, any_staff, facilitators, intake, organisers
-from consult.drafts.controller import draft_editors
+from consult.auth.guards import StaffGuard
 from consult.errors import PROBLEM_JSON
 from consult.exports.models import ExportFormat
 from consult.exports.schemas import ConsultationStats
@@ -103,15 +102,6 @@ _BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 _TEXT = Schema(type=OpenAPIType.STRING)
 _HTML = "text/html; charset=utf-8"
 
-# Roles of the guards the controllers use, for the "who may call" sentence.
-_GUARD_ROLES: dict[Callable[..., Any], str] = {
-    any_staff: "any staff token (admin, organiser, facilitator)",
-    organisers: "admins and organisers",
-    facilitators: "admins and facilitators",
-    admins: "admins",
-    intake: "admins and the mail gateway's token (role intake)",
-    draft_editors: "admins, organisers and facilitators who edit drafts",
-}
 _PUBLIC_PAGES = ("/r/", "/rsvp/", "/unsubscribe/")
 # Statuses the rules in _describe cannot see from the signature: a read refused in the record's state,
 # a body that is not multipart yet has a required media type.
@@ -146,31 +136,40 @@ def _json_of(struct: type[msgspec.Struct]) -> OpenAPIMediaType:
     return OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{struct.__name__}"))
 
 
-def _who(route_path: str, guards: list[Callable[..., Any]]) -> str:
-    roles = [_GUARD_ROLES[g] for g in guards if g in _GUARD_ROLES]
+def _staff_roles(guards: list[Callable[..., Any]]) -> list[str]:
+    return [role.value for guard in guards if isinstance(guard, StaffGuard) for role in guard.roles]
+
+
+def _either(words: list[str]) -> str:
+    return " or ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else words[0]
+
+
+def _who(route_path: str, roles: list[str]) -> str:
+    if not route_path.startswith((*_PUBLIC_PAGES, "/api/")):
+        return "Who may call: anyone; no token."
     if not route_path.startswith("/api/"):
         return "Who may call: anyone holding the link (the token in the path is the credential); no bearer token."
     if roles:
-        return f"Who may call: {roles[0]}."
+        return f"Who may call: staff with the role {_either(roles)}."
     return (
-        "Who may call: any staff token, and a stakeholder with the token of their round link "
-        "(for their own round and comments only)."
+        "Who may call: staff with the role admin, organiser or facilitator, and a stakeholder with the "
+        "token of their round link (for their own round and comments only)."
     )
 
 
 def _describe(operation: Operation, method: str, path: str, guards: list[Callable[..., Any]]) -> None:
     # A route not in the table yet keeps Litestar's summary and its docstring; tests/test_openapi.py
     # names it, so the app still starts while the row is being written.
+    roles = _staff_roles(guards)
     summary, description = OPERATIONS.get(operation.operation_id or "", (operation.summary, ""))
     operation.summary = summary
     docstring = operation.description
-    operation.description = "\n\n".join(p for p in (description, docstring, _who(path, guards)) if p)
+    operation.description = "\n\n".join(p for p in (description, docstring, _who(path, roles)) if p)
 
     on_api = path.startswith("/api/")
-    has_roles = any(g in _GUARD_ROLES for g in guards)
     if not on_api:
         operation.security = []
-    elif has_roles:
+    elif roles:
         operation.security = [{STAFF: []}]
     else:
         operation.security = [{STAFF: []}, {ROUND_LINK: []}]
