@@ -12,8 +12,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import SerializationException, TooManyRequestsException
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
 from consult.accesslog import mask_tokens_in_access_log
 from consult.audit.controller import AuditController
@@ -38,6 +36,7 @@ from consult.inbound.controller import (
 from consult.invitations.controller import InvitationController, RsvpController
 from consult.invitations.mailing import RSVP_PREFIX
 from consult.invitations.service import listen_to_events
+from consult.openapi import describe_api, docs_router, openapi_config
 from consult.pagination import provide_page_params
 from consult.privacy.controller import PersonDataController
 from consult.rounds.controller import CommentController, RoundController
@@ -107,8 +106,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await sessions.engine.dispose()
             await limits_store.__aexit__(None, None, None)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
+            docs_router(),
             health,
             OrganisationController,
             with_upload_limit(PersonController, settings.uploads.import_max_bytes),
@@ -145,12 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "db_sessions": sessions, "event_hooks": event_hooks}),
         stores={STORE_NAME: limits_store},
         lifespan=[dispose_engine],
-        openapi_config=OpenAPIConfig(
-            title="consult",
-            version="1",
-            description="Stakeholder directory, events, invitations and comment rounds of a consultation.",
-            path="/schema",
-            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
-            security=[{"bearer": []}],
-        ),
+        openapi_config=openapi_config(),
     )
+    describe_api(app)
+    return app

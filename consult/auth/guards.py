@@ -17,14 +17,22 @@ from consult.auth.models import Role
 from consult.auth.principals import StaffPrincipal
 
 
-def staff_with(*roles: Role) -> Guard:
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+class StaffGuard:
+    """Lets staff with one of ``roles`` through; the roles are readable (the API document says who
+    may call each operation from them, consult/openapi.py)."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = roles
+
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.user
-        if not isinstance(principal, StaffPrincipal) or not principal.has_role(*roles):
-            wanted = ", ".join(r.value for r in roles)
+        if not isinstance(principal, StaffPrincipal) or not principal.has_role(*self.roles):
+            wanted = ", ".join(r.value for r in self.roles)
             raise PermissionDeniedException(f"this needs a staff token with role {wanted}")
 
-    return guard
+
+def staff_with(*roles: Role) -> Guard:
+    return StaffGuard(*roles)
 
 
 any_staff = staff_with(Role.ADMIN, Role.ORGANISER, Role.FACILITATOR)
