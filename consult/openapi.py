@@ -20,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
@@ -96,6 +97,7 @@ _WHY = {
     413: "The body or the uploaded file is larger than the configured limit.",
     415: "The uploaded file is not of a type this operation reads.",
     422: "A field or query parameter is invalid; `errors` names each one.",
+    429: "Too many requests from this address, link or token; try again after `Retry-After` seconds.",
 }
 
 _BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
@@ -103,6 +105,9 @@ _TEXT = Schema(type=OpenAPIType.STRING)
 _HTML = "text/html; charset=utf-8"
 
 _PUBLIC_PAGES = ("/r/", "/rsvp/", "/unsubscribe/")
+_RETRY_AFTER: dict[str, OpenAPIHeader | Reference] = {
+    "Retry-After": OpenAPIHeader(description="Seconds to wait.", schema=Schema(type=OpenAPIType.INTEGER))
+}
 # Statuses the rules in _describe cannot see from the signature: a read refused in the record's state,
 # a body that is not multipart yet has a required media type.
 _ALSO_ANSWERS = {
@@ -115,6 +120,7 @@ def _problem(status: int) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=_WHY[status],
         content={PROBLEM_JSON: _PROBLEM_BODY},
+        headers=_RETRY_AFTER if status == 429 else None,
     )
 
 
@@ -198,6 +204,8 @@ def _describe(operation: Operation, method: str, path: str, guards: list[Callabl
         statuses.append(415)
     if body_types or has_query or method in ("post", "put", "patch"):
         statuses.append(422)
+    if on_api or path.startswith(_PUBLIC_PAGES):  # the rate limits (consult/web/ratelimit.py)
+        statuses.append(429)
     for status in statuses + _ALSO_ANSWERS.get(operation.operation_id or "", []):
         responses.setdefault(str(status), _problem(status))
     if any(path.startswith(p) for p in _PUBLIC_PAGES):
@@ -555,5 +563,52 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "UnsubscribeTokenUnsubscribe": (
         "Unsubscribe from reminders and digests",
         "Stops reminders and digests to the person (RFC 8058 one-click, or the page's button).",
+    ),
+    # cutting links
+    "ApiV1RoundsRoundIdCloseCloseRound": (
+        "End a round early",
+        "Closes the round now: no more comments; links stay readable for the usual days after closing.",
+    ),
+    "ApiV1RoundsRoundIdInviteesPersonIdRemoveInvitee": (
+        "Remove an invitee from a round",
+        "Their link and reply addresses for the round stop at once and unsent round mail is dropped; "
+        "their comments stay.",
+    ),
+    "ApiV1PeoplePersonIdRevokeLinksRevokeLinks": (
+        "Revoke a person's links",
+        "Deletes every round link, RSVP link and reply address the person was sent; answers how many of "
+        "each. Mail sent later carries new links.",
+    ),
+    # personal data
+    "ApiV1PeoplePersonIdDataPersonalData": (
+        "A person's data",
+        "Everything held about the person as a ZIP: data.json and their files (GDPR art. 15).",
+    ),
+    "ApiV1PeoplePersonIdEraseErase": (
+        "Erase a person",
+        "Anonymises the entry, keeps their comments attributed to their organisation, deletes raw mail, "
+        "attachments, history and links, and suppresses future mail (GDPR art. 17).",
+    ),
+    # administration
+    "ApiV1AuditListAuditEntries": (
+        "Audit log",
+        "Every recorded change, newest first; filter by actor, entity, action and time.",
+    ),
+    "ApiV1StaffUsersListStaffUsers": ("List staff users", "Every staff user with role and state."),
+    "ApiV1StaffUsersUserIdTokensListTokens": (
+        "List a staff user's tokens",
+        "Prefix, label, created, last used, expiry and revocation of each token; never the token itself.",
+    ),
+    "ApiV1StaffUsersUserIdTokensCreateToken": (
+        "Issue a staff token",
+        "A new token for the user, shown in this answer only.",
+    ),
+    "ApiV1StaffUsersUserIdTokensTokenIdRevokeRevokeToken": (
+        "Revoke a staff token",
+        "The token stops working at once.",
+    ),
+    "ApiV1StaffUsersUserIdDeactivateDeactivate": (
+        "Deactivate a staff user",
+        "All the user's tokens stop at once; the last active admin cannot be deactivated.",
     ),
 }
