@@ -93,6 +93,10 @@ def launch_context(language: str, **overrides: Any) -> dict[str, Any]:
         "response": "accepted",
         "waitlisted": False,
         "preselected": None,
+        "state": "open",
+        "full": False,
+        "cancellation_reason": None,
+        "status": 409,
     }
     context.update(overrides)
     return context
