@@ -6,10 +6,10 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.response import Redirect
 from litestar.datastructures import State
 from litestar.enums import MediaType
 from litestar.exceptions import SerializationException
+from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers

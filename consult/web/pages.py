@@ -73,7 +73,7 @@ def _html_for_browsers(handler: Handler) -> Handler:
         response = handler(request, exc)  # it also logs what must be logged
         if link_kind(request.url.path) is None or not wants_html(request):
             return response
-        return _error_page(request, response.status_code)
+        return _error_page(request, response.status_code or 500)
 
     return handle
 

@@ -217,9 +217,12 @@ def test_rsvp_page_marks_the_current_answer_and_offers_to_change_it() -> None:
     html = render_page("rsvp", "az", launch_context("az", response="tentative"))
     assert "Cavabınızı dəyişin" in html  # "Change your answer", as the legend
     assert re.findall(r'value="(\w+)" class="[\w ]+"\s*aria-pressed="true">✓ ', html) == ["tentative"]
-    assert render_page("rsvp", "en", launch_context("en", response="tentative")).count(
-        "Please let us know whether you will attend"
-    ) == 0
+    assert (
+        render_page("rsvp", "en", launch_context("en", response="tentative")).count(
+            "Please let us know whether you will attend"
+        )
+        == 0
+    )
 
 
 def test_rsvp_page_of_a_cancelled_event_gives_the_reason_and_no_buttons() -> None:
