@@ -1,3 +1,5 @@
+# The expected page texts are Azerbaijani, Russian and French: not look-alike typos.
+# ruff: noqa: RUF001
 from __future__ import annotations
 
 import datetime as dt
