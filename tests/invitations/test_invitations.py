@@ -212,6 +212,24 @@ def test_rsvp_page_and_answers(api, scenario, worker, smtp):
     assert accepted["items"][0]["responded_at"]
 
 
+def test_the_calendar_description_speaks_the_readers_language_on_the_events_clock(
+    api, scenario, worker, smtp
+):
+    """A Baku event's 10:00 opening reads 10:00 with the zone named, not 06:00 UTC under English labels."""
+    invite_all(api, scenario)
+    mails = {m.rcpt_tos[0]: m for m in smtp.wait_for(4)}
+    expected = {
+        "g.shukurova@migration.example.org": "Proqram (Bakı vaxtı):\n10:00 Opening (State Migration Service)",
+        "i.petrova@ngo.example.org": "Программа (Баку):\n10:00 Opening (State Migration Service)",
+        "a.gruber@icmpd.example.org": "Agenda (Baku time):\n10:00 Opening (State Migration Service)",
+    }
+    for email, agenda in expected.items():
+        description = str(vevent(calendar_of(mails[email])[1])["DESCRIPTION"])
+        assert agenda in description, description
+        assert "\n11:00 Capacities and needs of the institutions" in description
+        assert "UTC" not in description
+
+
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Language": "ru-RU,ru;q=0.9"}
 
 

@@ -38,6 +38,7 @@ LAUNCH = CalendarEvent(
     online_url=None,
     cancelled=False,
     agenda=LAUNCH_AGENDA,
+    timezone="Asia/Baku",
 )
 # The online round table, run from Baku: 14 April 2027, 13:00-15:00 Baku time.
 ROUND_TABLE = CalendarEvent(
@@ -50,6 +51,7 @@ ROUND_TABLE = CalendarEvent(
     location=None,
     online_url="https://meet.example.org/mobilaze-rt1?pwd=a1&lang=en",
     cancelled=False,
+    timezone="Asia/Baku",
 )
 ORGANISER_EMAIL = "consult@migration.gov.az"
 
