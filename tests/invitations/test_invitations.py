@@ -294,21 +294,6 @@ def test_a_cancelled_or_past_event_shows_a_notice_and_never_json(api, scenario, 
         assert pressed.status_code == 200 and "Cet événement a déjà eu lieu" in pressed.text
 
 
-def test_a_full_event_says_so_before_anyone_answers(api, scenario, make_event, worker, smtp):
-    event = make_event(capacity=1, title="Small workshop", kind="workshop")
-    api.post(
-        f"/api/v1/events/{event['id']}/invitations",
-        json={"person_ids": [p["id"] for p in scenario.people.values()]},
-    )
-    mails = {m.rcpt_tos[0]: m for m in smtp.wait_for(4)}
-    httpx.post(
-        f"{api.base_url}/rsvp/{rsvp_token(mails['a.gruber@icmpd.example.org'])}",
-        json={"response": "accepted"},
-    )
-    page = httpx.get(f"{api.base_url}/rsvp/{rsvp_token(mails['g.shukurova@migration.example.org'])}")
-    assert "Hazırda bütün yerlər tutulub" in page.text  # all places taken: accepting means waiting
-
-
 def test_browsers_get_pages_not_json_on_link_routes(api, scenario, worker, smtp):
     invite_all(api, scenario)
     token = rsvp_token(smtp.wait_for(4)[0])
@@ -346,6 +331,9 @@ def test_a_full_event_keeps_a_waiting_list(api, scenario, make_event, worker, sm
         ]
         is False
     )
+    # The page tells the next one, before they answer, that accepting now means waiting.
+    page = httpx.get(f"{api.base_url}/rsvp/{rsvp_token(mails[second])}")
+    assert "Toutes les places sont prises" in page.text
     queued = httpx.post(
         f"{api.base_url}/rsvp/{rsvp_token(mails[second])}", json={"response": "accepted"}
     ).json()
