@@ -88,7 +88,12 @@ def _state(invitation: Invitation) -> str:
 
 
 async def _page(
-    name: str, service: InvitationService, invitation: Invitation, token: str, **extra: Any
+    name: str,
+    service: InvitationService,
+    invitation: Invitation,
+    token: str,
+    status_code: int = 200,
+    **extra: Any,
 ) -> Response[str]:
     person, event = invitation.person, invitation.event
     language = best_language(person.language.value)
@@ -105,7 +110,8 @@ async def _page(
         "organiser_email": service.settings.mail.from_address,
         **extra,
     }
-    return Response(render_page(name, language, context), media_type=MediaType.HTML, headers=NO_STORE)
+    html = render_page(name, language, context)
+    return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=NO_STORE)
 
 
 class RsvpController(Controller):
@@ -161,13 +167,15 @@ class RsvpController(Controller):
     async def _answer_from_page(
         self, service: InvitationService, request: Request[Any, Any, Any], token: str, answer: Any
     ) -> Response[Any]:
-        """The page's buttons: answer and go back to the page; a cancelled or past event, or a
-        value no button sends, shows the page again as it is (with its notice), never an error body."""
+        """The page's buttons: answer and go back to the page; a cancelled or past event shows the
+        page again (with its notice), a value no button sends gets the page with a 422: never JSON."""
         try:
             invitation = await service.by_token(token)
         except NotFound:
             return invalid_link(request)
-        if answer not in {Rsvp.ACCEPTED, Rsvp.TENTATIVE, Rsvp.DECLINED} or _state(invitation) != "open":
+        if answer not in {Rsvp.ACCEPTED, Rsvp.TENTATIVE, Rsvp.DECLINED}:  # no button sends that
+            return await _page("rsvp", service, invitation, token, status_code=422)
+        if _state(invitation) != "open":
             return Redirect(f"/rsvp/{token}", status_code=303, headers=NO_STORE)
         try:
             await service.respond(token, Rsvp(answer))

@@ -308,6 +308,9 @@ def test_browsers_get_pages_not_json_on_link_routes(api, scenario, worker, smtp)
     assert refused.status_code == 405 and refused.headers["content-type"].startswith("text/html")
     assert '<html lang="ru"' in refused.text and "Не удалось выполнить запрос" in refused.text
     assert refused.headers["cache-control"] == "no-store"
+    odd_answer = httpx.post(f"{api.base_url}/rsvp/{token}", data={"response": "maybe"}, headers=BROWSER)
+    assert odd_answer.status_code == 422 and odd_answer.headers["content-type"].startswith("text/html")
+    assert 'name="response"' in odd_answer.text  # the page again, its buttons ready
     unknown_api = httpx.post(
         f"{api.base_url}/rsvp/rsvp_unknown-token", json={"response": "accepted"}, headers=BROWSER
     )
