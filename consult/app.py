@@ -44,6 +44,7 @@ from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
 from consult.sessions import RequestSessions, provide_db_session
 from consult.settings import Settings, production_settings
+from consult.web.pages import for_browsers
 from consult.web.ratelimit import (
     LINK_ROUTE,
     STORE_NAME,
@@ -140,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[intake_stays_in_its_lane],
         before_send=[security_headers(settings, no_store_paths=["/api/", *TOKEN_ROUTES])],
         cors_config=cors_config(settings),
-        exception_handlers={**EXCEPTION_HANDLERS, TooManyRequestsException: too_many_requests},
+        exception_handlers={**for_browsers(EXCEPTION_HANDLERS), TooManyRequestsException: too_many_requests},
         request_class=ConsultRequest,
         state=State({"settings": settings, "db_sessions": sessions, "event_hooks": event_hooks}),
         stores={STORE_NAME: limits_store},

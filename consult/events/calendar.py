@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from icalendar import Calendar, vCalAddress, vText
@@ -48,6 +48,22 @@ class CalendarEvent:
     online_url: str | None
     cancelled: bool
     agenda: Sequence[AgendaLine] = ()
+    timezone: str = "UTC"  # the event's own zone (IANA name), in which its agenda is read
+
+
+def _utc_clock(value: dt.datetime) -> str:
+    return f"{value.astimezone(dt.UTC):%H:%M}"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How DESCRIPTION speaks to its reader. The default is English with times in UTC (a plain
+    download); mail to a person passes labels in their language and the event's local clock
+    (consult.invitations.mailing.reader_description)."""
+
+    join_online: str = "Join online:"
+    agenda_heading: str = "Agenda (UTC):"
+    clock: Callable[[dt.datetime], str] = _utc_clock
 
 
 @dataclass(frozen=True)
@@ -64,16 +80,16 @@ def _address(party: Party) -> vCalAddress:
     return address
 
 
-def describe(event: CalendarEvent, extra_lines: Sequence[str] = ()) -> str:
+def describe(event: CalendarEvent, extra_lines: Sequence[str] = (), wording: Wording = Wording()) -> str:
     """DESCRIPTION text: clients often ignore URL, so the meeting link and the agenda go here too."""
     parts = [event.description.strip()] if event.description.strip() else []
     if event.online_url:
-        parts.append(f"Join online: {event.online_url}")
+        parts.append(f"{wording.join_online} {event.online_url}")
     if event.agenda:
-        lines = ["Agenda (UTC):"]
+        lines = [wording.agenda_heading]
         for item in event.agenda:
             speaker = f" ({item.speaker})" if item.speaker else ""
-            lines.append(f"{item.starts_at.astimezone(dt.UTC):%H:%M} {item.title}{speaker}")
+            lines.append(f"{wording.clock(item.starts_at)} {item.title}{speaker}")
         parts.append("\n".join(lines))
     parts.extend(extra_lines)
     return "\n\n".join(parts)

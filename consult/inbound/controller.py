@@ -30,7 +30,7 @@ from consult.rounds.controller import AnyRequest
 from consult.rounds.links import revoke_round_links
 from consult.rounds.models import CommentAttachment
 from consult.rounds.visibility import may_see_files
-from consult.web.pages import render_page
+from consult.web.pages import invalid_link, render_page
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -79,10 +79,11 @@ class UnsubscribeController(Controller):
         person_id = person_of_unsubscribe_token(state.settings, token)
         return await db_session.get(Person, person_id) if person_id else None
 
-    def _page(self, person: Person | None, token: str, state: State, done: bool) -> Response[str]:
+    def _page(
+        self, request: AnyRequest, person: Person | None, token: str, state: State, done: bool
+    ) -> Response[str]:
         if person is None:
-            html = render_page("link_invalid", "en", {})
-            return Response(html, media_type=MediaType.HTML, status_code=404, headers=_NO_STORE)
+            return invalid_link(request)
         context: dict[str, Any] = {
             "done": done,
             "form_action": f"/unsubscribe/{token}",
@@ -92,20 +93,24 @@ class UnsubscribeController(Controller):
         return Response(html, media_type=MediaType.HTML, headers=_NO_STORE)
 
     @get("/", media_type=MediaType.HTML)
-    async def confirm(self, db_session: AsyncSession, state: State, token: str) -> Response[str]:
+    async def confirm(
+        self, db_session: AsyncSession, state: State, request: AnyRequest, token: str
+    ) -> Response[str]:
         person = await self._person(db_session, state, token)
         return self._page(
-            person, token, state, done=person is not None and person.unsubscribed_at is not None
+            request, person, token, state, done=person is not None and person.unsubscribed_at is not None
         )
 
     @post("/", status_code=200, media_type=MediaType.HTML)
-    async def unsubscribe(self, db_session: AsyncSession, state: State, token: str) -> Response[str]:
+    async def unsubscribe(
+        self, db_session: AsyncSession, state: State, request: AnyRequest, token: str
+    ) -> Response[str]:
         person = await self._person(db_session, state, token)
         if person is not None and person.unsubscribed_at is None:
             act_as(db_session, Actor.stakeholder(person.id))
             person.unsubscribed_at = dt.datetime.now(dt.UTC)
             await db_session.flush()
-        return self._page(person, token, state, done=True)
+        return self._page(request, person, token, state, done=True)
 
 
 # Litestar refuses larger bodies before the handler runs; CONSULT_INBOUND_MAX_BYTES is checked inside.

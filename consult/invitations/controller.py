@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -8,11 +9,13 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.enums import MediaType
 from litestar.exceptions import SerializationException
+from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
-from consult.errors import ConsultError, Invalid, NotFound
+from consult.errors import Conflict, ConsultError, Invalid, NotFound
 from consult.events.calendar import Method, build_calendar
+from consult.events.models import EventStatus
 from consult.events.service import EventService
 from consult.invitations import schemas
 from consult.invitations.mailing import calendar_event, calendar_organizer, event_context
@@ -20,7 +23,7 @@ from consult.invitations.models import Invitation, Rsvp
 from consult.invitations.service import InvitationService
 from consult.mail.i18n import best_language
 from consult.pagination import PageParams
-from consult.web.pages import render_page
+from consult.web.pages import NO_STORE, invalid_link, render_page
 
 
 class InvitationController(Controller):
@@ -74,24 +77,48 @@ class InvitationController(Controller):
         )
 
 
-def _page(name: str, invitation: Invitation, token: str, state: State, **extra: Any) -> str:
-    person = invitation.person
+def _state(invitation: Invitation) -> str:
+    """Whether the link still takes answers: "open", "cancelled" or "past" (the service refuses the last two)."""
+    event = invitation.event
+    if event.status is EventStatus.CANCELLED:
+        return "cancelled"
+    if event.ends_at <= dt.datetime.now(dt.UTC):
+        return "past"
+    return "open"
+
+
+async def _page(
+    name: str,
+    service: InvitationService,
+    invitation: Invitation,
+    token: str,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response[str]:
+    person, event = invitation.person, invitation.event
     language = best_language(person.language.value)
     context = {
-        **event_context(invitation.event, person.timezone, language),
+        **event_context(event, person.timezone, language),
         "person_name": person.full_name,
         "form_action": f"/rsvp/{token}",
         "response": invitation.rsvp.value,
         "waitlisted": invitation.waitlisted_at is not None,
+        "state": _state(invitation),
+        "cancellation_reason": event.cancellation_reason,
+        "full": await service.is_full(event),
         "preselected": None,
-        "organiser_email": state.settings.mail.from_address,
+        "organiser_email": service.settings.mail.from_address,
         **extra,
     }
-    return render_page(name, language, context)
+    html = render_page(name, language, context)
+    return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=NO_STORE)
 
 
 class RsvpController(Controller):
-    """The personal RSVP link from the invitation email: the token in the path is the credential."""
+    """The personal RSVP link from the invitation email: the token in the path is the credential.
+
+    The page shows every state of the invitation; its form answers with a redirect back to the page
+    (post/redirect/get), so a refresh never answers twice. API clients post JSON and get JSON."""
 
     path = "/rsvp/{token:str}"
     tags = ["rsvp"]
@@ -99,16 +126,24 @@ class RsvpController(Controller):
 
     @get("/", media_type=MediaType.HTML)
     async def show(
-        self, db_session: AsyncSession, state: State, token: str, answer: str | None = None
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        token: str,
+        answer: str | None = None,
+        recorded: bool = False,
     ) -> Response[str]:
         service = InvitationService(db_session, state.settings)
         try:
             invitation = await service.by_token(token)
         except NotFound:
-            return _invalid_link()
-        preselected = answer if answer in {r.value for r in Rsvp} - {Rsvp.NEEDS_ACTION.value} else None
-        html = _page("rsvp", invitation, token, state, preselected=preselected)
-        return Response(html, media_type=MediaType.HTML, headers=_NO_STORE)
+            return invalid_link(request)
+        if recorded and _state(invitation) == "open":
+            return await _page("rsvp_done", service, invitation, token)
+        answerable = {r.value for r in Rsvp} - {Rsvp.NEEDS_ACTION.value}
+        preselected = answer if answer in answerable and _state(invitation) == "open" else None
+        return await _page("rsvp", service, invitation, token, preselected=preselected)
 
     @post("/", status_code=200)
     async def answer(
@@ -119,28 +154,31 @@ class RsvpController(Controller):
             raw: Any = await request.json() if wants_json else dict(await request.form())
         except SerializationException as exc:
             raise ConsultError("the body is not valid JSON") from exc
+        service = InvitationService(db_session, state.settings)
+        if not wants_json:
+            return await self._answer_from_page(service, request, token, raw.get("response"))
         try:
             data = msgspec.convert(raw, schemas.RsvpAnswer)
         except msgspec.ValidationError as exc:
             raise Invalid.field("response", "must be accepted, declined or tentative") from exc
-        service = InvitationService(db_session, state.settings)
-        if not wants_json:
-            try:
-                await service.by_token(token)
-            except NotFound:
-                return _invalid_link()
         result = await service.respond(token, Rsvp(data.response))
-        invitation = result.invitation
-        if wants_json:
-            return Response(schemas.RsvpRecorded.from_model(invitation))
-        html = _page("rsvp_done", invitation, token, state)
-        return Response(html, media_type=MediaType.HTML, headers=_NO_STORE)
+        return Response(schemas.RsvpRecorded.from_model(result.invitation))
 
-
-_NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-
-
-def _invalid_link() -> Response[str]:
-    return Response(
-        render_page("link_invalid", "en", {}), media_type=MediaType.HTML, status_code=404, headers=_NO_STORE
-    )
+    async def _answer_from_page(
+        self, service: InvitationService, request: Request[Any, Any, Any], token: str, answer: Any
+    ) -> Response[Any]:
+        """The page's buttons: answer and go back to the page; a cancelled or past event shows the
+        page again (with its notice), a value no button sends gets the page with a 422: never JSON."""
+        try:
+            invitation = await service.by_token(token)
+        except NotFound:
+            return invalid_link(request)
+        if answer not in {Rsvp.ACCEPTED, Rsvp.TENTATIVE, Rsvp.DECLINED}:  # no button sends that
+            return await _page("rsvp", service, invitation, token, status_code=422)
+        if _state(invitation) != "open":
+            return Redirect(f"/rsvp/{token}", status_code=303, headers=NO_STORE)
+        try:
+            await service.respond(token, Rsvp(answer))
+        except Conflict:  # cancelled or over between the check above and the lock
+            return Redirect(f"/rsvp/{token}", status_code=303, headers=NO_STORE)
+        return Redirect(f"/rsvp/{token}?recorded=true", status_code=303, headers=NO_STORE)

@@ -20,6 +20,7 @@ from consult.events.calendar import (
     CalendarEvent,
     Method,
     Party,
+    Wording,
     build_calendar,
     describe,
 )
@@ -28,7 +29,7 @@ from consult.invitations.models import DeliveryState, Invitation, InvitationRole
 from consult.invitations.service import email_invitee
 from consult.mail.compose import CalendarPart, Letter
 from consult.mail.delivery import KindHandler
-from consult.mail.i18n import best_language, format_in, format_time, format_when, gettext
+from consult.mail.i18n import best_language, format_in, format_time, format_when, gettext, zone_label
 from consult.mail.letters import write_letter
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
 from consult.mail.outbox import mail_domain
@@ -80,7 +81,20 @@ def calendar_event(event: Event) -> CalendarEvent:
         online_url=event.online_url,
         cancelled=event.status is EventStatus.CANCELLED,
         agenda=[AgendaLine(i.starts_at, i.title, i.speaker) for i in event.agenda],
+        timezone=event.timezone,
     )
+
+
+def reader_description(event: CalendarEvent, language: str, rsvp_links: dict[str, str] | None) -> str:
+    """The calendar entry's DESCRIPTION for one reader: the email's labels in their language, the
+    agenda on the event's local clock with its zone named (as the email body shows it)."""
+    wording = Wording(
+        join_online=gettext(language, "Join online:"),
+        agenda_heading=f"{gettext(language, 'Agenda')} ({zone_label(event.timezone, language)}):",
+        clock=lambda value: format_time(value, event.timezone, language),
+    )
+    reply = [f"{gettext(language, 'Reply')}: {rsvp_links['accepted']}"] if rsvp_links else []
+    return describe(event, reply, wording)
 
 
 def _same_offset(zone_a: str, zone_b: str, at: dt.datetime) -> bool:
@@ -152,8 +166,6 @@ def _letter(
     organizer = calendar_organizer(settings)
     calendar = None
     if spec.method is not None:
-        links = context["rsvp_links"]
-        answer_line = [f"{gettext(language, 'Reply')}: {links['accepted']}"] if links else []
         ics = build_calendar(
             calendar_event(event),
             spec.method,
@@ -164,7 +176,7 @@ def _letter(
                 role=_ICAL_ROLES[invitation.role],
                 partstat=invitation.rsvp.partstat,
             ),
-            description=describe(calendar_event(event), answer_line),
+            description=reader_description(calendar_event(event), language, context["rsvp_links"]),
         )
         calendar = CalendarPart(method=spec.method.value, ics=ics)
     return write_letter(

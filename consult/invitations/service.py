@@ -327,7 +327,7 @@ class InvitationService:
             return RsvpResult(invitation=invitation, changed=False)
         held_a_place = invitation.rsvp is Rsvp.ACCEPTED and invitation.waitlisted_at is None
         # Count the places before this answer changes anything (autoflush would count it).
-        must_wait = response is Rsvp.ACCEPTED and await self._is_full(event)
+        must_wait = response is Rsvp.ACCEPTED and await self.is_full(event)
         invitation.rsvp = response
         invitation.responded_at = dt.datetime.now(dt.UTC)
         invitation.waitlisted_at = None
@@ -339,7 +339,7 @@ class InvitationService:
             await self.fill_free_places(event)
         return RsvpResult(invitation=invitation, changed=True)
 
-    async def _is_full(self, event: Event) -> bool:
+    async def is_full(self, event: Event) -> bool:
         """Places are counted only for events people attend in person."""
         if event.capacity is None or not event.format.needs_venue:
             return False

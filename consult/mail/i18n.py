@@ -63,8 +63,10 @@ EXTERNAL_LABELS = (
     N_("format"),
     N_("place"),
     N_("meeting link"),
-    # consult.invitations.mailing: the RSVP line in the calendar entry's description.
+    # consult.invitations.mailing: the calendar entry's description (the last two as in the emails).
     N_("Reply"),
+    N_("Join online:"),
+    N_("Agenda"),
 )
 
 

@@ -38,9 +38,8 @@ from redis.exceptions import RedisError
 
 from consult.auth.tokens import STAFF_PREFIX
 from consult.errors import problem_response
-from consult.mail.i18n import best_language
 from consult.settings import Settings
-from consult.web.pages import render_page
+from consult.web.pages import browser_language, render_page, wants_html
 
 logger = logging.getLogger(__name__)
 
@@ -213,22 +212,12 @@ def rate_limit_store(settings: Settings) -> FailOpenStore:
     return FailOpenStore(RedisStore(redis, namespace=namespace, handle_client_shutdown=True))
 
 
-def _wants_html(request: Request[Any, Any, Any]) -> bool:
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept and "application/json" not in accept.split(",", 1)[0]
-
-
-def _language(request: Request[Any, Any, Any]) -> str:
-    first = request.headers.get("accept-language", "").split(",", 1)[0]
-    return best_language(first.split(";", 1)[0])
-
-
 def too_many_requests(request: Request[Any, Any, Any], exc: TooManyRequestsException) -> Response[Any]:
     """429 with Retry-After (the seconds until the limit's minute is over)."""
     reset = (exc.headers or {}).get("RateLimit-Reset", "60")
     headers = {"Retry-After": str(max(1, int(reset)))}
-    if _wants_html(request):
-        html = render_page("too_many_requests", _language(request), {})
+    if wants_html(request):
+        html = render_page("too_many_requests", browser_language(request), {})
         return Response(html, status_code=429, media_type=MediaType.HTML, headers=headers)
     return problem_response(
         request,

@@ -1,6 +1,9 @@
+# The expected page texts are Azerbaijani, Russian and French: not look-alike typos.
+# ruff: noqa: RUF001
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import httpx
 from sqlalchemy import select, update
@@ -192,7 +195,7 @@ def test_rsvp_page_and_answers(api, scenario, worker, smtp):
     assert 'name="response"' in page.text
 
     form = httpx.post(f"{api.base_url}/rsvp/{token}", data={"response": "tentative"})
-    assert form.status_code == 200 and form.headers["content-type"].startswith("text/html")
+    assert form.status_code == 303 and form.headers["location"] == f"/rsvp/{token}?recorded=true"
     answer = httpx.post(f"{api.base_url}/rsvp/{token}", json={"response": "accepted"})
     assert answer.json()["response"] == "accepted"
     problem(httpx.post(f"{api.base_url}/rsvp/{token}", json={"response": "maybe-later"}), 422, "response")
@@ -209,6 +212,114 @@ def test_rsvp_page_and_answers(api, scenario, worker, smtp):
     assert accepted["items"][0]["responded_at"]
 
 
+def test_the_calendar_description_speaks_the_readers_language_on_the_events_clock(
+    api, scenario, worker, smtp
+):
+    """A Baku event's 10:00 opening reads 10:00 with the zone named, not 06:00 UTC under English labels."""
+    invite_all(api, scenario)
+    mails = {m.rcpt_tos[0]: m for m in smtp.wait_for(4)}
+    expected = {
+        "g.shukurova@migration.example.org": "Proqram (Bakı vaxtı):\n10:00 Opening (State Migration Service)",
+        "i.petrova@ngo.example.org": "Программа (Баку):\n10:00 Opening (State Migration Service)",
+        "a.gruber@icmpd.example.org": "Agenda (Baku time):\n10:00 Opening (State Migration Service)",
+    }
+    for email, agenda in expected.items():
+        description = str(vevent(calendar_of(mails[email])[1])["DESCRIPTION"])
+        assert agenda in description, description
+        assert "\n11:00 Capacities and needs of the institutions" in description
+        assert "UTC" not in description
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Language": "ru-RU,ru;q=0.9"}
+
+
+def buttons(page: httpx.Response) -> list[str]:
+    return re.findall(r'name="response" value="(\w+)"', page.text)
+
+
+def test_the_rsvp_form_redirects_and_the_page_then_shows_the_answer(api, scenario, worker, smtp):
+    """post/redirect/get: a refresh after answering asks again for nothing; the page marks the answer."""
+    invite_all(api, scenario)
+    token = rsvp_token({m.rcpt_tos[0]: m for m in smtp.wait_for(4)}["g.shukurova@migration.example.org"])
+    with httpx.Client(base_url=api.base_url, headers=BROWSER, follow_redirects=True) as browser:
+        first = browser.get(f"/rsvp/{token}")
+        assert "Zəhmət olmasa" in first.text or "iştirak" in first.text
+        assert "Cavabınızı dəyişin" not in first.text and 'aria-pressed="true"' not in first.text
+        answered = browser.post(f"/rsvp/{token}", data={"response": "declined"})
+        assert [r.status_code for r in answered.history] == [303]
+        assert answered.status_code == 200 and answered.headers["content-type"].startswith("text/html")
+        assert "«İştirak etməyəcəyəm»" in answered.text  # "We have recorded your answer: ..."
+        again = browser.get(f"/rsvp/{token}")
+        assert "Cavabınızı dəyişin" in again.text  # "Change your answer"
+        assert re.findall(r'value="(\w+)" class="[\w ]+"\s*aria-pressed="true"', again.text) == ["declined"]
+        assert buttons(again) == ["accepted", "tentative", "declined"]
+    assert answers_by_email(api, scenario.event["id"])["g.shukurova@migration.example.org"] == "declined"
+
+
+def test_a_cancelled_or_past_event_shows_a_notice_and_never_json(api, scenario, make_event, worker, smtp, db):
+    from consult.events.models import Event
+
+    over = make_event(title="Last week's workshop", kind="workshop")
+    api.post(
+        f"/api/v1/events/{over['id']}/invitations",
+        json={"person_ids": [scenario.people["l.dubois@eeas.example.org"]["id"]]},
+    )
+    luc = rsvp_token(smtp.wait_for(1)[0])
+    invite_all(api, scenario)
+    mails = {m.rcpt_tos[0]: m for m in smtp.wait_for(5)[1:]}
+    irina = rsvp_token(mails["i.petrova@ngo.example.org"])
+    api.post(f"/api/v1/events/{scenario.event['id']}/cancel", json={"reason": "Зал закрыт на ремонт."})
+    with httpx.Client(base_url=api.base_url, headers=BROWSER, follow_redirects=True) as browser:
+        page = browser.get(f"/rsvp/{irina}")
+        assert "Мероприятие отменено" in page.text and "Зал закрыт на ремонт." in page.text
+        assert buttons(page) == [] and "Вы примете участие?" not in page.text
+        pressed = browser.post(f"/rsvp/{irina}", data={"response": "accepted"})
+        assert pressed.history[0].status_code == 303
+        assert pressed.headers["content-type"].startswith("text/html")
+        assert "Мероприятие отменено" in pressed.text and "Conflict" not in pressed.text
+    # The API keeps its problem details.
+    problem(httpx.post(f"{api.base_url}/rsvp/{irina}", json={"response": "accepted"}), 409)
+
+    now = dt.datetime.now(dt.UTC)
+    db.execute(
+        update(Event)
+        .where(Event.id == over["id"])
+        .values(starts_at=now - dt.timedelta(days=7, hours=2), ends_at=now - dt.timedelta(days=7))
+    )
+    db.commit()
+    with httpx.Client(base_url=api.base_url, headers=BROWSER, follow_redirects=True) as browser:
+        page = browser.get(f"/rsvp/{luc}")
+        assert "Cet événement a déjà eu lieu" in page.text and buttons(page) == []
+        pressed = browser.post(f"/rsvp/{luc}", data={"response": "tentative"})
+        assert pressed.status_code == 200 and "Cet événement a déjà eu lieu" in pressed.text
+
+
+def test_browsers_get_pages_not_json_on_link_routes(api, scenario, worker, smtp):
+    invite_all(api, scenario)
+    token = rsvp_token(smtp.wait_for(4)[0])
+    unknown = httpx.get(f"{api.base_url}/rsvp/rsvp_unknown-token", headers=BROWSER)
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("text/html")
+    assert '<html lang="ru"' in unknown.text and "о мероприятии" in unknown.text
+    unsubscribe = httpx.get(f"{api.base_url}/unsubscribe/unknown", headers=BROWSER)
+    assert unsubscribe.status_code == 404 and "отказа от рассылки" in unsubscribe.text
+    assert "о мероприятии" not in unsubscribe.text
+    # A failure the handler does not turn into a page itself (here: a method the route lacks).
+    refused = httpx.put(f"{api.base_url}/rsvp/{token}", headers=BROWSER)
+    assert refused.status_code == 405 and refused.headers["content-type"].startswith("text/html")
+    assert '<html lang="ru"' in refused.text and "Не удалось выполнить запрос" in refused.text
+    assert refused.headers["cache-control"] == "no-store"
+    odd_answer = httpx.post(f"{api.base_url}/rsvp/{token}", data={"response": "maybe"}, headers=BROWSER)
+    assert odd_answer.status_code == 422 and odd_answer.headers["content-type"].startswith("text/html")
+    assert 'name="response"' in odd_answer.text  # the page again, its buttons ready
+    unknown_api = httpx.post(
+        f"{api.base_url}/rsvp/rsvp_unknown-token", json={"response": "accepted"}, headers=BROWSER
+    )
+    assert unknown_api.status_code == 404 and unknown_api.headers["content-type"].startswith("text/html")
+    # API clients keep problem details on the same routes.
+    problem(httpx.put(f"{api.base_url}/rsvp/{token}", headers={"Accept": "application/json"}), 405)
+    problem(api.get("/api/v1/events/00000000-0000-0000-0000-000000000000", headers=BROWSER), 404)
+
+
 def test_a_full_event_keeps_a_waiting_list(api, scenario, make_event, worker, smtp):
     event = make_event(capacity=1, title="Small workshop", kind="workshop")
     api.post(
@@ -223,6 +334,9 @@ def test_a_full_event_keeps_a_waiting_list(api, scenario, make_event, worker, sm
         ]
         is False
     )
+    # The page tells the next one, before they answer, that accepting now means waiting.
+    page = httpx.get(f"{api.base_url}/rsvp/{rsvp_token(mails[second])}")
+    assert "Toutes les places sont prises" in page.text
     queued = httpx.post(
         f"{api.base_url}/rsvp/{rsvp_token(mails[second])}", json={"response": "accepted"}
     ).json()

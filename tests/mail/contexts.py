@@ -38,6 +38,7 @@ LAUNCH = CalendarEvent(
     online_url=None,
     cancelled=False,
     agenda=LAUNCH_AGENDA,
+    timezone="Asia/Baku",
 )
 # The online round table, run from Baku: 14 April 2027, 13:00-15:00 Baku time.
 ROUND_TABLE = CalendarEvent(
@@ -50,6 +51,7 @@ ROUND_TABLE = CalendarEvent(
     location=None,
     online_url="https://meet.example.org/mobilaze-rt1?pwd=a1&lang=en",
     cancelled=False,
+    timezone="Asia/Baku",
 )
 ORGANISER_EMAIL = "consult@migration.gov.az"
 
@@ -93,6 +95,10 @@ def launch_context(language: str, **overrides: Any) -> dict[str, Any]:
         "response": "accepted",
         "waitlisted": False,
         "preselected": None,
+        "state": "open",
+        "full": False,
+        "cancellation_reason": None,
+        "status": 409,
     }
     context.update(overrides)
     return context

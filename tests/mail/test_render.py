@@ -46,7 +46,7 @@ EVENT_EMAILS = [
     "waitlist_promoted",
     "waitlisted",
 ]
-PAGES = ["rsvp", "rsvp_done", "link_invalid"]
+PAGES = ["rsvp", "rsvp_done", "link_invalid", "error"]
 
 # --- every event email and page renders in every language ---------------------------------------
 
@@ -203,10 +203,76 @@ def test_rsvp_page_has_a_form_with_three_answers_and_highlights_the_preselected_
 
 
 def test_rsvp_page_without_preselection() -> None:
-    html = render_page("rsvp", "ru", launch_context("ru"))
+    html = render_page("rsvp", "ru", launch_context("ru", response="needs_action"))
     assert ' preselected"' not in html and "autofocus" not in html
     assert "Вы примете участие?" in html
     assert "Программа" in html  # the agenda
+
+
+def _answer_buttons(html: str) -> list[str]:
+    return re.findall(r'<button type="submit" name="response" value="(\w+)"', html)
+
+
+def test_rsvp_page_marks_the_current_answer_and_offers_to_change_it() -> None:
+    html = render_page("rsvp", "az", launch_context("az", response="tentative"))
+    assert "Cavabınızı dəyişin" in html  # "Change your answer", as the legend
+    assert re.findall(r'value="(\w+)" class="[\w ]+"\s*aria-pressed="true">✓ ', html) == ["tentative"]
+    assert (
+        render_page("rsvp", "en", launch_context("en", response="tentative")).count(
+            "Please let us know whether you will attend"
+        )
+        == 0
+    )
+
+
+def test_rsvp_page_of_a_cancelled_event_gives_the_reason_and_no_buttons() -> None:
+    context = launch_context("ru", state="cancelled", cancellation_reason="Зал закрыт на ремонт.")
+    html = render_page("rsvp", "ru", context)
+    assert "Мероприятие отменено" in html and "Зал закрыт на ремонт." in html
+    assert _answer_buttons(html) == [] and "<form" not in html
+    assert "Вы примете участие?" not in html
+
+
+def test_rsvp_page_of_a_past_event_has_no_buttons() -> None:
+    html = render_page("rsvp", "fr", launch_context("fr", state="past"))
+    assert "Cet événement a déjà eu lieu" in html
+    assert _answer_buttons(html) == []
+
+
+def test_rsvp_page_of_a_full_event_explains_the_waiting_list() -> None:
+    html = render_page("rsvp", "az", launch_context("az", response="needs_action", full=True))
+    assert "Hazırda bütün yerlər tutulub" in html
+    assert _answer_buttons(html) == ["accepted", "tentative", "declined"]
+    seated = render_page("rsvp", "en", launch_context("en", response="accepted", full=True))
+    assert "All places are taken" not in seated
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("invitation", "о мероприятии"),
+        ("round", "этап обсуждения"),
+        ("unsubscribe", "отказа от рассылки"),
+        (None, "последнего письма, которое вы от нас получили"),
+    ],
+)
+def test_invalid_link_page_names_the_kind_of_link(kind: str | None, expected: str) -> None:
+    html = render_page("link_invalid", "ru", {"link_kind": kind})
+    assert "Ссылка" in html or "ссылк" in html
+    assert expected in html
+
+
+def test_page_controls_are_large_enough_and_visibly_focused() -> None:
+    """WCAG 2.2: 44px targets with 16px text; a `font` shorthand ending in `inherit` is invalid CSS
+    (browsers drop it and buttons fall back to 13px)."""
+    html = render_page("rsvp", "en", launch_context("en", preselected="accepted"))
+    style = html[html.index("<style>") : html.index("</style>")]
+    button = re.search(r"\n  button \{([^}]*)\}", style)
+    assert button is not None
+    assert "min-height: 44px" in button.group(1) and "font-size: 16px" in button.group(1)
+    assert not re.search(r"font:[^;]*inherit", style)
+    assert "opacity" not in style  # stepped-back buttons stay at full contrast
+    assert "button:focus-visible" in style and "a:focus-visible" in style
 
 
 def test_rsvp_done_tells_about_the_waiting_list() -> None:

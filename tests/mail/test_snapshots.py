@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
-from consult.events.calendar import Attendee, CalendarEvent, Party, build_calendar, describe
+from consult.events.calendar import Attendee, CalendarEvent, Party, build_calendar
 from consult.invitations.mailing import _SPECS as INVITATION_SPECS
-from consult.mail.i18n import SUPPORTED_LANGUAGES, TRANSLATIONS_DIR, gettext
+from consult.invitations.mailing import reader_description
+from consult.mail.i18n import SUPPORTED_LANGUAGES, TRANSLATIONS_DIR
 from consult.mail.models import EmailKind
 from consult.mail.render import TEMPLATES_DIR, RenderedEmail, render_email
 from tests.mail import contexts
@@ -77,15 +78,12 @@ def _rendered(name: str, language: str) -> tuple[RenderedEmail, str | None]:
     method = INVITATION_SPECS[EmailKind(name)].method
     if method is None:
         return email, None
-    links = context["rsvp_links"]
     ics = build_calendar(
         sample.event,
         method,
         organizer=ORGANIZER,
         attendee=Attendee(email="reader@example.org", name=context["person_name"], role="REQ-PARTICIPANT"),
-        description=describe(
-            sample.event, [f"{gettext(language, 'Reply')}: {links['accepted']}"] if links else []
-        ),
+        description=reader_description(sample.event, language, context["rsvp_links"]),
         stamp=STAMP,
     )
     return email, f"--- text/calendar; method={method.value} ---\n" + ics.decode().replace("\r\n", "\n")
