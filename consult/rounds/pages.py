@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from babel.dates import format_datetime
+from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import MediaType
@@ -161,6 +162,7 @@ async def _render(
             "threads": threads,
             "base_action": f"/r/{token}/comments",
             "comment_max_length": COMMENT_MAX_LENGTH,
+            "comment_max_length_shown": format_decimal(COMMENT_MAX_LENGTH, locale=language),
             "new_key": lambda: secrets.token_urlsafe(16),
             "refused": refused,
             "not_yours": not_yours,
@@ -257,15 +259,17 @@ class RoundPageController(Controller):
             return await self._refused(db_session, state, principal, token, exc, refused)
         return Redirect(f"/r/{quote(token)}#c-{comment.id}", status_code=303, headers=_NO_STORE)
 
-    async def _change(
+    @post(["/comments/{comment_id:uuid}", "/comments/{comment_id:uuid}/withdraw"], status_code=303)
+    async def change(
         self,
         db_session: AsyncSession,
         state: State,
         request: Request[Any, Any, Any],
         token: str,
         comment_id: UUID,
-        withdraw: bool,
     ) -> Response[str] | Redirect:
+        """Edit (``/comments/{id}``: the earlier text is kept as a revision) or withdraw
+        (``/comments/{id}/withdraw``) one's own comment while the round is open."""
         principal = await resolve_round_token(db_session, token)
         if principal is None:
             return _invalid_link()
@@ -273,7 +277,7 @@ class RoundPageController(Controller):
         form = {name: str(value) for name, value in (await request.form()).items()}
         service = WritingService(db_session, state.settings, principal)
         try:
-            if withdraw:
+            if request.url.path.endswith("/withdraw"):
                 await service.withdraw(comment_id)
             else:
                 await service.update(comment_id, _form_patch(form))
@@ -286,27 +290,3 @@ class RoundPageController(Controller):
             refused = RefusedForm(f"edit-{comment_id}", form)
             return await self._refused(db_session, state, principal, token, exc, refused)
         return Redirect(f"/r/{quote(token)}#c-{comment_id}", status_code=303, headers=_NO_STORE)
-
-    @post("/comments/{comment_id:uuid}", status_code=303)
-    async def edit(
-        self,
-        db_session: AsyncSession,
-        state: State,
-        request: Request[Any, Any, Any],
-        token: str,
-        comment_id: UUID,
-    ) -> Response[str] | Redirect:
-        """Edit one's own comment while the round is open; the earlier text is kept as a revision."""
-        return await self._change(db_session, state, request, token, comment_id, withdraw=False)
-
-    @post("/comments/{comment_id:uuid}/withdraw", status_code=303)
-    async def withdraw(
-        self,
-        db_session: AsyncSession,
-        state: State,
-        request: Request[Any, Any, Any],
-        token: str,
-        comment_id: UUID,
-    ) -> Response[str] | Redirect:
-        """Withdraw one's own comment while the round is open (it shows as withdrawn)."""
-        return await self._change(db_session, state, request, token, comment_id, withdraw=True)
