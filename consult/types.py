@@ -22,9 +22,11 @@ Name = Title
 ShortText = Annotated[str, Meta(max_length=300)]
 # A venue's address, a website.
 Address = Annotated[str, Meta(max_length=500)]
-# What a comment or an answer to it says (an emailed comment is cut to this length as well).
+# What a comment or an answer to it says (an emailed comment is cut to this length as well). It must
+# say something: a text of spaces and line breaks alone would be published as an empty card.
 COMMENT_MAX_LENGTH = 20_000
-CommentText = Annotated[str, Meta(min_length=1, max_length=COMMENT_MAX_LENGTH)]
+NOT_BLANK = r"\S"
+CommentText = Annotated[str, Meta(min_length=1, max_length=COMMENT_MAX_LENGTH, pattern=NOT_BLANK)]
 # A longer text that may be empty: a description, a quote from a draft, proposed wording.
 LongText = Annotated[str, Meta(max_length=COMMENT_MAX_LENGTH)]
 TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Baku")]

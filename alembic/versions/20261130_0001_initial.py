@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:30:45.205877
+Create Date: 2026-11-30 12:57:36.113019
 """
 
 from collections.abc import Sequence
@@ -638,6 +638,7 @@ def upgrade() -> None:
             sa.Enum("named", "organisation", "anonymous", name="attribution", native_enum=False, length=32),
             nullable=False,
         ),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("edited_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("withdrawn_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("hidden_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
@@ -694,6 +695,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comment")),
+        sa.UniqueConstraint("author_id", "idempotency_key", name=op.f("uq_comment_author_id")),
     )
     with op.batch_alter_table("comment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_comment_author_id"), ["author_id"], unique=False)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import TypeVar
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, facilitators
@@ -19,7 +20,7 @@ from consult.rounds import schemas
 from consult.rounds.answers import AnswerService
 from consult.rounds.history import HistoryService
 from consult.rounds.listing import ListingService
-from consult.rounds.models import Comment
+from consult.rounds.models import IDEMPOTENCY_KEY_LENGTH, Comment
 from consult.rounds.moderation import ModerationService
 from consult.rounds.service import ActingService, RoundService
 from consult.rounds.visibility import CommentFilters, provide_comment_filters
@@ -104,10 +105,23 @@ class RoundController(Controller):
 
     @post("/{round_id:uuid}/comments")
     async def create_comment(
-        self, db_session: AsyncSession, request: AnyRequest, round_id: UUID, data: schemas.CommentCreate
-    ) -> schemas.CommentOut:
-        comment = await acting(WritingService, db_session, request).create(round_id, data)
-        return await _shown(db_session, request, comment)
+        self,
+        db_session: AsyncSession,
+        request: AnyRequest,
+        round_id: UUID,
+        data: schemas.CommentCreate,
+        idempotency_key: str | None = Parameter(
+            header="Idempotency-Key",
+            default=None,
+            min_length=1,
+            max_length=IDEMPOTENCY_KEY_LENGTH,
+            description="Any unique string per comment: sending it again (a retry, a double click) "
+            "answers 200 with the comment made the first time instead of writing a second one.",
+        ),
+    ) -> Response[schemas.CommentOut]:
+        service = acting(WritingService, db_session, request)
+        comment, is_new = await service.create_once(round_id, data, idempotency_key)
+        return Response(await _shown(db_session, request, comment), status_code=201 if is_new else 200)
 
     @get(
         "/{round_id:uuid}/comments",

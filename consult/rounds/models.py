@@ -19,6 +19,8 @@ from consult.db import Base, str_enum
 from consult.directory.models import Person
 from consult.drafts.models import SECTION_KEY_LENGTH
 
+IDEMPOTENCY_KEY_LENGTH = 200
+
 
 class RoundVisibility(enum.StrEnum):
     PARTICIPANTS = "participants"  # invitees read each other's comments
@@ -99,7 +101,12 @@ class Comment(Base):
     __tablename__ = "comment"
     # Top-level comments of a round, by section, oldest first: a page of a section's threads (and
     # its count) reads only that section's entries, however many comments the round has.
-    __table_args__ = (Index("ix_comment_round_root", "round_id", "parent_id", "section_key", "created_at"),)
+    __table_args__ = (
+        Index("ix_comment_round_root", "round_id", "parent_id", "section_key", "created_at"),
+        # A form or request sent twice with the same key makes one comment, even when both arrive
+        # at once: the second insert fails here and is answered with the first comment.
+        UniqueConstraint("author_id", "idempotency_key"),
+    )
 
     round_id: Mapped[UUID] = mapped_column(ForeignKey("comment_round.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[UUID] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), index=True)
@@ -119,6 +126,8 @@ class Comment(Base):
         ForeignKey("organisation.id", ondelete="RESTRICT"), default=None
     )
     attribution: Mapped[Attribution] = mapped_column(str_enum(Attribution))
+    # The ``Idempotency-Key`` the author sent it with (the round page sends one per form shown).
+    idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH), default=None)
     edited_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # Hidden by a facilitator: never shown to stakeholders (nor exported), kept for the record.

@@ -7,6 +7,7 @@ import datetime as dt
 from uuid import UUID
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
 from consult.auth.principals import StakeholderPrincipal
@@ -53,7 +54,35 @@ class WritingService(ActingService):
             raise Forbidden("comments are written by invited stakeholders, with their personal link")
         return self.principal
 
-    async def create(self, round_id: UUID, data: schemas.CommentCreate) -> Comment:
+    async def create_once(
+        self, round_id: UUID, data: schemas.CommentCreate, idempotency_key: str | None
+    ) -> tuple[Comment, bool]:
+        """The comment, and whether it is new: a key the author sent before answers with the comment
+        made then. Two requests with the same key at once both reach the insert; the unique
+        (author, key) constraint lets one through and the other reads what it wrote."""
+        if idempotency_key is None:
+            return await self.create(round_id, data), True
+        author_id = self._stakeholder().person_id
+        earlier = await self._sent_with(author_id, idempotency_key)
+        if earlier is not None:
+            return earlier, False
+        try:
+            async with self.session.begin_nested():
+                return await self.create(round_id, data, idempotency_key), True
+        except IntegrityError:
+            earlier = await self._sent_with(author_id, idempotency_key)
+            if earlier is None:
+                raise
+            return earlier, False
+
+    async def _sent_with(self, author_id: UUID, idempotency_key: str) -> Comment | None:
+        return await self.session.scalar(
+            select(Comment).where(Comment.author_id == author_id, Comment.idempotency_key == idempotency_key)
+        )
+
+    async def create(
+        self, round_id: UUID, data: schemas.CommentCreate, idempotency_key: str | None = None
+    ) -> Comment:
         author = self._stakeholder()
         round_ = await RoundService(self.session, self.settings, author).get(round_id)
         _require_open(round_)
@@ -81,6 +110,7 @@ class WritingService(ActingService):
             quote=data.quote,
             proposed_text=data.proposed_text,
             attribution=data.attribution,
+            idempotency_key=idempotency_key,
         )
         if data.on_behalf_of_organisation:
             if person.organisation_id is None:

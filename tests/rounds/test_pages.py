@@ -27,7 +27,7 @@ def test_comment_and_reply_through_the_page(make_round, link_for, directory, dra
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert 'lang="ru"' in page.text
     assert draft.section("1.1.3")["heading"] in page.text
-    assert f'action="/r/{token}/comments"' in page.text
+    assert f'action="/r/{token}/comments#write-draft"' in page.text
 
     section = draft.section("1.1.3")["key"]
     sent = browser.post(
@@ -66,7 +66,9 @@ def test_closed_round_page_reads_but_refuses_comments(make_round, link_for, dire
     page = browser.get(f"/r/{token}")
     assert page.status_code == 200 and "has closed" in page.text and "<form" not in page.text
     refused = browser.post(f"/r/{token}/comments", data={"body": "Late"})
-    assert refused.status_code == 409 and "closed at" in refused.text
+    # The round closed while the person wrote: said in words, and the text is there to copy.
+    assert refused.status_code == 409 and "your text was not sent" in refused.text
+    assert 'readonly rows="5"' in refused.text and ">Late</textarea>" in refused.text
 
 
 def test_unknown_link(server):

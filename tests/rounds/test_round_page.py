@@ -1,0 +1,206 @@
+"""The round page as a stakeholder uses it: a refused comment keeps what was typed, a form sent twice
+writes one comment, one's own comments are edited and withdrawn from the page, and a long draft is
+navigable (contents, anchors, Markdown, dates, language marks)."""
+
+from __future__ import annotations
+
+import html
+import re
+from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
+
+import httpx
+from sqlalchemy import func, select
+
+from consult.rounds.models import Comment, CommentRevision
+from consult.rounds.pages import _draft_html
+from tests.helpers import problem
+
+GULNARA = "g.shukurova@migration.example.org"
+IRINA = "i.petrova@ngo.example.org"
+
+
+def page_of(server: str, client: httpx.Client) -> tuple[httpx.Client, str]:
+    token = client.headers["Authorization"].removeprefix("Bearer ")
+    return httpx.Client(base_url=server, follow_redirects=False), token
+
+
+def form_key(page: str, form_id: str) -> str:
+    form = page[page.index(f'id="{form_id}"') :]
+    match = re.search(r'name="idempotency_key" value="([^"]+)"', form)
+    assert match, form[:2000]
+    return match.group(1)
+
+
+def comment_count(db, round_id: str) -> int:
+    db.expire_all()
+    return db.scalar(select(func.count()).select_from(Comment).where(Comment.round_id == UUID(round_id)))
+
+
+def test_a_refused_comment_comes_back_as_typed_with_the_error_at_the_form(
+    make_round, link_for, directory, draft, server, db
+):
+    round_ = make_round()
+    browser, token = page_of(server, link_for(round_["id"], directory.person(GULNARA)))
+    section = draft.section("1.1.3")["key"]
+    form_id = f"write-{section}"
+    page = browser.get(f"/r/{token}").text
+    assert f'action="/r/{token}/comments#{form_id}"' in page
+    assert 'maxlength="20000"' in page and "required" in page
+    typed = {
+        "body": "x" * 20_001,
+        "section_key": section,
+        "kind": "amendment",
+        "quote": "information desk",
+        "proposed_text": "Bir mərkəz <b>hər</b> rayonda.",
+        "attribution": "organisation",
+        "on_behalf_of_organisation": "true",
+        "idempotency_key": form_key(page, form_id),
+    }
+    refused = browser.post(f"/r/{token}/comments", data=typed)
+    assert refused.status_code == 422
+    shown = refused.text
+    assert "Expected" not in shown and "$.body" not in shown
+    form = shown[shown.index(f'<details class="write" id="{form_id}" open>') :]
+    form = form[: form.index("</details>")]
+    # The summary at the top of the form links to the field; the message sits next to it, in az.
+    assert 'class="error-summary"' in form and f'href="#{form_id}-body"' in form
+    assert f'id="{form_id}-body-error"' in form and f'aria-describedby="{form_id}-body-error"' in form
+    assert "Şərhinizi yazın" in form  # noqa: RUF001 - Azerbaijani
+    assert ">" + "x" * 20_001 + "</textarea>" in form
+    assert 'value="information desk"' in form
+    assert "Bir mərkəz &lt;b&gt;hər&lt;/b&gt; rayonda." in form
+    assert '<option value="amendment" selected>' in form
+    assert '<option value="organisation" selected>' in form
+    assert 'name="on_behalf_of_organisation" value="true" checked' in form
+    assert f'value="{typed["idempotency_key"]}"' in form
+    assert comment_count(db, round_["id"]) == 0
+
+
+def test_blank_comments_are_refused_on_the_page_and_in_the_api(make_round, link_for, directory, server, db):
+    round_ = make_round()
+    client = link_for(round_["id"], directory.person(IRINA))
+    for blank in ("   ", " \n\t "):
+        problem(client.post(f"/api/v1/rounds/{round_['id']}/comments", json={"body": blank}), 422, "body")
+        browser, token = page_of(server, client)
+        refused = browser.post(f"/r/{token}/comments", data={"body": blank})
+        assert refused.status_code == 422
+        assert 'href="#write-draft-body"' in refused.text and "Напишите комментарий" in refused.text
+    assert comment_count(db, round_["id"]) == 0
+
+
+def test_the_same_idempotency_key_gives_the_first_comment(make_round, link_for, directory, server, db):
+    round_ = make_round()
+    client = link_for(round_["id"], directory.person(IRINA))
+    url = f"/api/v1/rounds/{round_['id']}/comments"
+    first = client.post(url, json={"body": "Once."}, headers={"Idempotency-Key": "k-1"})
+    again = client.post(url, json={"body": "Once."}, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == 201 and again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    other = client.post(url, json={"body": "Once."}, headers={"Idempotency-Key": "k-2"})
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    # Another author's key is theirs alone.
+    gulnara = link_for(round_["id"], directory.person(GULNARA))
+    assert gulnara.post(url, json={"body": "Mine."}, headers={"Idempotency-Key": "k-1"}).status_code == 201
+    assert comment_count(db, round_["id"]) == 3
+
+    # Sent at the same moment, the same key still writes one comment.
+    with ThreadPoolExecutor(8) as pool:
+        sent = list(
+            pool.map(
+                lambda _: client.post(url, json={"body": "Race."}, headers={"Idempotency-Key": "race"}),
+                range(8),
+            )
+        )
+    assert sorted({r.status_code for r in sent}) in ([200, 201], [201]), [r.text for r in sent]
+    assert [r.status_code for r in sent].count(201) == 1
+    assert len({r.json()["id"] for r in sent}) == 1
+    assert comment_count(db, round_["id"]) == 4
+
+
+def test_a_page_form_sent_twice_writes_one_comment(make_round, link_for, directory, server, db):
+    round_ = make_round()
+    browser, token = page_of(server, link_for(round_["id"], directory.person(IRINA)))
+    page = browser.get(f"/r/{token}").text
+    key = form_key(page, "write-draft")
+    assert key != form_key(browser.get(f"/r/{token}").text, "write-draft")  # one per page shown
+    first = browser.post(f"/r/{token}/comments", data={"body": "Twice?", "idempotency_key": key})
+    second = browser.post(f"/r/{token}/comments", data={"body": "Twice?", "idempotency_key": key})
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert comment_count(db, round_["id"]) == 1
+
+
+def test_edit_and_withdraw_ones_own_comment_from_the_page(make_round, link_for, directory, draft, server, db):
+    round_ = make_round()
+    browser, token = page_of(server, link_for(round_["id"], directory.person(IRINA)))
+    section = draft.section("1.1.3")["key"]
+    sent = browser.post(f"/r/{token}/comments", data={"body": "First text.", "section_key": section})
+    comment_id = sent.headers["location"].split("#c-")[1]
+    page = browser.get(f"/r/{token}").text
+    assert f'action="/r/{token}/comments/{comment_id}#edit-{comment_id}"' in page
+    assert f'action="/r/{token}/comments/{comment_id}/withdraw"' in page
+
+    edited = browser.post(
+        f"/r/{token}/comments/{comment_id}",
+        data={
+            "body": "Second text.",
+            "kind": "question",
+            "quote": "",
+            "proposed_text": "",
+            "attribution": "named",
+        },
+    )
+    assert edited.status_code == 303 and edited.headers["location"] == f"/r/{token}#c-{comment_id}"
+    db.expire_all()
+    comment = db.get(Comment, UUID(comment_id))
+    assert comment is not None and comment.body == "Second text." and comment.kind.value == "question"
+    revision = db.scalar(select(CommentRevision).where(CommentRevision.comment_id == comment.id))
+    assert revision is not None and revision.body == "First text."
+
+    blank = browser.post(f"/r/{token}/comments/{comment_id}", data={"body": "  ", "kind": "question"})
+    assert blank.status_code == 422
+    assert f'<details class="write" id="edit-{comment_id}" open>' in blank.text
+
+    # Someone else's comment cannot be changed with this link.
+    other, other_token = page_of(server, link_for(round_["id"], directory.person(GULNARA)))
+    assert other.post(f"/r/{other_token}/comments/{comment_id}", data={"body": "Hijack"}).status_code == 404
+    assert other.post(f"/r/{other_token}/comments/{comment_id}/withdraw").status_code == 404
+    assert f"/comments/{comment_id}/withdraw" not in other.get(f"/r/{other_token}").text
+
+    withdrawn = browser.post(f"/r/{token}/comments/{comment_id}/withdraw")
+    assert withdrawn.status_code == 303
+    db.expire_all()
+    assert db.get(Comment, UUID(comment_id)).withdrawn_at is not None
+
+
+def test_the_draft_is_navigable(make_round, link_for, directory, draft, server, api):
+    round_ = make_round()
+    client = link_for(round_["id"], directory.person(GULNARA))
+    section = draft.section("1.1.3")
+    response = client.post(
+        f"/api/v1/rounds/{round_['id']}/comments",
+        json={"body": "Rəsmi mövqe.", "section_key": section["key"], "on_behalf_of_organisation": True},
+    )
+    assert response.status_code == 201, response.text
+    browser, token = page_of(server, client)
+    page = browser.get(f"/r/{token}").text
+    contents = page[page.index('<nav class="contents"') : page.index("</nav>")]
+    assert f'href="#{section["key"]}"' in contents and html.escape(section["heading"]) in contents
+    assert re.search(rf'href="#{section["key"]}">.*?\(şərhlər: 1\)', contents)
+    assert f'<section class="draft" id="{section["key"]}">' in page and 'id="s-s-' not in page
+    # The draft's own title and introduction are the draft, above the comments on it.
+    whole = page[page.index('id="draft"') : page.index('id="draft"') + 3000]
+    assert whole.index("Integration strategy") < whole.index("Draft for consultation") < whole.index("</h3>")
+    assert '<div class="draft-text" lang="en">' in page
+    assert "<li>explains the recognition procedure" in page and "- explains" not in page
+    assert re.search(r'<time datetime="[^"]+\+04:00">', page)  # Baku time, the reader's zone
+    assert "Təşkilatın rəsmi mövqeyi" in page  # noqa: RUF001 - Azerbaijani
+
+
+def test_draft_markdown_lets_no_html_through():
+    rendered = str(
+        _draft_html("<script>alert(1)</script>\n\n*a* [b](javascript:alert(1)) <img src=x onerror=y>")
+    )
+    assert "<script" not in rendered and "<img" not in rendered and 'href="javascript' not in rendered
+    assert "<em>a</em>" in rendered
