@@ -209,7 +209,11 @@ def _describe(operation: Operation, method: str, path: str, guards: list[Callabl
     for status in statuses + _ALSO_ANSWERS.get(operation.operation_id or "", []):
         responses.setdefault(str(status), _problem(status))
     if any(path.startswith(p) for p in _PUBLIC_PAGES):
-        responses["404"] = _files("The link is unknown or has expired: a page saying so.", _HTML)
+        # A browser gets the page; a program (or a path that matches no route) the problem.
+        responses["404"] = OpenAPIResponse(
+            description="The link is unknown or has expired: a page saying so, or a problem.",
+            content={_HTML: OpenAPIMediaType(schema=_TEXT), PROBLEM_JSON: _PROBLEM_BODY},
+        )
     _fix_media_types(operation.operation_id or "", responses)
 
 
@@ -563,6 +567,14 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "UnsubscribeTokenUnsubscribe": (
         "Unsubscribe from reminders and digests",
         "Stops reminders and digests to the person (RFC 8058 one-click, or the page's button).",
+    ),
+    "RTokenCommentsCommentIdChange": (
+        "Edit one's comment from the round page",
+        "The form of the round page: the earlier text is kept as a revision; answers 303 to the comment.",
+    ),
+    "RTokenCommentsCommentIdWithdrawChange": (
+        "Withdraw one's comment from the round page",
+        "The form of the round page; answers 303 to the comment.",
     ),
     # cutting links
     "ApiV1RoundsRoundIdCloseCloseRound": (

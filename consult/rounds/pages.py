@@ -46,7 +46,7 @@ from consult.rounds.service import RoundService, is_open
 from consult.rounds.visibility import CommentFilters
 from consult.rounds.writing import WritingService
 from consult.types import COMMENT_MAX_LENGTH
-from consult.web.pages import render_page
+from consult.web.pages import invalid_link, render_page
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 # Drafts are Markdown written by staff; no HTML in them reaches the page (markdown-it also refuses
@@ -170,12 +170,6 @@ async def _render(
     )
 
 
-def _invalid_link() -> Response[str]:
-    return Response(
-        render_page("link_invalid", "en", {}), media_type=MediaType.HTML, status_code=404, headers=_NO_STORE
-    )
-
-
 def _given(form: dict[str, str]) -> dict[str, Any]:
     """The form's fields; empty optional fields mean "not given"."""
     return {name: value for name, value in form.items() if value != "" and name != _IDEMPOTENCY_FIELD}
@@ -217,10 +211,12 @@ class RoundPageController(Controller):
     tags = ["round links"]
 
     @get("/", media_type=MediaType.HTML)
-    async def show(self, db_session: AsyncSession, state: State, token: str) -> Response[str]:
+    async def show(
+        self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any], token: str
+    ) -> Response[str]:
         principal = await resolve_round_token(db_session, token)
         if principal is None:
-            return _invalid_link()
+            return invalid_link(request)
         html = await _render(db_session, state, principal, token)
         return Response(html, media_type=MediaType.HTML, headers=_NO_STORE)
 
@@ -247,7 +243,7 @@ class RoundPageController(Controller):
         (a double click, the back button) land on the comment the first one wrote."""
         principal = await resolve_round_token(db_session, token)
         if principal is None:
-            return _invalid_link()
+            return invalid_link(request)
         act_as(db_session, Actor.stakeholder(principal.person_id))
         form = {name: str(value) for name, value in (await request.form()).items()}
         try:
@@ -272,7 +268,7 @@ class RoundPageController(Controller):
         (``/comments/{id}/withdraw``) one's own comment while the round is open."""
         principal = await resolve_round_token(db_session, token)
         if principal is None:
-            return _invalid_link()
+            return invalid_link(request)
         act_as(db_session, Actor.stakeholder(principal.person_id))
         form = {name: str(value) for name, value in (await request.form()).items()}
         service = WritingService(db_session, state.settings, principal)

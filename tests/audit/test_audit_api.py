@@ -152,6 +152,13 @@ def _new_round(w: World) -> str:
     return created(w.admin.post("/api/v1/rounds", json=body))["id"]
 
 
+def _on_the_page(w: World, action: str) -> Send:
+    """An edit (or a withdrawal) of a new comment through the round page's form."""
+    comment = w.comment()
+    url = f"/r/{w.seeded.round_token}/comments/{comment}{action}"
+    return lambda: w.public.post(url, data={"body": "Edited on the page."})
+
+
 INBOUND = (
     b"From: Anna Gruber <a.gruber@example.org>\r\nTo: consult@example.org\r\nSubject: A question\r\n"
     b"Message-ID: <audit-walk@example.org>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n"
@@ -292,6 +299,8 @@ CALLS: dict[str, Prepare] = {
     "POST /r/{token}/comments": lambda w: (
         lambda: w.public.post(f"/r/{w.seeded.round_token}/comments", data={"body": "Written on the page."})
     ),
+    "POST /r/{token}/comments/{comment_id}": lambda w: _on_the_page(w, ""),
+    "POST /r/{token}/comments/{comment_id}/withdraw": lambda w: _on_the_page(w, "/withdraw"),
     "POST /api/v1/rounds/{round_id}/exports": call(
         "admin", "POST", "/api/v1/rounds/{round_id}/exports", json={"format": "csv"}
     ),
@@ -334,6 +343,8 @@ WRITES_NOTHING: dict[str, str] = {}
 BY_STAKEHOLDER = {
     "POST /rsvp/{token}",
     "POST /r/{token}/comments",
+    "POST /r/{token}/comments/{comment_id}",
+    "POST /r/{token}/comments/{comment_id}/withdraw",
     "POST /unsubscribe/{token}",
     "POST /api/v1/rounds/{round_id}/comments",
     "PATCH /api/v1/comments/{comment_id}",
