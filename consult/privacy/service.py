@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.audit.service import forget_values, forget_values_mentioning
 from consult.crud import get_or_404
+from consult.directory.links import revoke_person_links
 from consult.directory.models import Organisation, Person, PersonGroup, group_member
 from consult.events.models import Event
 from consult.exports.models import EventAttendance, ExportJob
@@ -335,6 +336,7 @@ class PrivacyService:
             )
         )
         await session.execute(delete(ReplyToken).where(ReplyToken.person_id == person_id))
+        await revoke_person_links(session, person_id)
         await session.execute(delete(group_member).where(group_member.c.person_id == person_id))
         await session.execute(
             update(OutboundEmail)
