@@ -2,9 +2,9 @@
 (with their answers), the comment rounds they take part in, their comments with the organisers'
 answers, and a calendar feed of their events (``/p/{token}/calendar.ics``, offered as ``webcal://``).
 
-The page links to the RSVP and round pages through ``/p/{token}/invitations/{id}`` and
-``/p/{token}/rounds/{id}``: those mint a fresh personal link on the click (tokens are stored only as
-digests, so the page cannot show the ones the emails carried) and redirect to it."""
+The page leads to the RSVP and round pages through forms posting to ``/p/{token}/invitations/{id}``
+and ``/p/{token}/rounds/{id}``: those mint a fresh personal link (tokens are stored only as digests,
+so the page cannot show the ones the emails carried; a GET writes nothing) and redirect to it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from litestar import Controller, Response, get
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import MediaType
 from litestar.response import Redirect
@@ -95,7 +95,7 @@ async def _comments(session: AsyncSession, person: Person, language: str) -> lis
             "round_title": round_title,
             "created_at": comment.created_at.isoformat(),
             "created_on": format_datetime(
-                comment.created_at, "medium", tzinfo=ZoneInfo(person.timezone), locale=language
+                comment.created_at, "d MMMM y, HH:mm", tzinfo=ZoneInfo(person.timezone), locale=language
             ),
             "body": comment.body,
             "decision": comment.decision.value if comment.decision else None,
@@ -152,7 +152,7 @@ class PersonalPageController(Controller):
         )
         return Response(ics, media_type=CALENDAR_TYPE)
 
-    @get("/invitations/{invitation_id:uuid}", status_code=303)
+    @post("/invitations/{invitation_id:uuid}", status_code=303)
     async def invitation(
         self, db_session: AsyncSession, state: State, token: str, invitation_id: UUID
     ) -> Response[str] | Redirect:
@@ -169,7 +169,7 @@ class PersonalPageController(Controller):
         await db_session.commit()
         return Redirect(f"/rsvp/{rsvp_token}", status_code=303)
 
-    @get("/rounds/{round_id:uuid}", status_code=303)
+    @post("/rounds/{round_id:uuid}", status_code=303)
     async def round(
         self, db_session: AsyncSession, state: State, token: str, round_id: UUID
     ) -> Response[str] | Redirect:
