@@ -384,7 +384,7 @@ class RateLimitSettings:
     link_pages: int = _int(
         "RATE_LIMIT_LINK_PAGES",
         120,
-        "requests per minute from one address to the pages of personal links (`/r/`, `/rsvp/`, `/unsubscribe/`)",
+        "requests per minute from one address to the pages of personal links (`/r/`, `/rsvp/`, `/unsubscribe/`, `/p/`)",
     )
     failed_lookups: int = _int(
         "RATE_LIMIT_FAILED_LOOKUPS",
