@@ -16,8 +16,10 @@ from consult.directory.links import new_person_link
 from consult.events.models import Event
 from consult.settings import get_settings
 from tests.browser.conftest import PHONE, WIDTHS, axe_violations, set_width, submit, tab_through
+from tests.conftest import api_server
 from tests.events.test_calendar import read_with_icaljs
 from tests.rounds.conftest import Directory
+from tests.waiting import wait_until
 
 READER = {"az": "g.shukurova@migration.example.org", "ru": "i.petrova@ngo.example.org"}
 COMMENT = "Ərəb dilində məlumat da lazımdır."  # noqa: RUF001 (Azerbaijani dotless i)
@@ -115,6 +117,18 @@ def test_revoked_and_unknown_links_show_the_invalid_link_page(personal_page, api
     for url in (page.url, f"{page.url}/calendar.ics", page.url + "x"):
         gone = httpx.get(url)
         assert gone.status_code == 404 and gone.headers["content-type"].startswith("text/html")
+
+
+def test_the_access_log_masks_the_token(personal_page, tmp_path: Path):
+    page = personal_page("ru")
+    token = page.url.rsplit("/p/", 1)[1]
+    with api_server(tmp_path, log_level="info") as base_url:
+        assert httpx.get(f"{base_url}/p/{token}/calendar.ics").status_code == 200
+        log_path = tmp_path / f"server-{base_url.rsplit(':', 1)[1]}.log"
+        wait_until(lambda: "calendar.ics" in log_path.read_text(), "the access log to show the request")
+    log = log_path.read_text()
+    assert '"GET /p/cpp_***/calendar.ics HTTP/1.1" 200' in log
+    assert token.removeprefix("cpp_") not in log
 
 
 @pytest.mark.parametrize("language", ["az", "ru"])
