@@ -156,13 +156,16 @@ class PersonalPageController(Controller):
     async def invitation(
         self, db_session: AsyncSession, state: State, token: str, invitation_id: UUID
     ) -> Response[str] | Redirect:
+        """A fresh RSVP link to one of the person's invitations, and there."""
         person = await person_of_link(db_session, token)
+        if person is None:
+            return _invalid_link()
         invitation = await db_session.scalar(
             select(Invitation)
-            .where(Invitation.id == invitation_id, Invitation.person_id == (person.id if person else None))
+            .where(Invitation.id == invitation_id, Invitation.person_id == person.id)
             .options(selectinload(Invitation.event))
         )
-        if person is None or invitation is None:
+        if invitation is None:
             return _invalid_link()
         act_as(db_session, Actor.stakeholder(person.id))
         rsvp_token = new_rsvp_link(db_session.sync_session, invitation, state.settings)
@@ -173,16 +176,17 @@ class PersonalPageController(Controller):
     async def round(
         self, db_session: AsyncSession, state: State, token: str, round_id: UUID
     ) -> Response[str] | Redirect:
+        """A fresh link to one of the person's comment rounds, and there."""
         person = await person_of_link(db_session, token)
-        row = await db_session.execute(
+        if person is None:
+            return _invalid_link()
+        rows = await db_session.execute(
             select(RoundInvitee, CommentRound)
             .join(CommentRound, CommentRound.id == RoundInvitee.round_id)
-            .where(
-                RoundInvitee.round_id == round_id, RoundInvitee.person_id == (person.id if person else None)
-            )
+            .where(RoundInvitee.round_id == round_id, RoundInvitee.person_id == person.id)
         )
-        found = row.tuples().first()
-        if person is None or found is None:
+        found = rows.tuples().first()
+        if found is None:
             return _invalid_link()
         invitee, round_ = found
         act_as(db_session, Actor.stakeholder(person.id))
