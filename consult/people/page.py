@@ -113,6 +113,7 @@ class PersonalPageController(Controller):
 
     @get("/", media_type=MediaType.HTML)
     async def show(self, db_session: AsyncSession, state: State, token: str) -> Response[str]:
+        """The person's page, in their language; an unknown, expired or revoked link: 404 page."""
         person = await person_of_link(db_session, token)
         if person is None:
             return _invalid_link()
@@ -141,6 +142,7 @@ class PersonalPageController(Controller):
 
     @get("/calendar.ics", media_type=CALENDAR_TYPE)
     async def calendar(self, db_session: AsyncSession, state: State, token: str) -> Response[Any]:
+        """The person's events as a calendar to subscribe to (METHOD:PUBLISH, one VEVENT per event)."""
         person = await person_of_link(db_session, token)
         if person is None:
             return _invalid_link()
