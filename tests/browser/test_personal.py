@@ -4,6 +4,7 @@ ical.js reads it, the links it hands out, revocation, and the page in the browse
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -18,6 +19,7 @@ from consult.settings import get_settings
 from tests.browser.conftest import PHONE, WIDTHS, axe_violations, set_width, submit, tab_through
 from tests.conftest import api_server
 from tests.events.test_calendar import read_with_icaljs
+from tests.invitations.conftest import parts
 from tests.rounds.conftest import Directory
 from tests.waiting import wait_until
 
@@ -90,6 +92,21 @@ def test_the_page_lists_invitations_rounds_and_comments(personal_page):
 def _invitation_link_id(html: str) -> str:
     start = html.index("/invitations/") + len("/invitations/")
     return html[start : start + 36]
+
+
+def test_the_invitation_email_links_to_the_page(server, api, make_event, directory: Directory, worker, smtp):
+    event = make_event()
+    person_id = directory.person(READER["az"])
+    invited = api.post(f"/api/v1/events/{event['id']}/invitations", json={"person_ids": [person_id]})
+    assert invited.status_code == 202, invited.text
+    (received,) = smtp.wait_for(1)
+    text = parts(received)["text/plain"].get_content()
+    html = parts(received)["text/html"].get_content()
+    match = re.search(r"/p/(cpp_[A-Za-z0-9_-]+)", text)
+    assert match, text
+    assert f"/p/{match.group(1)}" in html  # the same link in both parts
+    page = httpx.get(f"{server}/p/{match.group(1)}")
+    assert page.status_code == 200 and event["title"] in page.text and 'lang="az"' in page.text
 
 
 def test_the_calendar_feed_reads_in_icaljs(personal_page, db):
