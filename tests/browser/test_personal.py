@@ -4,7 +4,10 @@ ical.js reads it, the links it hands out, revocation, and the page in the browse
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -13,6 +16,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
+from consult.auth.models import Role
 from consult.directory.links import new_person_link
 from consult.events.models import Event
 from consult.settings import get_settings
@@ -146,6 +150,17 @@ def test_the_access_log_masks_the_token(personal_page, tmp_path: Path):
     log = log_path.read_text()
     assert '"GET /p/cpp_***/calendar.ics HTTP/1.1" 200' in log
     assert token.removeprefix("cpp_") not in log
+
+
+def test_the_data_export_lists_the_link_and_erasure_cuts_it(personal_page, client_for):
+    page = personal_page("ru")
+    admin = client_for(Role.ADMIN)
+    exported = admin.get(f"/api/v1/people/{page.person_id}/data")
+    assert exported.status_code == 200, exported.text
+    data = json.loads(zipfile.ZipFile(io.BytesIO(exported.content)).read("data.json"))
+    assert len(data["links"]["personal_page"]) == 1
+    assert admin.post(f"/api/v1/people/{page.person_id}/erase").status_code == 200
+    assert httpx.get(page.url).status_code == 404
 
 
 @pytest.mark.parametrize("language", ["az", "ru"])
