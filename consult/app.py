@@ -21,6 +21,7 @@ from consult.auth.guards import intake_stays_in_its_lane
 from consult.auth.middleware import BearerTokenMiddleware
 from consult.auth.tokens import STAFF_PREFIX
 from consult.directory.controller import GroupController, OrganisationController, PersonController
+from consult.directory.links import PERSON_LINK_PREFIX
 from consult.drafts.controller import DocumentController
 from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
@@ -38,6 +39,7 @@ from consult.invitations.mailing import RSVP_PREFIX
 from consult.invitations.service import listen_to_events
 from consult.openapi import describe_api, docs_router, openapi_config
 from consult.pagination import provide_page_params
+from consult.people.page import PersonalPageController
 from consult.privacy.controller import PersonDataController
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
@@ -55,8 +57,8 @@ from consult.web.ratelimit import (
 from consult.web.security import cors_config, security_headers
 
 # Links people open from their email: the path segment after each is a credential.
-TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/"]
-TOKEN_PREFIXES = [STAFF_PREFIX, ROUND_LINK_PREFIX, RSVP_PREFIX]
+TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/", "/p/"]
+TOKEN_PREFIXES = [STAFF_PREFIX, ROUND_LINK_PREFIX, RSVP_PREFIX, PERSON_LINK_PREFIX]
 # Paths outside the bearer-token API: probes, the schema, and those links.
 PUBLIC_PATHS = ["^/health$", "^/schema", *(f"^{route}" for route in TOKEN_ROUTES)]
 
@@ -126,7 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InboundController,
             AttachmentController,
             PersonDataController,
-            link_routes(RsvpController, RoundPageController, UnsubscribeController),
+            link_routes(RsvpController, RoundPageController, UnsubscribeController, PersonalPageController),
             AuditController,
             StaffUserController,
         ],

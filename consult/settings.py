@@ -124,6 +124,11 @@ class AppSettings:
     staff_token_days: int = _int(
         "STAFF_TOKEN_DAYS", 180, "lifetime of staff tokens issued by `consult users create`"
     )
+    personal_page_link_days: int = _int(
+        "PERSONAL_PAGE_LINK_DAYS",
+        180,
+        "a stakeholder's personal page link (`/p/…`, in the footer of every email) works this many days",
+    )
     cors_origins: tuple[str, ...] = _setting(
         "CORS_ORIGINS",
         "",
@@ -379,7 +384,7 @@ class RateLimitSettings:
     link_pages: int = _int(
         "RATE_LIMIT_LINK_PAGES",
         120,
-        "requests per minute from one address to the pages of personal links (`/r/`, `/rsvp/`, `/unsubscribe/`)",
+        "requests per minute from one address to the pages of personal links (`/r/`, `/rsvp/`, `/unsubscribe/`, `/p/`)",
     )
     failed_lookups: int = _int(
         "RATE_LIMIT_FAILED_LOOKUPS",

@@ -12,10 +12,10 @@ the response status), ``title`` and ``detail``; the status, the content type and
 OpenAPI document says (Schemathesis's conformance checks); a refused write leaves the row counts of
 every table as they were. The two exceptions are stated where they are made:
 
-* ``/rsvp/{token}``, ``/r/{token}`` and ``/unsubscribe/{token}`` are pages people open from their
-  email: an unknown link is a 404 HTML page, and a refused form is the page again with the error
-  (HTML). They are fuzzed with random tokens (no 5xx), and below with real tokens and hand-written
-  malformed input.
+* ``/rsvp/{token}``, ``/r/{token}``, ``/unsubscribe/{token}`` and ``/p/{token}`` are pages people
+  open from their email: an unknown link is a 404 HTML page, and a refused form is the page again
+  with the error (HTML). They are fuzzed with random tokens (no 5xx), and below with real tokens and
+  hand-written malformed input.
 * Multipart uploads (``POST /people/import``, ``POST /documents/{id}/versions``) are fuzzed, but the
   generator cannot produce meaningful files (XLSX, DOCX, CSV with the right header), so the hand-written
   tests below send random bytes, truncated zips, wrong content types and oversized files.
@@ -66,7 +66,7 @@ from consult.settings import get_settings
 from tests.helpers import problem
 
 EXAMPLES_PER_MODE = int(os.environ.get("CONSULT_FUZZ_EXAMPLES", "15"))
-PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/")
+PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # What the answers must agree with in the OpenAPI document (consult/openapi.py): a documented status,
 # a documented content type, and a body that fits the documented schema (problems included).

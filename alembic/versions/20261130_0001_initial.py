@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:57:36.113019
+Create Date: 2026-11-30 13:09:05.865431
 """
 
 from collections.abc import Sequence
@@ -389,6 +389,24 @@ def upgrade() -> None:
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invitation_event_id"), ["event_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_invitation_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "person_link",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_person_link_person_id_person"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_person_link")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_person_link_token_hash")),
+    )
+    with op.batch_alter_table("person_link", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_person_link_person_id"), ["person_id"], unique=False)
 
     op.create_table(
         "comment_round",
@@ -1143,6 +1161,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_comment_round_closes_at"))
 
     op.drop_table("comment_round")
+    with op.batch_alter_table("person_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_person_link_person_id"))
+
+    op.drop_table("person_link")
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitation_person_id"))
         batch_op.drop_index(batch_op.f("ix_invitation_event_id"))

@@ -80,3 +80,14 @@ class PersonGroup(Base):
     name: Mapped[str] = mapped_column(String(300), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     members: Mapped[list[Person]] = relationship(secondary=group_member, lazy="raise")
+
+
+class PersonLink(Base):
+    """A link to a person's own page (``/p/<token>``), in the footer of every email to them. Only the
+    digest is stored; it shows that person's invitations, rounds and comments, nothing else."""
+
+    __tablename__ = "person_link"
+
+    person_id: Mapped[UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -114,12 +114,39 @@ def build_calendar(
     (one file per recipient never reveals the list); PUBLISH (a plain download) names nobody."""
     if method is not Method.PUBLISH and attendee is None:
         raise ValueError(f"METHOD:{method} needs the recipient as ATTENDEE")
+    calendar = _calendar(method)
+    calendar.add_component(_vevent(event, method, organizer, attendee, description, stamp))
+    return bytes(calendar.to_ical())
+
+
+def build_feed(events: Sequence[CalendarEvent], *, name: str, organizer: Party) -> bytes:
+    """A subscribable calendar (METHOD:PUBLISH): each event once, under its stable UID, cancelled ones
+    as STATUS:CANCELLED, so a calendar that polls the feed updates its entries in place."""
+    calendar = _calendar(Method.PUBLISH)
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    for event in events:
+        calendar.add_component(_vevent(event, Method.PUBLISH, organizer, None, None, None))
+    return bytes(calendar.to_ical())
+
+
+def _calendar(method: Method) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method.value)
+    return calendar
 
+
+def _vevent(
+    event: CalendarEvent,
+    method: Method,
+    organizer: Party,
+    attendee: Attendee | None,
+    description: str | None,
+    stamp: dt.datetime | None,
+) -> VEvent:
     vevent = VEvent()
     vevent.add("uid", event.uid)
     vevent.add("sequence", event.sequence)
@@ -145,5 +172,4 @@ def build_calendar(
         address.params["PARTSTAT"] = attendee.partstat
         address.params["RSVP"] = "TRUE"
         vevent.add("attendee", address, encode=False)
-    calendar.add_component(vevent)
-    return bytes(calendar.to_ical())
+    return vevent

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consult.audit.recording import Actor, act_as
 from consult.auth.guards import FOR_INTAKE, intake, organisers
 from consult.crud import get_or_404, page_of
+from consult.directory.links import revoke_person_links
 from consult.directory.models import Person
 from consult.errors import ConsultError, NotFound, PayloadTooLarge
 from consult.inbound import schemas
@@ -64,6 +65,7 @@ class PersonMailController(Controller):
             person_id=person.id,
             round_links=await revoke_round_links(db_session, person.id),
             rsvp_links=await revoke_rsvp_links(db_session, person.id),
+            personal_page_links=await revoke_person_links(db_session, person.id),
             reply_addresses=await revoke_reply_tokens(db_session, person.id),
         )
 

@@ -14,6 +14,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from consult.auth.tokens import new_token, token_digest
+from consult.directory.links import new_person_link
 from consult.events.calendar import (
     AgendaLine,
     Attendee,
@@ -132,7 +133,7 @@ def rsvp_links(base_url: str, token: str) -> dict[str, str]:
     }
 
 
-def _new_rsvp_link(session: Session, invitation: Invitation, settings: Settings) -> str:
+def new_rsvp_link(session: Session, invitation: Invitation, settings: Settings) -> str:
     token = new_token(RSVP_PREFIX)
     expires_at = invitation.event.ends_at + dt.timedelta(days=settings.events.rsvp_link_days_after_event)
     session.add(RsvpLink(invitation_id=invitation.id, token_hash=token_digest(token), expires_at=expires_at))
@@ -161,7 +162,7 @@ def _letter(
     )
     if wants_answer:
         context["rsvp_links"] = rsvp_links(
-            settings.app.base_url, _new_rsvp_link(session, invitation, settings)
+            settings.app.base_url, new_rsvp_link(session, invitation, settings)
         )
     organizer = calendar_organizer(settings)
     calendar = None
@@ -189,6 +190,7 @@ def _letter(
         message_id=row.message_id,
         in_reply_to=row.in_reply_to,
         calendar=calendar,
+        personal_url=new_person_link(session, person.id, settings),
     )
 
 

@@ -23,8 +23,14 @@ def write_letter(
     in_reply_to: str | None = None,
     calendar: CalendarPart | None = None,
     headers: Mapping[str, str] | None = None,
+    personal_url: str | None = None,
 ) -> Letter:
-    rendered = render_email(template, language, {"organiser_email": settings.mail.from_address, **context})
+    """``personal_url``: the reader's own page (consult.directory.links), in the footer."""
+    rendered = render_email(
+        template,
+        language,
+        {"organiser_email": settings.mail.from_address, "personal_url": personal_url, **context},
+    )
     return Letter(
         sender=address(settings.mail.from_address, settings.mail.from_name),
         recipient=address(to, to_name),

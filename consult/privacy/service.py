@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.audit.service import forget_values, forget_values_mentioning
 from consult.crud import get_or_404
-from consult.directory.models import Organisation, Person, PersonGroup, group_member
+from consult.directory.links import revoke_person_links
+from consult.directory.models import Organisation, Person, PersonGroup, PersonLink, group_member
 from consult.events.models import Event
 from consult.exports.models import EventAttendance, ExportJob
 from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
@@ -167,6 +168,9 @@ class PrivacyService:
                 .order_by(RoundInvitee.created_at)
             )
         ).all()
+        person_links = await session.scalars(
+            select(PersonLink).where(PersonLink.person_id == person_id).order_by(PersonLink.created_at)
+        )
         round_links = await session.scalars(
             select(RoundLink)
             .where(RoundLink.invitee_id.in_([invitee.id for invitee, _ in round_invitations]))
@@ -273,6 +277,7 @@ class PrivacyService:
             "links": {
                 "rsvp": [_fields(link, "invitation_id", *_LINK_FIELDS) for link in rsvp_links],
                 "round": [_fields(link, "invitee_id", *_LINK_FIELDS) for link in round_links],
+                "personal_page": [_fields(link, *_LINK_FIELDS) for link in person_links],
                 "reply_tokens": [
                     _fields(token, "round_id", "comment_id", "invitation_id", *_LINK_FIELDS)
                     for token in reply_tokens
@@ -335,6 +340,7 @@ class PrivacyService:
             )
         )
         await session.execute(delete(ReplyToken).where(ReplyToken.person_id == person_id))
+        await revoke_person_links(session, person_id)
         await session.execute(delete(group_member).where(group_member.c.person_id == person_id))
         await session.execute(
             update(OutboundEmail)

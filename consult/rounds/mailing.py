@@ -15,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from consult.directory.links import new_person_link
 from consult.directory.models import Organisation, Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.mail.compose import Letter
@@ -194,7 +195,12 @@ def _enqueue(
 
 
 def _letter(
-    row: OutboundEmail, person: Person, template: str, context: dict[str, Any], settings: Settings
+    session: Session,
+    row: OutboundEmail,
+    person: Person,
+    template: str,
+    context: dict[str, Any],
+    settings: Settings,
 ) -> Letter:
     return write_letter(
         settings,
@@ -205,6 +211,7 @@ def _letter(
         to_name=person.full_name,
         message_id=row.message_id,
         in_reply_to=row.in_reply_to,
+        personal_url=new_person_link(session, person.id, settings),
     )
 
 
@@ -270,7 +277,7 @@ def compose_round_emails(
             continue  # a round that has closed since: the email has nothing left to ask for
         person = people[row.person_recipient]
         context = _round_context(session, round_, title, invitee, person, settings)
-        letters[row.id] = _letter(row, person, _ROUND_TEMPLATES[row.kind], context, settings)
+        letters[row.id] = _letter(session, row, person, _ROUND_TEMPLATES[row.kind], context, settings)
     return letters
 
 
@@ -301,7 +308,7 @@ def compose_responses(
             "decision": comment.decision.value,
             "rationale": comment.rationale,
         }
-        letters[row.id] = _letter(row, person, "comment_response", context, settings)
+        letters[row.id] = _letter(session, row, person, "comment_response", context, settings)
     return letters
 
 
@@ -352,7 +359,7 @@ def compose_digests(
             sections.append(
                 {**_round_context(session, round_, title, invitee, person, settings), "replies": items}
             )
-        letters[row.id] = _letter(row, person, "reply_digest", {"rounds": sections}, settings)
+        letters[row.id] = _letter(session, row, person, "reply_digest", {"rounds": sections}, settings)
     return letters
 
 

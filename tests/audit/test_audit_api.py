@@ -15,7 +15,9 @@ from sqlalchemy import select, text
 
 from consult.audit.models import ActorKind
 from consult.auth.models import Role, StaffUser
+from consult.directory.links import new_person_link
 from consult.drafts.fixtures import strategy_markdown
+from consult.invitations.models import Invitation
 from consult.mail.replies import unsubscribe_token
 from consult.settings import get_settings
 from tests.directory.test_import import HEADER, csv_bytes
@@ -130,6 +132,26 @@ def _clear_bounce(w: World) -> Send:
 def _unsubscribe(w: World) -> Send:
     token = unsubscribe_token(get_settings(), uuid.UUID(w.person()))
     return lambda: w.public.post(f"/unsubscribe/{token}")
+
+
+def _from_personal_page(what: str) -> Prepare:
+    """The seeded invitee's personal page hands out a fresh link to their invitation or round."""
+
+    def prepare(w: World) -> Send:
+        person = uuid.UUID(w.ids["person_id"])
+        token = new_person_link(w.db, person, get_settings()).rsplit("/p/", 1)[1]
+        w.db.commit()
+        if what == "invitations":
+            target = w.db.scalar(
+                select(Invitation.id).where(
+                    Invitation.person_id == person, Invitation.event_id == uuid.UUID(w.ids["event_id"])
+                )
+            )
+        else:
+            target = w.ids["round_id"]
+        return lambda: w.public.post(f"/p/{token}/{what}/{target}")
+
+    return prepare
 
 
 def _round_invitee(w: World) -> str:
@@ -306,6 +328,8 @@ CALLS: dict[str, Prepare] = {
     ),
     "POST /api/v1/people/{person_id}/clear-bounce": _clear_bounce,
     "POST /unsubscribe/{token}": _unsubscribe,
+    "POST /p/{token}/invitations/{invitation_id}": _from_personal_page("invitations"),
+    "POST /p/{token}/rounds/{round_id}": _from_personal_page("rounds"),
     "POST /api/v1/inbound/email": call(
         "intake", "POST", "/api/v1/inbound/email", content=INBOUND, headers={"Content-Type": "message/rfc822"}
     ),
@@ -346,6 +370,8 @@ BY_STAKEHOLDER = {
     "POST /r/{token}/comments/{comment_id}",
     "POST /r/{token}/comments/{comment_id}/withdraw",
     "POST /unsubscribe/{token}",
+    "POST /p/{token}/invitations/{invitation_id}",
+    "POST /p/{token}/rounds/{round_id}",
     "POST /api/v1/rounds/{round_id}/comments",
     "PATCH /api/v1/comments/{comment_id}",
     "POST /api/v1/comments/{comment_id}/withdraw",

@@ -54,6 +54,7 @@ ROUND_TABLE = CalendarEvent(
     timezone="Asia/Baku",
 )
 ORGANISER_EMAIL = "consult@migration.gov.az"
+PERSONAL_URL = "https://consult.migration.gov.az/p/cpp_personal-page-token"
 
 
 def rsvp_links(token: str) -> dict[str, str]:
@@ -90,6 +91,7 @@ def launch_context(language: str, **overrides: Any) -> dict[str, Any]:
         "reason": None,
         "starts_in": format_in(dt.timedelta(hours=23, minutes=55), language),
         "organiser_email": ORGANISER_EMAIL,
+        "personal_url": PERSONAL_URL,
         # pages
         "form_action": "/rsvp/rsvp_launch",
         "response": "accepted",
@@ -141,6 +143,7 @@ def round_context(language: str, **overrides: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "person_name": "Gülnarə Şükürova",
         "organiser_email": ORGANISER_EMAIL,
+        "personal_url": PERSONAL_URL,
         "round_title": "First comment round on the strategy",
         "document_title": "Migrant integration strategy 2026-2030",
         "when_open": format_when(ROUND_OPENS, ROUND_CLOSES, "Asia/Baku", language),
@@ -174,7 +177,12 @@ def reply_digest_context(language: str) -> dict[str, Any]:
     ]
     rounds = [{key: context[key] for key in ("document_title", "when_open", "closes_in", "link")}]
     rounds[0]["replies"] = replies
-    return {"person_name": context["person_name"], "organiser_email": ORGANISER_EMAIL, "rounds": rounds}
+    return {
+        "person_name": context["person_name"],
+        "organiser_email": ORGANISER_EMAIL,
+        "personal_url": PERSONAL_URL,
+        "rounds": rounds,
+    }
 
 
 def export_ready_context(language: str) -> dict[str, Any]:

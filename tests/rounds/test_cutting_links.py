@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from consult.auth.models import Role
 from consult.auth.tokens import token_digest
-from consult.invitations.mailing import _new_rsvp_link
+from consult.invitations.mailing import new_rsvp_link
 from consult.invitations.models import Invitation
 from consult.mail.models import ReplyToken
 from consult.mail.replies import new_reply_token
@@ -124,7 +124,7 @@ def test_revoking_a_persons_links_cuts_round_rsvp_and_reply_links(
         .where(Invitation.person_id == UUID(directory.person(ANNA)))
         .options(joinedload(Invitation.event))
     )
-    rsvp = _new_rsvp_link(db, invitation, get_settings())
+    rsvp = new_rsvp_link(db, invitation, get_settings())
     db.commit()
     reply = reply_token_for(db, directory.person(ANNA), round_["id"])
     page = client_for(None)

@@ -1,0 +1,197 @@
+"""``{base_url}/p/{token}``: one page per stakeholder, in their language, listing their invitations
+(with their answers), the comment rounds they take part in, their comments with the organisers'
+answers, and a calendar feed of their events (``/p/{token}/calendar.ics``, offered as ``webcal://``).
+
+The page leads to the RSVP and round pages through forms posting to ``/p/{token}/invitations/{id}``
+and ``/p/{token}/rounds/{id}``: those mint a fresh personal link (tokens are stored only as digests,
+so the page cannot show the ones the emails carried; a GET writes nothing) and redirect to it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.enums import MediaType
+from litestar.response import Redirect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from consult.audit.recording import Actor, act_as
+from consult.directory.links import person_of_link
+from consult.directory.models import Person
+from consult.events.calendar import build_feed
+from consult.events.models import Event, EventStatus
+from consult.invitations.mailing import calendar_event, calendar_organizer, new_rsvp_link
+from consult.invitations.models import Invitation
+from consult.mail.i18n import best_language, format_when
+from consult.rounds.links import new_round_link
+from consult.rounds.models import Comment, CommentRound, RoundInvitee
+from consult.rounds.service import is_open
+from consult.web.pages import render_page
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+
+
+def _invalid_link() -> Response[str]:
+    return Response(render_page("link_invalid", "en", {}), media_type=MediaType.HTML, status_code=404)
+
+
+async def _invitations(session: AsyncSession, person: Person) -> list[Invitation]:
+    """The person's invitations that stand (not withdrawn), the next event first, past ones after."""
+    rows = await session.scalars(
+        select(Invitation)
+        .join(Event, Event.id == Invitation.event_id)
+        .where(Invitation.person_id == person.id, Invitation.withdrawn_at.is_(None))
+        .options(selectinload(Invitation.event).selectinload(Event.agenda))
+        .order_by(Event.starts_at)
+    )
+    return list(rows)
+
+
+def _invitation_view(
+    invitation: Invitation, person: Person, language: str, now: dt.datetime
+) -> dict[str, Any]:
+    event = invitation.event
+    cancelled = event.status is EventStatus.CANCELLED
+    return {
+        "id": invitation.id,
+        "title": event.title,
+        "when": format_when(event.starts_at, event.ends_at, person.timezone, language),
+        "answer": invitation.rsvp.value,
+        "waitlisted": invitation.waitlisted_at is not None,
+        "cancelled": cancelled,
+        "past": event.ends_at <= now,
+    }
+
+
+async def _rounds(session: AsyncSession, person: Person) -> list[CommentRound]:
+    rows = await session.scalars(
+        select(CommentRound)
+        .join(RoundInvitee, RoundInvitee.round_id == CommentRound.id)
+        .where(RoundInvitee.person_id == person.id)
+        .order_by(CommentRound.closes_at.desc())
+    )
+    return list(rows)
+
+
+async def _comments(session: AsyncSession, person: Person, language: str) -> list[dict[str, Any]]:
+    """The person's own comments, newest first, each with the organisers' answer when there is one.
+    (Replies by others are read on the round page, where consult.rounds.visibility decides.)"""
+    rows = await session.execute(
+        select(Comment, CommentRound.title)
+        .join(CommentRound, CommentRound.id == Comment.round_id)
+        .where(Comment.author_id == person.id, Comment.withdrawn_at.is_(None))
+        .order_by(Comment.created_at.desc())
+    )
+    return [
+        {
+            "round_id": comment.round_id,
+            "round_title": round_title,
+            "created_at": comment.created_at.isoformat(),
+            "created_on": format_datetime(
+                comment.created_at, "d MMMM y, HH:mm", tzinfo=ZoneInfo(person.timezone), locale=language
+            ),
+            "body": comment.body,
+            "decision": comment.decision.value if comment.decision else None,
+            "rationale": comment.rationale,
+        }
+        for comment, round_title in rows.tuples()
+    ]
+
+
+class PersonalPageController(Controller):
+    """The token in the path is the credential: it names one person and shows only what is theirs."""
+
+    path = "/p/{token:str}"
+    tags = ["personal page"]
+
+    @get("/", media_type=MediaType.HTML)
+    async def show(self, db_session: AsyncSession, state: State, token: str) -> Response[str]:
+        """The person's page, in their language; an unknown, expired or revoked link: 404 page."""
+        person = await person_of_link(db_session, token)
+        if person is None:
+            return _invalid_link()
+        language = best_language(person.language.value)
+        now = dt.datetime.now(dt.UTC)
+        base_url: str = state.settings.app.base_url
+        feed = f"{base_url}/p/{token}/calendar.ics"
+        rounds = await _rounds(db_session, person)
+        context = {
+            "person_name": person.full_name,
+            "token": token,
+            "invitations": [
+                _invitation_view(i, person, language, now) for i in await _invitations(db_session, person)
+            ],
+            "open_rounds": [r for r in rounds if is_open(r, now)],
+            "past_rounds": [r for r in rounds if not is_open(r, now)],
+            "round_dates": {
+                r.id: format_when(r.opens_at, r.closes_at, person.timezone, language) for r in rounds
+            },
+            "comments": await _comments(db_session, person, language),
+            "feed_url": feed,
+            "webcal_url": "webcal://" + feed.split("://", 1)[1],
+            "organiser_email": state.settings.mail.from_address,
+        }
+        return Response(render_page("personal", language, context), media_type=MediaType.HTML)
+
+    @get("/calendar.ics", media_type=CALENDAR_TYPE)
+    async def calendar(self, db_session: AsyncSession, state: State, token: str) -> Response[Any]:
+        """The person's events as a calendar to subscribe to (METHOD:PUBLISH, one VEVENT per event)."""
+        person = await person_of_link(db_session, token)
+        if person is None:
+            return _invalid_link()
+        invitations = await _invitations(db_session, person)
+        ics = build_feed(
+            [calendar_event(i.event) for i in invitations],
+            name=person.full_name,
+            organizer=calendar_organizer(state.settings),
+        )
+        return Response(ics, media_type=CALENDAR_TYPE)
+
+    @post("/invitations/{invitation_id:uuid}", status_code=303)
+    async def invitation(
+        self, db_session: AsyncSession, state: State, token: str, invitation_id: UUID
+    ) -> Response[str] | Redirect:
+        """A fresh RSVP link to one of the person's invitations, and there."""
+        person = await person_of_link(db_session, token)
+        if person is None:
+            return _invalid_link()
+        invitation = await db_session.scalar(
+            select(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.person_id == person.id)
+            .options(selectinload(Invitation.event))
+        )
+        if invitation is None:
+            return _invalid_link()
+        act_as(db_session, Actor.stakeholder(person.id))
+        rsvp_token = new_rsvp_link(db_session.sync_session, invitation, state.settings)
+        await db_session.commit()
+        return Redirect(f"/rsvp/{rsvp_token}", status_code=303)
+
+    @post("/rounds/{round_id:uuid}", status_code=303)
+    async def round(
+        self, db_session: AsyncSession, state: State, token: str, round_id: UUID
+    ) -> Response[str] | Redirect:
+        """A fresh link to one of the person's comment rounds, and there."""
+        person = await person_of_link(db_session, token)
+        if person is None:
+            return _invalid_link()
+        rows = await db_session.execute(
+            select(RoundInvitee, CommentRound)
+            .join(CommentRound, CommentRound.id == RoundInvitee.round_id)
+            .where(RoundInvitee.round_id == round_id, RoundInvitee.person_id == person.id)
+        )
+        found = rows.tuples().first()
+        if found is None:
+            return _invalid_link()
+        invitee, round_ = found
+        act_as(db_session, Actor.stakeholder(person.id))
+        url = new_round_link(db_session.sync_session, invitee, round_, state.settings)
+        await db_session.commit()
+        return Redirect(url.removeprefix(state.settings.app.base_url), status_code=303)
