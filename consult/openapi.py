@@ -104,7 +104,7 @@ _BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 _TEXT = Schema(type=OpenAPIType.STRING)
 _HTML = "text/html; charset=utf-8"
 
-_PUBLIC_PAGES = ("/r/", "/rsvp/", "/unsubscribe/")
+_PUBLIC_PAGES = ("/r/", "/rsvp/", "/unsubscribe/", "/p/")
 _RETRY_AFTER: dict[str, OpenAPIHeader | Reference] = {
     "Retry-After": OpenAPIHeader(description="Seconds to wait.", schema=Schema(type=OpenAPIType.INTEGER))
 }
@@ -229,6 +229,8 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
         responses["200"] = _files("The statistics as a workbook.", xlsx)
     elif operation_id in ("ApiV1RoundsRoundIdExportExportRound", "ApiV1ExportsExportIdFileExportFile"):
         responses["200"] = _files("The file in the format asked for.", *_export_media_types())
+    elif operation_id == "PTokenCalendarIcsCalendar":
+        responses["200"] = _files("The person's events as a calendar feed.", "text/calendar; charset=utf-8")
     elif operation_id == "ApiV1EventsEventIdCalendarIcsCalendarFile":
         responses["200"] = _files("The event as an iCalendar file.", "text/calendar; charset=utf-8")
     elif operation_id == "ApiV1AttachmentsAttachmentIdDownload":
@@ -575,6 +577,24 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "RTokenCommentsCommentIdWithdrawChange": (
         "Withdraw one's comment from the round page",
         "The form of the round page; answers 303 to the comment.",
+    ),
+    "PTokenShow": (
+        "A stakeholder's personal page",
+        "Their invitations with their answers, their comment rounds, their comments and the answers "
+        "received, in their language.",
+    ),
+    "PTokenCalendarIcsCalendar": (
+        "A stakeholder's calendar feed",
+        "Every event they are invited to, once each with its stable UID (METHOD:PUBLISH); cancelled "
+        "events as STATUS:CANCELLED. Offered on the page as a webcal:// link.",
+    ),
+    "PTokenInvitationsInvitationIdInvitation": (
+        "Open an invitation from the personal page",
+        "Issues a fresh RSVP link for one of the person's invitations and answers 303 to its page.",
+    ),
+    "PTokenRoundsRoundIdRound": (
+        "Open a comment round from the personal page",
+        "Issues a fresh round link for one of the person's rounds and answers 303 to its page.",
     ),
     # cutting links
     "ApiV1RoundsRoundIdCloseCloseRound": (

@@ -120,23 +120,8 @@ def test_the_checks_find_what_they_look_for(browser):
     assert len(walk.reached) == 2 and len(walk.unmarked) == 1 and "link" in walk.unmarked[0]
 
 
-# Violations of pages fixed in parallel (issue 12, helpers P1 and P2): strict, so they fail once
-# fixed, and the marks come off.
-DIMMED = "color-contrast: the dimmed answer buttons (.accepted, .declined) when the email chose one"
-KNOWN: dict[tuple[str, str], str] = {("rsvp_chosen", "az"): DIMMED, ("rsvp_chosen", "ru"): DIMMED}
-
-
-def accessibility_cases() -> list:
-    cases = []
-    for kind in PAGES:
-        for language in ("az", "ru"):
-            reason = KNOWN.get((kind, language))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            cases.append(pytest.param(kind, language, marks=marks, id=f"{kind}-{language}"))
-    return cases
-
-
-@pytest.mark.parametrize(("kind", "language"), accessibility_cases())
+@pytest.mark.parametrize("language", ["az", "ru"])
+@pytest.mark.parametrize("kind", PAGES)
 def test_no_serious_accessibility_violations(browser, page_url: PageUrl, kind: str, language: str):
     read_in(browser, language)
     browser.get(page_url(kind, language))
