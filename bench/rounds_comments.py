@@ -802,10 +802,6 @@ def report(results: dict[str | int, dict[str, Result]], setup: Setup, args: argp
         raise SystemExit("some requests failed")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def report_pages(pages: dict[int, dict[str, Result]]) -> None:
     """The round page next to the JSON of the same threads, at each round size (1 API process)."""
     print("\nround page as a stakeholder vs the JSON listing of the same threads, 1 proc.")
@@ -826,3 +822,7 @@ def report_pages(pages: dict[int, dict[str, Result]]) -> None:
         )
     if any(r.errors for group in pages.values() for r in group.values()):
         raise SystemExit("some page requests failed")
+
+
+if __name__ == "__main__":
+    main()
