@@ -4,7 +4,12 @@ next to a bare Litestar + asyncpg endpoint answering the same listing (the secti
 top-level threads with all their replies and authors, as JSON).
 
     .venv/bin/python bench/rounds_comments.py [--comments 100000] [--concurrency 16] [--seconds 10]
-        [--api-workers 1,2]
+        [--api-workers 1,2] [--page-sizes 10000,100000]
+
+First, as the round grows to each of ``--page-sizes`` comments, a stakeholder's round page
+(``/r/{token}``) with 1 and 4 connections next to the JSON listing of the same threads: the page has
+no one-section view, it shows the round's first MAX_PAGE_SIZE threads, so the JSON is the round's
+listing with that limit. The page's cost should not grow with the round and stay within 2x the JSON.
 
 The comments are written straight into PostgreSQL with COPY (realistic threads over a 64-section
 draft: mostly top-level comments on a section, replies 1-4 deep, some whole-draft comments, several
@@ -334,14 +339,18 @@ class Setup:
     sections: list[str]
     staff_token: str
     stakeholder_tokens: list[str]
-    comments: int
-    threads: int
+    staff_id: uuid.UUID
+    authors: list[tuple[uuid.UUID, uuid.UUID | None]]  # person, their organisation
+    comments: int = 0
+    threads: int = 0
+
+    def stakeholder_token(self, slot: int) -> str:
+        return self.stakeholder_tokens[slot % len(self.stakeholder_tokens)]
 
 
 def fill(args: argparse.Namespace, api_port: int) -> Setup:
-    """Directory, draft (through the API), round and invitees (rows), comments (COPY)."""
+    """Directory, draft (through the API), round and invitees (rows); no comments yet."""
     import httpx
-    import psycopg
 
     from consult.auth.models import Role, StaffUser
     from consult.auth.service import create_staff_user
@@ -352,7 +361,6 @@ def fill(args: argparse.Namespace, api_port: int) -> Setup:
     from consult.settings import get_settings
 
     settings = get_settings()
-    rng = random.Random(7)
     engine = create_worker_engine(settings)
     now = dt.datetime.now(dt.UTC)
     with sync_session_factory(engine)() as session:
@@ -414,6 +422,24 @@ def fill(args: argparse.Namespace, api_port: int) -> Setup:
         round_id, version_id = round_.id, round_.document_version_id
         authors = [(p.id, p.organisation_id) for p in people]
     engine.dispose()
+    return Setup(
+        round_id=round_id,
+        version_id=version_id,
+        sections=sections,
+        staff_token=staff_token,
+        stakeholder_tokens=[link.rsplit("/", 1)[1] for link in links],
+        staff_id=staff_id,
+        authors=authors,
+    )
+
+
+def add_comments(setup: Setup, total: int) -> None:
+    """Top the round up to ``total`` comments (COPY), spread over the last two weeks."""
+    import psycopg
+
+    rng = random.Random(total)
+    now = dt.datetime.now(dt.UTC)
+    sections, authors, round_id, staff_id = setup.sections, setup.authors, setup.round_id, setup.staff_id
 
     # Sections draw comments unevenly (a few hot actions); some comments are on the whole draft.
     weights = [1 / (rank + 1) ** 0.6 for rank in range(len(sections))]
@@ -422,7 +448,7 @@ def fill(args: argparse.Namespace, api_port: int) -> Setup:
     span = (now - dt.timedelta(hours=1) - start).total_seconds()
     rows: list[tuple] = []
     threads = 0
-    while len(rows) < args.comments:
+    while len(rows) < total - setup.comments:
         threads += 1
         created = start + dt.timedelta(seconds=rng.random() * span)
         section = None if rng.random() < 0.04 else rng.choices(sections, weights)[0]
@@ -488,15 +514,8 @@ def fill(args: argparse.Namespace, api_port: int) -> Setup:
     print(
         f"inserted {len(rows):,} comments in {threads:,} threads with COPY: {time.perf_counter() - started:.1f} s"
     )
-    return Setup(
-        round_id=round_id,
-        version_id=version_id,
-        sections=sections,
-        staff_token=staff_token,
-        stakeholder_tokens=[link.rsplit("/", 1)[1] for link in links],
-        comments=len(rows),
-        threads=threads,
-    )
+    setup.comments += len(rows)
+    setup.threads += threads
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -525,6 +544,22 @@ def section_listing(
         section = rng.choice(setup.sections)
         target = f"/api/v1/rounds/{setup.round_id}/comments?section_key={section}&limit={PAGE}"
         return ("GET", target, {"Authorization": f"Bearer {token(slot)}"}, b"")
+
+    return make
+
+
+def round_page(setup: Setup) -> Callable[[int], Request]:
+    """A stakeholder's round page. It has no one-section view: it shows the first MAX_PAGE_SIZE
+    threads of the whole round, so the JSON next to it is the round's listing with that limit."""
+    return lambda slot: ("GET", f"/r/{setup.stakeholder_token(slot)}", {}, b"")
+
+
+def round_listing(setup: Setup) -> Callable[[int], Request]:
+    from consult.pagination import MAX_PAGE_SIZE
+
+    def make(slot: int) -> Request:
+        target = f"/api/v1/rounds/{setup.round_id}/comments?limit={MAX_PAGE_SIZE}"
+        return ("GET", target, {"Authorization": f"Bearer {setup.stakeholder_token(slot)}"}, b"")
 
     return make
 
@@ -584,13 +619,11 @@ async def measure_api(setup: Setup, api: Server, workers: int, args: argparse.Na
     ``--concurrency`` connections, then a stakeholder's listing with 1 and 4 (latency below saturation)."""
     rng = random.Random(11)
     staff = section_listing(setup, lambda _: setup.staff_token, rng)
-    stakeholder = section_listing(
-        setup, lambda slot: setup.stakeholder_tokens[slot % len(setup.stakeholder_tokens)], rng
-    )
+    stakeholder = section_listing(setup, setup.stakeholder_token, rng)
 
     def post(slot: int) -> Request:
         body = {"body": rng.choice(BODIES), "section_key": rng.choice(setup.sections)}
-        token = setup.stakeholder_tokens[slot % len(setup.stakeholder_tokens)]
+        token = setup.stakeholder_token(slot)
         target = f"/api/v1/rounds/{setup.round_id}/comments"
         return ("POST", target, {"Authorization": f"Bearer {token}"}, json.dumps(body).encode())
 
@@ -609,6 +642,28 @@ async def measure_api(setup: Setup, api: Server, workers: int, args: argparse.Na
             label, api, make, expect, concurrency=concurrency, seconds=args.seconds
         )
     return results
+
+
+async def measure_page(setup: Setup, api: Server, args: argparse.Namespace) -> dict[str, Result]:
+    """The round page and the JSON listing of the same threads, as stakeholders, with 1 and 4
+    connections (latency below saturation)."""
+    check = Connection(api.port)
+    status, html = await check.request(*round_page(setup)(0))
+    check.close()
+    assert status == 200, html[:300]
+    print(f"round page at {setup.comments:,} comments: {len(html) / 1024:.0f} KB of HTML")
+    return {
+        f"{what}, {concurrency} conn.": await load(
+            f"{setup.comments:,} comments, {what}, {concurrency} conn.",
+            api,
+            make,
+            200,
+            concurrency=concurrency,
+            seconds=args.seconds,
+        )
+        for what, make in (("round page", round_page(setup)), ("JSON", round_listing(setup)))
+        for concurrency in (1, 4)
+    }
 
 
 def api_command(port: int, workers: int) -> list[str]:
@@ -631,6 +686,13 @@ def main() -> None:
         default=[1, 2],
         help="API processes to measure, comma-separated (default 1,2)",
     )
+    parser.add_argument(
+        "--page-sizes",
+        type=lambda text: sorted(int(n) for n in text.split(",")),
+        default=[10_000, 100_000],
+        help="round sizes at which the round page is measured, comma-separated (default 10000,100000); "
+        "the round then grows to --comments for the rest",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
@@ -648,6 +710,10 @@ def main() -> None:
             "CONSULT_CELERY_QUEUE": f"consult-bench-{RUN}",
             # The API refuses the dev-only key.
             "CONSULT_SECRET_KEY": secrets.token_urlsafe(48),
+            # What is measured is the work, not the limiter: every request comes from one address.
+            "CONSULT_RATE_LIMIT_LINK_PAGES": "100000000",
+            "CONSULT_RATE_LIMIT_API": "100000000",
+            "CONSULT_RATE_LIMIT_LINK_POSTS": "100000000",
         }
     )
     from consult.migrations import upgrade
@@ -673,6 +739,12 @@ def main() -> None:
             api_port, bare_port = free_port(), free_port()
             api = serve(api_command(api_port, 1), api_port)
             setup = fill(args, api_port)
+            pages: dict[int, dict[str, Result]] = {}
+            for size in args.page_sizes:
+                add_comments(setup, size)
+                pages[setup.comments] = asyncio.run(measure_page(setup, api, args))
+            if setup.comments < args.comments:
+                add_comments(setup, args.comments)
             bare = serve(
                 [sys.executable, __file__, "--serve-bare", str(bare_port), "--dsn", DB_URL], bare_port
             )
@@ -687,6 +759,7 @@ def main() -> None:
                 results[workers] = asyncio.run(measure_api(setup, api, workers, args))
                 stop(api)
         report(results, setup, args)
+        report_pages(pages)
     finally:
         for process in processes:
             process.terminate()
@@ -727,6 +800,28 @@ def report(results: dict[str | int, dict[str, Result]], setup: Setup, args: argp
             )
     if any(r.errors for r in every):
         raise SystemExit("some requests failed")
+
+
+def report_pages(pages: dict[int, dict[str, Result]]) -> None:
+    """The round page next to the JSON of the same threads, at each round size (1 API process)."""
+    print("\nround page as a stakeholder vs the JSON listing of the same threads, 1 proc.")
+    print(f"{'':44} {'p50 ms':>7} {'p95 ms':>7} {'page/JSON p50':>13} {'p95':>6}")
+    for group in pages.values():
+        for concurrency in (1, 4):
+            page, listing = group[f"round page, {concurrency} conn."], group[f"JSON, {concurrency} conn."]
+            ratios = f"{page.pct(0.5) / listing.pct(0.5):13.2f} {page.pct(0.95) / listing.pct(0.95):6.2f}"
+            print(f"{page.name:44} {page.pct(0.5):7.1f} {page.pct(0.95):7.1f} {ratios} (target <= 2)")
+            print(f"{listing.name:44} {listing.pct(0.5):7.1f} {listing.pct(0.95):7.1f}")
+    smallest, largest = min(pages), max(pages)
+    for concurrency in (1, 4):
+        key = f"round page, {concurrency} conn."
+        growth = pages[largest][key].pct(0.5) / pages[smallest][key].pct(0.5)
+        print(
+            f"round page p50, {largest:,} / {smallest:,} comments, {concurrency} conn.: {growth:.2f} "
+            "(flat is 1)"
+        )
+    if any(r.errors for group in pages.values() for r in group.values()):
+        raise SystemExit("some page requests failed")
 
 
 if __name__ == "__main__":
