@@ -224,6 +224,7 @@ WORKER_WRITTEN = {
     "reminder_sent",
     "export_job",
     "worker_heartbeat",
+    "person_link",  # the personal page's link, issued as the worker writes an email
     "audit_entry",  # the worker's own changes are recorded as it makes them
 }
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
@@ -84,7 +84,8 @@ def submit(browser: webdriver.Chrome, button: WebElement) -> None:
     def replaced() -> bool:
         try:
             page.tag_name  # noqa: B018 (touching a detached element raises)
-        except StaleElementReferenceException:
+        except WebDriverException:
+            # Stale, or (mid-navigation) "Node with given id does not belong to the document".
             return browser.execute_script("return document.readyState") == "complete"
         return False
 
