@@ -14,7 +14,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import MediaType
 from litestar.response import Redirect
@@ -33,13 +33,9 @@ from consult.mail.i18n import best_language, format_when
 from consult.rounds.links import new_round_link
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
 from consult.rounds.service import is_open
-from consult.web.pages import render_page
+from consult.web.pages import invalid_link, render_page
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
-
-
-def _invalid_link() -> Response[str]:
-    return Response(render_page("link_invalid", "en", {}), media_type=MediaType.HTML, status_code=404)
 
 
 async def _invitations(session: AsyncSession, person: Person) -> list[Invitation]:
@@ -112,11 +108,13 @@ class PersonalPageController(Controller):
     tags = ["personal page"]
 
     @get("/", media_type=MediaType.HTML)
-    async def show(self, db_session: AsyncSession, state: State, token: str) -> Response[str]:
+    async def show(
+        self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any], token: str
+    ) -> Response[str]:
         """The person's page, in their language; an unknown, expired or revoked link: 404 page."""
         person = await person_of_link(db_session, token)
         if person is None:
-            return _invalid_link()
+            return invalid_link(request)
         language = best_language(person.language.value)
         now = dt.datetime.now(dt.UTC)
         base_url: str = state.settings.app.base_url
@@ -141,11 +139,13 @@ class PersonalPageController(Controller):
         return Response(render_page("personal", language, context), media_type=MediaType.HTML)
 
     @get("/calendar.ics", media_type=CALENDAR_TYPE)
-    async def calendar(self, db_session: AsyncSession, state: State, token: str) -> Response[Any]:
+    async def calendar(
+        self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any], token: str
+    ) -> Response[Any]:
         """The person's events as a calendar to subscribe to (METHOD:PUBLISH, one VEVENT per event)."""
         person = await person_of_link(db_session, token)
         if person is None:
-            return _invalid_link()
+            return invalid_link(request)
         invitations = await _invitations(db_session, person)
         ics = build_feed(
             [calendar_event(i.event) for i in invitations],
@@ -156,19 +156,24 @@ class PersonalPageController(Controller):
 
     @post("/invitations/{invitation_id:uuid}", status_code=303)
     async def invitation(
-        self, db_session: AsyncSession, state: State, token: str, invitation_id: UUID
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        token: str,
+        invitation_id: UUID,
     ) -> Response[str] | Redirect:
         """A fresh RSVP link to one of the person's invitations, and there."""
         person = await person_of_link(db_session, token)
         if person is None:
-            return _invalid_link()
+            return invalid_link(request)
         invitation = await db_session.scalar(
             select(Invitation)
             .where(Invitation.id == invitation_id, Invitation.person_id == person.id)
             .options(selectinload(Invitation.event))
         )
         if invitation is None:
-            return _invalid_link()
+            return invalid_link(request)
         act_as(db_session, Actor.stakeholder(person.id))
         rsvp_token = new_rsvp_link(db_session.sync_session, invitation, state.settings)
         await db_session.commit()
@@ -176,12 +181,17 @@ class PersonalPageController(Controller):
 
     @post("/rounds/{round_id:uuid}", status_code=303)
     async def round(
-        self, db_session: AsyncSession, state: State, token: str, round_id: UUID
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        token: str,
+        round_id: UUID,
     ) -> Response[str] | Redirect:
         """A fresh link to one of the person's comment rounds, and there."""
         person = await person_of_link(db_session, token)
         if person is None:
-            return _invalid_link()
+            return invalid_link(request)
         rows = await db_session.execute(
             select(RoundInvitee, CommentRound)
             .join(CommentRound, CommentRound.id == RoundInvitee.round_id)
@@ -189,7 +199,7 @@ class PersonalPageController(Controller):
         )
         found = rows.tuples().first()
         if found is None:
-            return _invalid_link()
+            return invalid_link(request)
         invitee, round_ = found
         act_as(db_session, Actor.stakeholder(person.id))
         url = new_round_link(db_session.sync_session, invitee, round_, state.settings)
