@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 13:09:05.865431
+Create Date: 2026-11-30 14:10:50.138059
 """
 
 from collections.abc import Sequence
@@ -654,6 +654,14 @@ def upgrade() -> None:
         sa.Column(
             "attribution",
             sa.Enum("named", "organisation", "anonymous", name="attribution", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column(
+            "source",
+            sa.Enum(
+                "web", "email", "word", "round_table", name="commentsource", native_enum=False, length=16
+            ),
+            server_default="web",
             nullable=False,
         ),
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),

@@ -40,7 +40,7 @@ from consult.mail.replies import person_of_unsubscribe_token
 from consult.mail.smtp import Result, SmtpConfig, deliver
 from consult.rounds import schemas as round_schemas
 from consult.rounds.links import new_round_link
-from consult.rounds.models import CommentAttachment, CommentRound, RoundInvitee
+from consult.rounds.models import CommentAttachment, CommentRound, CommentSource, RoundInvitee
 from consult.rounds.service import is_open
 from consult.rounds.writing import WritingService
 from consult.settings import Settings
@@ -342,7 +342,9 @@ class Intake:
         )
         try:
             async with self.session.begin_nested():
-                comment = await WritingService(self.session, self.settings, principal).create(round_.id, data)
+                comment = await WritingService(self.session, self.settings, principal).create(
+                    round_.id, data, source=CommentSource.EMAIL
+                )
         except ConsultError as exc:
             link = await self._fresh_link(round_, person)
             await self._reject(row, parsed, "not_accepted", f"comment refused: {exc.detail}", person, link)

@@ -24,7 +24,14 @@ from consult.drafts.models import DocumentSection
 from consult.errors import Forbidden, NotFound
 from consult.pagination import PageParams
 from consult.rounds import schemas
-from consult.rounds.models import Attribution, Comment, CommentAttachment, CommentKind, Decision
+from consult.rounds.models import (
+    Attribution,
+    Comment,
+    CommentAttachment,
+    CommentKind,
+    CommentSource,
+    Decision,
+)
 from consult.rounds.service import ActingService, RoundService
 from consult.rounds.visibility import (
     Audience,
@@ -119,6 +126,7 @@ _NODES = select(
     _comment.c.taken_up_version_id,
     _comment.c.taken_up_section_key,
     _comment.c.responded_at,
+    _comment.c.source,
     _person.c.full_name.label("author_name"),
     _organisation.c.id.label("organisation_id"),
     _organisation.c.name.label("organisation_name"),
@@ -255,6 +263,7 @@ class _Projector:
             taken_up_version_id,
             taken_up_section_key,
             responded_at,
+            source,
             author_name,
             organisation_id,
             organisation_name,
@@ -305,6 +314,7 @@ class _Projector:
             quote=None if redacted else quote,
             proposed_text=None if redacted else proposed_text,
             attribution=attribution,
+            source=CommentSource(source),
             on_behalf_of_organisation=on_behalf_of_organisation_id is not None,
             author=author,
             mine=mine,

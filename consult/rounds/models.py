@@ -48,6 +48,15 @@ class Decision(enum.StrEnum):
     NOTED = "noted"
 
 
+class CommentSource(enum.StrEnum):
+    """How a comment reached consult, shown beside it and in exports."""
+
+    WEB = "web"  # the round page or the API
+    EMAIL = "email"  # a reply to a round email
+    WORD = "word"  # a Word file returned with comments and tracked changes
+    ROUND_TABLE = "round_table"  # a point in the minutes of a round table
+
+
 class ModerationAction(enum.StrEnum):
     HIDE = "hide"
     RESTORE = "restore"
@@ -126,6 +135,9 @@ class Comment(Base):
         ForeignKey("organisation.id", ondelete="RESTRICT"), default=None
     )
     attribution: Mapped[Attribution] = mapped_column(str_enum(Attribution))
+    source: Mapped[CommentSource] = mapped_column(
+        str_enum(CommentSource, 16), default=CommentSource.WEB, server_default=CommentSource.WEB.value
+    )
     # The ``Idempotency-Key`` the author sent it with (the round page sends one per form shown).
     idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH), default=None)
     edited_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -12,7 +12,7 @@ from consult.crud import ModelOut
 from consult.directory.models import OrganisationKind
 from consult.directory.schemas import Audience
 from consult.drafts.schemas import SectionKey, SectionOut
-from consult.rounds.models import Attribution, CommentKind, Decision, RoundVisibility
+from consult.rounds.models import Attribution, CommentKind, CommentSource, Decision, RoundVisibility
 from consult.types import AwareTime, CommentText, LongText, Reason, Title
 
 
@@ -138,6 +138,7 @@ class CommentOut(Struct):
     quote: str | None
     proposed_text: str | None
     attribution: Attribution
+    source: CommentSource
     on_behalf_of_organisation: bool
     author: AuthorOut
     mine: bool

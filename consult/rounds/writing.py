@@ -22,6 +22,7 @@ from consult.rounds.models import (
     CommentKind,
     CommentRevision,
     CommentRound,
+    CommentSource,
     ReplyNotice,
 )
 from consult.rounds.service import ActingService, RoundService
@@ -81,7 +82,11 @@ class WritingService(ActingService):
         )
 
     async def create(
-        self, round_id: UUID, data: schemas.CommentCreate, idempotency_key: str | None = None
+        self,
+        round_id: UUID,
+        data: schemas.CommentCreate,
+        idempotency_key: str | None = None,
+        source: CommentSource = CommentSource.WEB,
     ) -> Comment:
         author = self._stakeholder()
         round_ = await RoundService(self.session, self.settings, author).get(round_id)
@@ -110,6 +115,7 @@ class WritingService(ActingService):
             quote=data.quote,
             proposed_text=data.proposed_text,
             attribution=data.attribution,
+            source=source,
             idempotency_key=idempotency_key,
         )
         if data.on_behalf_of_organisation:

@@ -85,6 +85,7 @@ def test_a_reply_to_the_round_email_becomes_a_comment(
     [thread] = section["threads"]
     assert thread["body"] == "Please add evening language courses to Action 1.1.3."
     assert thread["author"]["full_name"] == "Anna Gruber"
+    assert thread["source"] == "email"
     # The same message again (a retry of the gateway): stored once, one comment.
     again = gateway.post("/api/v1/inbound/email", content=raw, headers={"Content-Type": "message/rfc822"})
     assert again.status_code == 202 and again.json()["duplicate"] is True

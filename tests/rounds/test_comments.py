@@ -36,6 +36,7 @@ def test_comment_on_a_section_with_a_verbatim_quote(make_round, link_for, direct
     )
     assert comment["section_key"] == desk["key"]
     assert comment["quote"] == passage
+    assert comment["source"] == "web"
     assert comment["author"]["full_name"] == "Gülnarə Şükürova"
     assert comment["mine"] is True
 
