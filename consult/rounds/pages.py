@@ -1,6 +1,10 @@
-"""The page behind a personal round link, ``/r/{token}``: the draft with the comments the reader
-may see, and forms that post to ``/r/{token}/comments`` (write, reply), ``/r/{token}/comments/{id}``
-(edit one's own) and ``.../withdraw``, and come back to the page.
+"""The pages behind a personal round link: ``/r/{token}``, the overview (the draft's title and
+introduction, the contents with each section's count of threads, the comments on the whole draft),
+and ``/r/{token}/sections/{section_key}``, one page per section (its text and its threads), both
+paged by ``?page=`` (THREADS_PER_PAGE threads a page), so a page costs the same however many
+comments the round holds. Their forms post to ``/r/{token}/comments`` (write, reply),
+``/r/{token}/comments/{id}`` (edit one's own) and ``.../withdraw``, and come back to the page that
+shows the comment.
 
 The token in the path is the credential; the page reads and writes through the same services as
 the API, as the link's stakeholder principal. A refused form comes back as the page with that form
@@ -14,7 +18,7 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -25,6 +29,7 @@ from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import MediaType
+from litestar.params import Parameter
 from litestar.response import Redirect
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -38,7 +43,7 @@ from consult.drafts.models import Document, DocumentVersion
 from consult.drafts.service import VersionService
 from consult.errors import ConsultError, Forbidden, NotFound
 from consult.mail.i18n import best_language, format_when
-from consult.pagination import MAX_PAGE_SIZE, PageParams
+from consult.pagination import PageParams
 from consult.rounds import schemas
 from consult.rounds.links import resolve_round_token
 from consult.rounds.listing import ListingService
@@ -55,6 +60,11 @@ _DRAFT_MARKDOWN = MarkdownIt("commonmark", {"html": False})
 # msgspec names the field it refused only in its message: "... - at `$.body`".
 _REFUSED_FIELD = re.compile(r"at `\$\.(\w+)`")
 _IDEMPOTENCY_FIELD = "idempotency_key"
+# The page of threads a new-comment form was on: where a refused form comes back.
+_PAGE_FIELD = "page"
+_PAGE_FIELDS = (_IDEMPOTENCY_FIELD, _PAGE_FIELD)
+# Far past any round's last page; a later page shows the last one.
+MAX_PAGE = 100_000
 
 
 @dataclass
@@ -102,8 +112,36 @@ def _comment_view(comment: schemas.CommentOut, zone: ZoneInfo, language: str) ->
     }
 
 
-def _comment_count(threads: list[dict[str, Any]]) -> int:
-    return sum(1 + _comment_count(thread["replies"]) for thread in threads)
+THREADS_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class Place:
+    """A page of the round: the overview (``section_key`` None: the draft's title and introduction,
+    the contents and the comments on the whole draft) or one section's page, and which page of
+    their threads."""
+
+    section_key: str | None = None
+    page: int = 1
+
+    def url(self, token: str) -> str:
+        path = f"/r/{quote(token)}"
+        if self.section_key is not None:
+            path += f"/sections/{quote(self.section_key)}"
+        return path if self.page == 1 else f"{path}?page={self.page}"
+
+
+def _pages(threads: int) -> int:
+    return max(1, -(-threads // THREADS_PER_PAGE))
+
+
+def _section_title(section: Any) -> str:
+    # "Action 1.1.3 — ..." names its number already; a bare heading gets it in front.
+    return section.heading if section.number in section.heading else f"{section.number} {section.heading}"
+
+
+class UnknownSection(NotFound):
+    """A section page for a key the round's draft does not have."""
 
 
 async def _render(
@@ -111,29 +149,69 @@ async def _render(
     state: State,
     principal: StakeholderPrincipal,
     token: str,
+    place: Place,
     refused: RefusedForm | None = None,
     not_yours: bool = False,
 ) -> str:
+    """The overview or a section's page; costs the same however many comments the round holds,
+    except the overview's contents, which count the threads of every section in one grouped read."""
     settings = state.settings
     round_ = await RoundService(session, settings, principal).get(principal.round_id)
     person = await get_or_404(session, Person, principal.person_id, "person")
     version = await get_or_404(session, DocumentVersion, round_.document_version_id, "draft version")
     document = await get_or_404(session, Document, version.document_id, "document")
     sections = (await VersionService(session).get(version.document_id, version.number)).sections
-    # One page of threads through the API's own paged listing, so the page costs the same however
-    # many comments the round holds; a round with more threads than that is read through the API.
-    tree = await ListingService(session, settings, principal).tree(
-        round_.id, CommentFilters(), PageParams(limit=MAX_PAGE_SIZE, offset=0)
-    )
+    listing = ListingService(session, settings, principal)
     language = best_language(person.language.value)
     zone = ZoneInfo(person.timezone)
-    threads = {
-        group.key: [_comment_view(c, zone, language) for c in group.threads] for group in tree.sections
-    }
+    index = next((i for i, s in enumerate(sections) if s.key == place.section_key), None)
+    if place.section_key is not None and index is None:
+        raise UnknownSection(f"no section {place.section_key!r} in this draft")
+    filters = (
+        CommentFilters(whole_draft=True) if index is None else CommentFilters(section_key=place.section_key)
+    )
+
+    async def page_of_threads(page: int) -> schemas.CommentTree:
+        params = PageParams(limit=THREADS_PER_PAGE, offset=(page - 1) * THREADS_PER_PAGE)
+        return await listing.tree(round_.id, filters, params)
+
+    page = place.page
+    tree = await page_of_threads(page)
+    if page > _pages(tree.total):  # past the last page (an old link): the last one
+        page = _pages(tree.total)
+        tree = await page_of_threads(page)
+    here = Place(place.section_key, page)
+    threads = [_comment_view(c, zone, language) for group in tree.sections for c in group.threads]
+
+    def section_view(i: int) -> dict[str, Any]:
+        section = sections[i]
+        return {
+            "key": section.key,
+            "anchor": _section_anchor(section.key),
+            "url": Place(section.key).url(token),
+            "title": _section_title(section),
+            "level": section.level,
+        }
+
+    context: dict[str, Any] = {"section": None, "contents": None, "draft_count": None}
+    if index is None:
+        counts = await listing.thread_counts(round_.id)
+        context["contents"] = [section_view(i) | {"count": counts.get(s.key, 0)} for i, s in enumerate(sections)]
+        context["draft_count"] = counts.get(None, 0)
+    else:
+        section = sections[index]
+        context["section"] = section_view(index) | {
+            "body": _draft_html(section.body) if section.body.strip() else None,
+            "heading_level": min(section.level + 1, 6),
+        }
+        context["previous_section"] = section_view(index - 1) if index > 0 else None
+        context["next_section"] = section_view(index + 1) if index + 1 < len(sections) else None
+    pages = _pages(tree.total)
     return render_page(
         "round",
         language,
-        {
+        context
+        | {
             "person_name": person.full_name,
             "organiser_email": settings.mail.from_address,
             "round_title": round_.title,
@@ -144,22 +222,14 @@ async def _render(
             "has_closed": round_.closes_at <= dt.datetime.now(dt.UTC),
             "has_organisation": person.organisation_id is not None,
             "preamble": _draft_html(version.preamble) if version.preamble.strip() else None,
-            "sections": [
-                {
-                    "key": section.key,
-                    "anchor": _section_anchor(section.key),
-                    # "Action 1.1.3 — ..." names its number already; a bare heading gets it in front.
-                    "title": section.heading
-                    if section.number in section.heading
-                    else f"{section.number} {section.heading}",
-                    "level": section.level,
-                    "body": _draft_html(section.body) if section.body.strip() else None,
-                    "count": _comment_count(threads.get(section.key, [])),
-                }
-                for section in sections
-            ],
-            "draft_count": _comment_count(threads.get(None, [])),
             "threads": threads,
+            "thread_total": tree.total,
+            "page": page,
+            "pages": pages,
+            "previous_page": Place(here.section_key, page - 1).url(token) if page > 1 else None,
+            "next_page": Place(here.section_key, page + 1).url(token) if page < pages else None,
+            "overview_url": Place().url(token),
+            "here": here.url(token),
             "base_action": f"/r/{token}/comments",
             "comment_max_length": COMMENT_MAX_LENGTH,
             "comment_max_length_shown": format_decimal(COMMENT_MAX_LENGTH, locale=language),
@@ -172,7 +242,7 @@ async def _render(
 
 def _given(form: dict[str, str]) -> dict[str, Any]:
     """The form's fields; empty optional fields mean "not given"."""
-    return {name: value for name, value in form.items() if value != "" and name != _IDEMPOTENCY_FIELD}
+    return {name: value for name, value in form.items() if value != "" and name not in _PAGE_FIELDS}
 
 
 def _form_comment(form: dict[str, str]) -> schemas.CommentCreate:
@@ -188,6 +258,12 @@ def _form_patch(form: dict[str, str]) -> schemas.CommentPatch:
         if name in form:
             fields[name] = form[name] or None
     return msgspec.convert(fields, schemas.CommentPatch, strict=False)
+
+
+def _form_page(form: dict[str, str]) -> int:
+    """The page of threads a new-comment form was on (it is on every page of its section)."""
+    text = form.get(_PAGE_FIELD, "")
+    return min(int(text), MAX_PAGE) if text.isdigit() and int(text) >= 1 else 1
 
 
 def _new_form_id(form: dict[str, str]) -> str:
@@ -206,19 +282,87 @@ def _refused_fields(exc: ConsultError | msgspec.ValidationError) -> list[str]:
     return [error.field for error in exc.errors or []]
 
 
+def _uuid(text: str | None) -> UUID | None:
+    try:
+        return UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+PageNumber = Annotated[int, Parameter(query="page", ge=1, le=MAX_PAGE, description="page of threads")]
+
+
 class RoundPageController(Controller):
     path = "/r/{token:str}"
     tags = ["round links"]
 
     @get("/", media_type=MediaType.HTML)
     async def show(
-        self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any], token: str
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        token: str,
+        page_number: PageNumber = 1,
+    ) -> Response[str]:
+        """The overview: the draft's title and introduction, the contents with each section's count
+        of threads, and the comments on the whole draft (a page of them)."""
+        return await self._show(db_session, state, request, token, Place(None, page_number))
+
+    @get("/sections/{section_key:str}", media_type=MediaType.HTML)
+    async def section(
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        token: str,
+        section_key: str,
+        page_number: PageNumber = 1,
+    ) -> Response[str]:
+        """One section: its text, a page of its threads and the forms to comment on it."""
+        return await self._show(db_session, state, request, token, Place(section_key, page_number))
+
+    async def _show(
+        self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any], token: str, place: Place
     ) -> Response[str]:
         principal = await resolve_round_token(db_session, token)
         if principal is None:
             return invalid_link(request)
-        html = await _render(db_session, state, principal, token)
+        try:
+            html = await _render(db_session, state, principal, token, place)
+        except UnknownSection:
+            return await self._no_such_section(db_session, principal, token)
         return Response(html, media_type=MediaType.HTML, headers=_NO_STORE)
+
+    async def _no_such_section(
+        self, db_session: AsyncSession, principal: StakeholderPrincipal, token: str
+    ) -> Response[str]:
+        person = await get_or_404(db_session, Person, principal.person_id, "person")
+        html = render_page(
+            "round_no_section", person.language.value, {"overview_url": Place().url(token)}
+        )
+        return Response(html, media_type=MediaType.HTML, status_code=404, headers=_NO_STORE)
+
+    async def _place_of(
+        self, db_session: AsyncSession, state: State, principal: StakeholderPrincipal, comment_id: UUID | None
+    ) -> Place | None:
+        """The page that shows the thread of a comment (for the redirect after a form, or to show a
+        refused reply or edit at its form)."""
+        if comment_id is None:
+            return None
+        found = await ListingService(db_session, state.settings, principal).thread_place(
+            principal.round_id, comment_id
+        )
+        if found is None:
+            return None
+        section_key, before = found
+        return Place(section_key, before // THREADS_PER_PAGE + 1)
+
+    async def _back_to(
+        self, db_session: AsyncSession, state: State, principal: StakeholderPrincipal, token: str, comment_id: UUID
+    ) -> Redirect:
+        place = await self._place_of(db_session, state, principal, comment_id) or Place()
+        return Redirect(f"{place.url(token)}#c-{comment_id}", status_code=303, headers=_NO_STORE)
 
     async def _refused(
         self,
@@ -228,11 +372,16 @@ class RoundPageController(Controller):
         token: str,
         exc: ConsultError | msgspec.ValidationError,
         refused: RefusedForm,
+        place: Place | None,
     ) -> Response[str]:
+        """The page the form was on, with the form open and what was typed."""
         await db_session.rollback()
         status = exc.status_code if isinstance(exc, ConsultError) else 422
         refused.fields = _refused_fields(exc)
-        html = await _render(db_session, state, principal, token, refused=refused)
+        try:
+            html = await _render(db_session, state, principal, token, place or Place(), refused=refused)
+        except UnknownSection:  # a form naming a section the draft does not have
+            html = await _render(db_session, state, principal, token, Place(), refused=refused)
         return Response(html, media_type=MediaType.HTML, status_code=status, headers=_NO_STORE)
 
     @post("/comments", status_code=303)
@@ -252,8 +401,12 @@ class RoundPageController(Controller):
             )
         except (ConsultError, msgspec.ValidationError) as exc:
             refused = RefusedForm(_new_form_id(form), form)
-            return await self._refused(db_session, state, principal, token, exc, refused)
-        return Redirect(f"/r/{quote(token)}#c-{comment.id}", status_code=303, headers=_NO_STORE)
+            if form.get("parent_id"):
+                place = await self._place_of(db_session, state, principal, _uuid(form["parent_id"]))
+            else:
+                place = Place(form.get("section_key") or None, _form_page(form))
+            return await self._refused(db_session, state, principal, token, exc, refused, place)
+        return await self._back_to(db_session, state, principal, token, comment.id)
 
     @post(["/comments/{comment_id:uuid}", "/comments/{comment_id:uuid}/withdraw"], status_code=303)
     async def change(
@@ -280,9 +433,11 @@ class RoundPageController(Controller):
         except (NotFound, Forbidden):
             # Someone else's comment, or none: the link holder changes only their own.
             await db_session.rollback()
-            html = await _render(db_session, state, principal, token, not_yours=True)
+            shown = await self._place_of(db_session, state, principal, comment_id) or Place()
+            html = await _render(db_session, state, principal, token, shown, not_yours=True)
             return Response(html, media_type=MediaType.HTML, status_code=404, headers=_NO_STORE)
         except (ConsultError, msgspec.ValidationError) as exc:
             refused = RefusedForm(f"edit-{comment_id}", form)
-            return await self._refused(db_session, state, principal, token, exc, refused)
-        return Redirect(f"/r/{quote(token)}#c-{comment_id}", status_code=303, headers=_NO_STORE)
+            place = await self._place_of(db_session, state, principal, comment_id)
+            return await self._refused(db_session, state, principal, token, exc, refused, place)
+        return await self._back_to(db_session, state, principal, token, comment_id)
