@@ -15,16 +15,19 @@ form's action ends with the form's anchor, so the browser shows that form, not t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import quote
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
-from babel.dates import format_datetime
+from babel import Locale
+from babel.dates import get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -33,21 +36,23 @@ from litestar.params import Parameter
 from litestar.response import Redirect
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.audit.recording import Actor, act_as
 from consult.auth.principals import StakeholderPrincipal
 from consult.crud import get_or_404
+from consult.db import fetch_rows
 from consult.directory.models import Person
-from consult.drafts.models import Document, DocumentVersion
-from consult.drafts.service import VersionService
+from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.errors import ConsultError, Forbidden, NotFound
 from consult.mail.i18n import best_language, format_when
 from consult.pagination import PageParams
 from consult.rounds import schemas
 from consult.rounds.links import resolve_round_token
 from consult.rounds.listing import ListingService
-from consult.rounds.service import RoundService, is_open
+from consult.rounds.models import CommentRound
+from consult.rounds.service import is_open
 from consult.rounds.visibility import CommentFilters
 from consult.rounds.writing import WritingService
 from consult.types import COMMENT_MAX_LENGTH
@@ -85,6 +90,24 @@ def _section_anchor(key: str) -> str:
     return key if key.startswith("s-") else f"s-{key}"
 
 
+@functools.cache
+def _written(language: str) -> Callable[[dt.datetime, ZoneInfo], str]:
+    """``babel.dates.format_datetime(when, "medium", tzinfo=zone, locale=language)``, with the
+    locale's patterns looked up once: a page formats a date for every comment it shows."""
+    locale = Locale.parse(language)
+    combined = str(get_datetime_format("medium", locale=locale)).replace("'", "")
+    date, time = get_date_format("medium", locale=locale), get_time_format("medium", locale=locale)
+
+    def written(when: dt.datetime, zone: ZoneInfo) -> str:
+        local = when.astimezone(zone)
+        shown: str = combined.replace("{0}", time.apply(local, locale)).replace(
+            "{1}", date.apply(local, locale)
+        )
+        return shown
+
+    return written
+
+
 def _comment_view(comment: schemas.CommentOut, zone: ZoneInfo, language: str) -> dict[str, Any]:
     author = comment.author
     shown = author.full_name or author.organisation_name
@@ -100,7 +123,7 @@ def _comment_view(comment: schemas.CommentOut, zone: ZoneInfo, language: str) ->
         "section_key": comment.section_key,
         "is_reply": comment.parent_id is not None,
         "written_iso": comment.created_at.astimezone(zone).isoformat(),
-        "written": format_datetime(comment.created_at, "medium", tzinfo=zone, locale=language),
+        "written": _written(language)(comment.created_at, zone),
         "edited": comment.edited_at is not None,
         "withdrawn": comment.status is schemas.CommentStatus.WITHDRAWN,
         "quote": comment.quote,
@@ -144,6 +167,93 @@ class UnknownSection(NotFound):
     """A section page for a key the round's draft does not have."""
 
 
+@dataclass(frozen=True)
+class _Section:
+    key: str
+    number: str
+    heading: str
+    level: int
+    body: str
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What every round page shows besides the comments, read in one statement (``_HEAD``)."""
+
+    round_: CommentRound
+    person_name: str
+    language: str
+    zone: str
+    has_organisation: bool
+    preamble: str
+    document_title: str
+    document_language: str
+    sections: list[_Section]  # in draft order
+
+
+_round, _person = cast(Table, CommentRound.__table__), cast(Table, Person.__table__)
+_version, _document = cast(Table, DocumentVersion.__table__), cast(Table, Document.__table__)
+_section = cast(Table, DocumentSection.__table__)
+# The round, its reader, its draft and the draft's sections: one row per section, in draft order.
+_HEAD = (
+    select(
+        _round.c.title,
+        _round.c.opens_at,
+        _round.c.closes_at,
+        _person.c.full_name,
+        _person.c.language,
+        _person.c.timezone,
+        _person.c.organisation_id,
+        _version.c.preamble,
+        _document.c.title,
+        _document.c.language,
+        _section.c.key,
+        _section.c.number,
+        _section.c.heading,
+        _section.c.level,
+        _section.c.body,
+    )
+    .select_from(
+        _round.join(_version, _version.c.id == _round.c.document_version_id)
+        .join(_document, _document.c.id == _version.c.document_id)
+        .join(_person, _person.c.id == bindparam("person_id"))
+        .outerjoin(_section, _section.c.version_id == _version.c.id)
+    )
+    .where(_round.c.id == bindparam("round_id"))
+    .order_by(_section.c.position)
+)
+
+
+async def _head(session: AsyncSession, principal: StakeholderPrincipal) -> _Head:
+    params = {"round_id": principal.round_id, "person_id": principal.person_id}
+    rows = await fetch_rows(await session.connection(), _HEAD, params)
+    if not rows:
+        raise NotFound(f"comment round {principal.round_id} does not exist")
+    (
+        title,
+        opens_at,
+        closes_at,
+        name,
+        language,
+        zone,
+        organisation_id,
+        preamble,
+        document,
+        document_language,
+    ) = rows[0][:10]
+    return _Head(
+        round_=CommentRound(title=title, opens_at=opens_at, closes_at=closes_at),
+        person_name=name,
+        language=best_language(language),
+        zone=zone,
+        has_organisation=organisation_id is not None,
+        preamble=preamble,
+        document_title=document,
+        document_language=document_language,
+        sections=[_Section(*row[10:]) for row in rows if row[10] is not None],
+    )
+
+
 async def _render(
     session: AsyncSession,
     state: State,
@@ -156,14 +266,10 @@ async def _render(
     """The overview or a section's page; costs the same however many comments the round holds,
     except the overview's contents, which count the threads of every section in one grouped read."""
     settings = state.settings
-    round_ = await RoundService(session, settings, principal).get(principal.round_id)
-    person = await get_or_404(session, Person, principal.person_id, "person")
-    version = await get_or_404(session, DocumentVersion, round_.document_version_id, "draft version")
-    document = await get_or_404(session, Document, version.document_id, "document")
-    sections = (await VersionService(session).get(version.document_id, version.number)).sections
+    head = await _head(session, principal)
+    round_, sections, language = head.round_, head.sections, head.language
     listing = ListingService(session, settings, principal)
-    language = best_language(person.language.value)
-    zone = ZoneInfo(person.timezone)
+    zone = ZoneInfo(head.zone)
     index = next((i for i, s in enumerate(sections) if s.key == place.section_key), None)
     if place.section_key is not None and index is None:
         raise UnknownSection(f"no section {place.section_key!r} in this draft")
@@ -173,7 +279,7 @@ async def _render(
 
     async def page_of_threads(page: int) -> schemas.CommentTree:
         params = PageParams(limit=THREADS_PER_PAGE, offset=(page - 1) * THREADS_PER_PAGE)
-        return await listing.tree(round_.id, filters, params)
+        return await listing.tree(principal.round_id, filters, params)
 
     page = place.page
     tree = await page_of_threads(page)
@@ -195,8 +301,10 @@ async def _render(
 
     context: dict[str, Any] = {"section": None, "contents": None, "draft_count": None}
     if index is None:
-        counts = await listing.thread_counts(round_.id)
-        context["contents"] = [section_view(i) | {"count": counts.get(s.key, 0)} for i, s in enumerate(sections)]
+        counts = await listing.thread_counts(principal.round_id)
+        context["contents"] = [
+            section_view(i) | {"count": counts.get(s.key, 0)} for i, s in enumerate(sections)
+        ]
         context["draft_count"] = counts.get(None, 0)
     else:
         section = sections[index]
@@ -212,16 +320,16 @@ async def _render(
         language,
         context
         | {
-            "person_name": person.full_name,
+            "person_name": head.person_name,
             "organiser_email": settings.mail.from_address,
             "round_title": round_.title,
-            "document_title": document.title,
-            "document_language": document.language.value,
-            "when_open": format_when(round_.opens_at, round_.closes_at, person.timezone, language),
+            "document_title": head.document_title,
+            "document_language": head.document_language,
+            "when_open": format_when(round_.opens_at, round_.closes_at, head.zone, language),
             "is_open": is_open(round_),
             "has_closed": round_.closes_at <= dt.datetime.now(dt.UTC),
-            "has_organisation": person.organisation_id is not None,
-            "preamble": _draft_html(version.preamble) if version.preamble.strip() else None,
+            "has_organisation": head.has_organisation,
+            "preamble": _draft_html(head.preamble) if head.preamble.strip() else None,
             "threads": threads,
             "thread_total": tree.total,
             "page": page,
@@ -323,7 +431,12 @@ class RoundPageController(Controller):
         return await self._show(db_session, state, request, token, Place(section_key, page_number))
 
     async def _show(
-        self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any], token: str, place: Place
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        token: str,
+        place: Place,
     ) -> Response[str]:
         principal = await resolve_round_token(db_session, token)
         if principal is None:
@@ -338,9 +451,7 @@ class RoundPageController(Controller):
         self, db_session: AsyncSession, principal: StakeholderPrincipal, token: str
     ) -> Response[str]:
         person = await get_or_404(db_session, Person, principal.person_id, "person")
-        html = render_page(
-            "round_no_section", person.language.value, {"overview_url": Place().url(token)}
-        )
+        html = render_page("round_no_section", person.language.value, {"overview_url": Place().url(token)})
         return Response(html, media_type=MediaType.HTML, status_code=404, headers=_NO_STORE)
 
     async def _place_of(
@@ -359,7 +470,12 @@ class RoundPageController(Controller):
         return Place(section_key, before // THREADS_PER_PAGE + 1)
 
     async def _back_to(
-        self, db_session: AsyncSession, state: State, principal: StakeholderPrincipal, token: str, comment_id: UUID
+        self,
+        db_session: AsyncSession,
+        state: State,
+        principal: StakeholderPrincipal,
+        token: str,
+        comment_id: UUID,
     ) -> Redirect:
         place = await self._place_of(db_session, state, principal, comment_id) or Place()
         return Redirect(f"{place.url(token)}#c-{comment_id}", status_code=303, headers=_NO_STORE)
