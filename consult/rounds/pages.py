@@ -53,7 +53,7 @@ from consult.rounds.links import resolve_round_token
 from consult.rounds.listing import ListingService
 from consult.rounds.models import CommentRound
 from consult.rounds.service import is_open
-from consult.rounds.visibility import CommentFilters
+from consult.rounds.visibility import CommentFilters, visible_comment
 from consult.rounds.writing import WritingService
 from consult.types import COMMENT_MAX_LENGTH
 from consult.web.pages import invalid_link, render_page
@@ -167,6 +167,10 @@ class UnknownSection(NotFound):
     """A section page for a key the round's draft does not have."""
 
 
+class UnknownComment(NotFound):
+    """A reply page for a comment the reader does not see in their round."""
+
+
 @dataclass(frozen=True)
 class _Section:
     key: str
@@ -262,14 +266,24 @@ async def _render(
     place: Place,
     refused: RefusedForm | None = None,
     not_yours: bool = False,
+    replying: UUID | None = None,
 ) -> str:
-    """The overview or a section's page; costs the same however many comments the round holds,
-    except the overview's contents, which count the threads of every section in one grouped read."""
+    """The overview or a section's page, or (``replying``) the page to reply to one comment. A page
+    costs the same however many comments the round holds, except the overview's contents, which
+    count the threads of every section in one grouped read."""
     settings = state.settings
     head = await _head(session, principal)
     round_, sections, language = head.round_, head.sections, head.language
     listing = ListingService(session, settings, principal)
     zone = ZoneInfo(head.zone)
+    answered = None
+    if replying is not None:
+        comment = await visible_comment(session, principal, replying)
+        found = await listing.thread_place(principal.round_id, replying)
+        if comment is None or found is None:
+            raise UnknownComment(f"no comment {replying} in this round")
+        answered = _comment_view(await listing.one(comment), zone, language)
+        place = Place(found[0], found[1] // THREADS_PER_PAGE + 1)
     index = next((i for i, s in enumerate(sections) if s.key == place.section_key), None)
     if place.section_key is not None and index is None:
         raise UnknownSection(f"no section {place.section_key!r} in this draft")
@@ -281,13 +295,15 @@ async def _render(
         params = PageParams(limit=THREADS_PER_PAGE, offset=(page - 1) * THREADS_PER_PAGE)
         return await listing.tree(principal.round_id, filters, params)
 
-    page = place.page
-    tree = await page_of_threads(page)
-    if page > _pages(tree.total):  # past the last page (an old link): the last one
-        page = _pages(tree.total)
+    page, total, threads = place.page, 0, []
+    if answered is None:
         tree = await page_of_threads(page)
+        if page > _pages(tree.total):  # past the last page (an old link): the last one
+            page = _pages(tree.total)
+            tree = await page_of_threads(page)
+        total = tree.total
+        threads = [_comment_view(c, zone, language) for group in tree.sections for c in group.threads]
     here = Place(place.section_key, page)
-    threads = [_comment_view(c, zone, language) for group in tree.sections for c in group.threads]
 
     def section_view(i: int) -> dict[str, Any]:
         section = sections[i]
@@ -299,14 +315,20 @@ async def _render(
             "level": section.level,
         }
 
-    context: dict[str, Any] = {"section": None, "contents": None, "draft_count": None}
-    if index is None:
+    context: dict[str, Any] = {
+        "section": None,
+        "contents": None,
+        "draft_count": None,
+        "answered": answered,
+        "back_url": f"{here.url(token)}#c-{replying}",
+    }
+    if index is None and answered is None:
         counts = await listing.thread_counts(principal.round_id)
         context["contents"] = [
             section_view(i) | {"count": counts.get(s.key, 0)} for i, s in enumerate(sections)
         ]
         context["draft_count"] = counts.get(None, 0)
-    else:
+    elif index is not None:
         section = sections[index]
         context["section"] = section_view(index) | {
             "body": _draft_html(section.body) if section.body.strip() else None,
@@ -314,7 +336,7 @@ async def _render(
         }
         context["previous_section"] = section_view(index - 1) if index > 0 else None
         context["next_section"] = section_view(index + 1) if index + 1 < len(sections) else None
-    pages = _pages(tree.total)
+    pages = _pages(total)
     return render_page(
         "round",
         language,
@@ -331,7 +353,7 @@ async def _render(
             "has_organisation": head.has_organisation,
             "preamble": _draft_html(head.preamble) if head.preamble.strip() else None,
             "threads": threads,
-            "thread_total": tree.total,
+            "thread_total": total,
             "page": page,
             "pages": pages,
             "previous_page": Place(here.section_key, page - 1).url(token) if page > 1 else None,
@@ -430,6 +452,19 @@ class RoundPageController(Controller):
         """One section: its text, a page of its threads and the forms to comment on it."""
         return await self._show(db_session, state, request, token, Place(section_key, page_number))
 
+    @get("/comments/{comment_id:uuid}/reply", media_type=MediaType.HTML)
+    async def reply(
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        token: str,
+        comment_id: UUID,
+    ) -> Response[str]:
+        """The form to reply to one comment, under that comment (a page of its own, so that a
+        section's page does not carry a form under every comment)."""
+        return await self._show(db_session, state, request, token, Place(), replying=comment_id)
+
     async def _show(
         self,
         db_session: AsyncSession,
@@ -437,21 +472,27 @@ class RoundPageController(Controller):
         request: Request[Any, Any, Any],
         token: str,
         place: Place,
+        replying: UUID | None = None,
     ) -> Response[str]:
         principal = await resolve_round_token(db_session, token)
         if principal is None:
             return invalid_link(request)
         try:
-            html = await _render(db_session, state, principal, token, place)
-        except UnknownSection:
-            return await self._no_such_section(db_session, principal, token)
+            html = await _render(db_session, state, principal, token, place, replying=replying)
+        except (UnknownSection, UnknownComment) as missing:
+            return await self._not_here(db_session, principal, token, missing)
         return Response(html, media_type=MediaType.HTML, headers=_NO_STORE)
 
-    async def _no_such_section(
-        self, db_session: AsyncSession, principal: StakeholderPrincipal, token: str
+    async def _not_here(
+        self, db_session: AsyncSession, principal: StakeholderPrincipal, token: str, missing: NotFound
     ) -> Response[str]:
+        """A section the draft does not have, or a comment the reader does not see: a page in the
+        reader's language leading to the contents."""
         person = await get_or_404(db_session, Person, principal.person_id, "person")
-        html = render_page("round_no_section", person.language.value, {"overview_url": Place().url(token)})
+        what = "section" if isinstance(missing, UnknownSection) else "comment"
+        html = render_page(
+            "round_missing", person.language.value, {"overview_url": Place().url(token), "missing": what}
+        )
         return Response(html, media_type=MediaType.HTML, status_code=404, headers=_NO_STORE)
 
     async def _place_of(
@@ -489,14 +530,17 @@ class RoundPageController(Controller):
         exc: ConsultError | msgspec.ValidationError,
         refused: RefusedForm,
         place: Place | None,
+        replying: UUID | None = None,
     ) -> Response[str]:
         """The page the form was on, with the form open and what was typed."""
         await db_session.rollback()
         status = exc.status_code if isinstance(exc, ConsultError) else 422
         refused.fields = _refused_fields(exc)
         try:
-            html = await _render(db_session, state, principal, token, place or Place(), refused=refused)
-        except UnknownSection:  # a form naming a section the draft does not have
+            html = await _render(
+                db_session, state, principal, token, place or Place(), refused=refused, replying=replying
+            )
+        except (UnknownSection, UnknownComment):  # a form naming a section or comment not there
             html = await _render(db_session, state, principal, token, Place(), refused=refused)
         return Response(html, media_type=MediaType.HTML, status_code=status, headers=_NO_STORE)
 
@@ -517,11 +561,9 @@ class RoundPageController(Controller):
             )
         except (ConsultError, msgspec.ValidationError) as exc:
             refused = RefusedForm(_new_form_id(form), form)
-            if form.get("parent_id"):
-                place = await self._place_of(db_session, state, principal, _uuid(form["parent_id"]))
-            else:
-                place = Place(form.get("section_key") or None, _form_page(form))
-            return await self._refused(db_session, state, principal, token, exc, refused, place)
+            place = Place(form.get("section_key") or None, _form_page(form))
+            replying = _uuid(form.get("parent_id"))
+            return await self._refused(db_session, state, principal, token, exc, refused, place, replying)
         return await self._back_to(db_session, state, principal, token, comment.id)
 
     @post(["/comments/{comment_id:uuid}", "/comments/{comment_id:uuid}/withdraw"], status_code=303)

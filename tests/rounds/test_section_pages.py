@@ -146,6 +146,13 @@ def test_forms_come_back_to_the_page_they_were_on(make_round, link_for, director
     threads = add_threads(db, round_["id"], directory.person(RAUF), section, THREADS_PER_PAGE + 5)
     url = f"/r/{token}/sections/{section}"
 
+    # Each comment links to a page with the form to reply to it, under the comment.
+    second = browser.get(f"{url}?page=2").text
+    assert f'href="/r/{token}/comments/{threads[-1]}/reply"' in second and 'id="reply-' not in second
+    reply_page = browser.get(f"/r/{token}/comments/{threads[-1]}/reply").text
+    assert f'<details class="write" id="reply-{threads[-1]}" open>' in reply_page
+    assert f'name="parent_id" value="{threads[-1]}"' in reply_page and f'id="c-{threads[-1]}"' in reply_page
+    assert f'href="{url}?page=2#c-{threads[-1]}"' in reply_page  # back to where it was
     # A reply to a thread on page 2 goes back to page 2; a new comment, the newest, to the last page.
     reply = browser.post(f"/r/{token}/comments", data={"body": "Согласна.", "parent_id": threads[-1]})
     assert reply.status_code == 303 and reply.headers["location"].startswith(f"{url}?page=2#c-")
@@ -176,6 +183,10 @@ def test_an_unknown_section_is_a_page_in_the_readers_language(make_round, link_f
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
     assert 'lang="az"' in missing.text and f'href="/r/{token}#contents-heading"' in missing.text
     assert "This section is not in the draft" not in missing.text
+    for comment_id in ("01a22cce-0000-7000-8000-000000000000", str(uuid7())):
+        unseen = browser.get(f"/r/{token}/comments/{comment_id}/reply")
+        assert unseen.status_code == 404 and 'lang="az"' in unseen.text
+        assert "Bu şərh bu mərhələdə göstərilmir" in unseen.text  # noqa: RUF001 - Azerbaijani
     gone = browser.get("/r/csr_nosuchtoken/sections/s-nosuchthing", headers={"Accept-Language": "ru"})
     assert gone.status_code == 404 and "Ссылка больше не действительна" in gone.text
 
