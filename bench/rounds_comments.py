@@ -838,22 +838,32 @@ def report(results: dict[str | int, dict[str, Result]], setup: Setup, args: argp
 
 
 def report_pages(pages: dict[int, dict[str, Result]]) -> None:
-    """A section's page next to the JSON of the same threads, at each round size (1 API process)."""
+    """A section's page next to the JSON of the same threads, at each round size (1 API process):
+    latency, and the server's CPU time per request (steadier than latency on a shared machine)."""
     print("\na section's page as a stakeholder vs the JSON listing of the same threads, 1 proc.")
-    print(f"{'':46} {'p50 ms':>7} {'p95 ms':>7} {'page/JSON p50':>13} {'p95':>6}")
+    print(f"{'':46} {'p50 ms':>7} {'p95 ms':>7} {'CPU ms':>7}   page/JSON: {'p50':>5} {'p95':>5} {'CPU':>5}")
     for group in pages.values():
         for concurrency in (1, 4):
             page, listing = group[f"section page, {concurrency} conn."], group[f"JSON, {concurrency} conn."]
-            ratios = f"{page.pct(0.5) / listing.pct(0.5):13.2f} {page.pct(0.95) / listing.pct(0.95):6.2f}"
-            print(f"{page.name:46} {page.pct(0.5):7.1f} {page.pct(0.95):7.1f} {ratios} (target <= 2)")
-            print(f"{listing.name:46} {listing.pct(0.5):7.1f} {listing.pct(0.95):7.1f}")
+            ratios = (
+                f"{page.pct(0.5) / listing.pct(0.5):5.2f} {page.pct(0.95) / listing.pct(0.95):5.2f} "
+                f"{page.cpu_ms / listing.cpu_ms:5.2f}"
+            )
+            print(
+                f"{page.name:46} {page.pct(0.5):7.1f} {page.pct(0.95):7.1f} {page.cpu_ms:7.2f}"
+                f"   page/JSON: {ratios} (target <= 2)"
+            )
+            print(f"{listing.name:46} {listing.pct(0.5):7.1f} {listing.pct(0.95):7.1f} {listing.cpu_ms:7.2f}")
         overview = group["overview, 1 conn."]
-        print(f"{overview.name:46} {overview.pct(0.5):7.1f} {overview.pct(0.95):7.1f}")
+        print(f"{overview.name:46} {overview.pct(0.5):7.1f} {overview.pct(0.95):7.1f} {overview.cpu_ms:7.2f}")
     smallest, largest = min(pages), max(pages)
-    for key in ("section page, 1 conn.", "section page, 4 conn.", "overview, 1 conn."):
-        growth = pages[largest][key].pct(0.5) / pages[smallest][key].pct(0.5)
+    for key in ("section page, 1 conn.", "section page, 4 conn.", "JSON, 1 conn.", "overview, 1 conn."):
+        what, connections = key.split(", ")
+        p50 = pages[largest][key].pct(0.5) / pages[smallest][key].pct(0.5)
+        cpu = pages[largest][key].cpu_ms / pages[smallest][key].cpu_ms
         print(
-            f"{key.split(',')[0]} p50, {largest:,} / {smallest:,} comments, {key.split(', ')[1]}: {growth:.2f} (flat is 1)"
+            f"{what} at {largest:,} / at {smallest:,} comments, {connections}: p50 {p50:.2f}, "
+            f"CPU {cpu:.2f} (flat is 1)"
         )
     if any(r.errors for group in pages.values() for r in group.values()):
         raise SystemExit("some page requests failed")

@@ -91,15 +91,15 @@ def _section_anchor(key: str) -> str:
 
 
 @functools.cache
-def _written(language: str) -> Callable[[dt.datetime, ZoneInfo], str]:
-    """``babel.dates.format_datetime(when, "medium", tzinfo=zone, locale=language)``, with the
-    locale's patterns looked up once: a page formats a date for every comment it shows."""
+def _written(language: str) -> Callable[[dt.datetime], str]:
+    """``babel.dates.format_datetime(local, "medium", locale=language)`` for a time already in the
+    reader's zone, with the locale's patterns looked up once: a page formats a date for every
+    comment it shows."""
     locale = Locale.parse(language)
     combined = str(get_datetime_format("medium", locale=locale)).replace("'", "")
     date, time = get_date_format("medium", locale=locale), get_time_format("medium", locale=locale)
 
-    def written(when: dt.datetime, zone: ZoneInfo) -> str:
-        local = when.astimezone(zone)
+    def written(local: dt.datetime) -> str:
         shown: str = combined.replace("{0}", time.apply(local, locale)).replace(
             "{1}", date.apply(local, locale)
         )
@@ -108,31 +108,57 @@ def _written(language: str) -> Callable[[dt.datetime, ZoneInfo], str]:
     return written
 
 
-def _comment_view(comment: schemas.CommentOut, zone: ZoneInfo, language: str) -> dict[str, Any]:
+@dataclass(slots=True)
+class CommentView:
+    """A comment as the page shows it (attributes, not a dict: the template reads a page's comments
+    field by field, and Jinja tries an attribute before a key)."""
+
+    id: UUID
+    author: str | None
+    kind: str
+    attribution: str
+    official: bool
+    mine: bool
+    section_key: str | None
+    is_reply: bool
+    written_iso: str
+    written: str
+    edited: bool
+    withdrawn: bool
+    quote: str | None
+    body: str
+    proposed_text: str | None
+    decision: str | None
+    rationale: str | None
+    replies: list[CommentView]
+
+
+def _comment_view(comment: schemas.CommentOut, zone: ZoneInfo, language: str) -> CommentView:
     author = comment.author
     shown = author.full_name or author.organisation_name
     if author.full_name and author.organisation_name:
         shown = f"{author.full_name} ({author.organisation_name})"
-    return {
-        "id": comment.id,
-        "author": shown,
-        "kind": comment.kind.value,
-        "attribution": comment.attribution.value,
-        "official": comment.on_behalf_of_organisation,
-        "mine": comment.mine,
-        "section_key": comment.section_key,
-        "is_reply": comment.parent_id is not None,
-        "written_iso": comment.created_at.astimezone(zone).isoformat(),
-        "written": _written(language)(comment.created_at, zone),
-        "edited": comment.edited_at is not None,
-        "withdrawn": comment.status is schemas.CommentStatus.WITHDRAWN,
-        "quote": comment.quote,
-        "body": comment.body,
-        "proposed_text": comment.proposed_text,
-        "decision": comment.response.decision.value if comment.response else None,
-        "rationale": comment.response.rationale if comment.response else None,
-        "replies": [_comment_view(reply, zone, language) for reply in comment.replies],
-    }
+    local = comment.created_at.astimezone(zone)
+    return CommentView(
+        id=comment.id,
+        author=shown,
+        kind=comment.kind.value,
+        attribution=comment.attribution.value,
+        official=comment.on_behalf_of_organisation,
+        mine=comment.mine,
+        section_key=comment.section_key,
+        is_reply=comment.parent_id is not None,
+        written_iso=local.isoformat(),
+        written=_written(language)(local),
+        edited=comment.edited_at is not None,
+        withdrawn=comment.status is schemas.CommentStatus.WITHDRAWN,
+        quote=comment.quote,
+        body=comment.body,
+        proposed_text=comment.proposed_text,
+        decision=comment.response.decision.value if comment.response else None,
+        rationale=comment.response.rationale if comment.response else None,
+        replies=[_comment_view(reply, zone, language) for reply in comment.replies],
+    )
 
 
 THREADS_PER_PAGE = 20
