@@ -33,8 +33,9 @@ READER = {"az": "g.shukurova@migration.example.org", "ru": "i.petrova@ngo.exampl
 # rsvp_chosen: the RSVP page opened from an answer button of the email (?answer=…), one button
 # standing out and the others dimmed.
 # round: the overview (the draft, its contents, comments on the whole draft); round_section: the page
-# of one section with a comment on it (its thread, a reply form, the edit and withdraw forms).
-PAGES = ["rsvp", "rsvp_chosen", "round", "round_section", "unsubscribe", "link_invalid"]
+# of one section with the reader's comment on it (its reply link, the edit and withdraw forms);
+# round_reply: the page to reply to that comment.
+PAGES = ["rsvp", "rsvp_chosen", "round", "round_section", "round_reply", "unsubscribe", "link_invalid"]
 
 PageUrl = Callable[[str, str], str]
 
@@ -60,7 +61,7 @@ def page_url(server, api, db, directory: Directory, draft: Draft, make_event, ma
             return rsvp(person_id)
         if kind == "rsvp_chosen":
             return rsvp(person_id) + "?answer=tentative"
-        if kind in ("round", "round_section"):
+        if kind in ("round", "round_section", "round_reply"):
             round_id = make_round()["id"]
             stakeholder = link_for(round_id, person_id)
             url = f"{server}/r/{stakeholder.headers['Authorization'].removeprefix('Bearer ')}"
@@ -72,6 +73,8 @@ def page_url(server, api, db, directory: Directory, draft: Draft, make_event, ma
                 json={"body": "Bu məsələ vacibdir.", "section_key": section, "on_behalf_of_organisation": True},
             )
             assert written.status_code == 201, written.text
+            if kind == "round_reply":
+                return f"{url}/comments/{written.json()['id']}/reply"
             return f"{url}/sections/{section}"
         if kind == "unsubscribe":
             return f"{server}/unsubscribe/{unsubscribe_token(get_settings(), UUID(person_id))}"
