@@ -41,7 +41,9 @@ PageUrl = Callable[[str, str], str]
 
 
 @pytest.fixture
-def page_url(server, api, db, directory: Directory, draft: Draft, make_event, make_round, link_for) -> PageUrl:
+def page_url(
+    server, api, db, directory: Directory, draft: Draft, make_event, make_round, link_for
+) -> PageUrl:
     """The address of a page of ``kind`` as the reader of ``language`` receives it."""
 
     def rsvp(person_id: str) -> str:
@@ -70,7 +72,11 @@ def page_url(server, api, db, directory: Directory, draft: Draft, make_event, ma
             section = draft.section("1.1.3")["key"]
             written = stakeholder.post(
                 f"/api/v1/rounds/{round_id}/comments",
-                json={"body": "Bu məsələ vacibdir.", "section_key": section, "on_behalf_of_organisation": True},
+                json={
+                    "body": "Bu məsələ vacibdir.",
+                    "section_key": section,
+                    "on_behalf_of_organisation": True,
+                },
             )
             assert written.status_code == 201, written.text
             if kind == "round_reply":

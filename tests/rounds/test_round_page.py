@@ -151,7 +151,10 @@ def test_edit_and_withdraw_ones_own_comment_from_the_page(make_round, link_for, 
             "attribution": "named",
         },
     )
-    assert edited.status_code == 303 and edited.headers["location"] == f"/r/{token}/sections/{section}#c-{comment_id}"
+    assert (
+        edited.status_code == 303
+        and edited.headers["location"] == f"/r/{token}/sections/{section}#c-{comment_id}"
+    )
     db.expire_all()
     comment = db.get(Comment, UUID(comment_id))
     assert comment is not None and comment.body == "Second text." and comment.kind.value == "question"
@@ -191,7 +194,11 @@ def test_the_draft_is_navigable(make_round, link_for, directory, draft, server, 
     assert re.search(rf'href="{section_url}">.*?\(şərhlər: 1\)', contents)
     assert 'id="s-s-' not in page
     # The draft's own title and introduction are the draft, above the contents and the comments on it.
-    assert page.index("Integration strategy") < page.index("Draft for consultation") < page.index("contents-heading")
+    assert (
+        page.index("Integration strategy")
+        < page.index("Draft for consultation")
+        < page.index("contents-heading")
+    )
     assert page.index('<nav class="contents"') < page.index('<h2 id="comments">')
     assert '<div class="draft-text" lang="en">' in page
     # The overview holds no section's text nor its comments: each section has a page of its own.

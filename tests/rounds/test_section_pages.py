@@ -28,7 +28,9 @@ def page_of(server: str, client: httpx.Client) -> tuple[httpx.Client, str]:
     return httpx.Client(base_url=server, follow_redirects=False), token
 
 
-def add_threads(db, round_id: str, author_id: str, section_key: str | None, count: int, replies: int = 0) -> list[str]:
+def add_threads(
+    db, round_id: str, author_id: str, section_key: str | None, count: int, replies: int = 0
+) -> list[str]:
     """``count`` top-level comments (each with ``replies`` replies) written straight to the database,
     a minute apart, after those added before; their ids, oldest first."""
     rows, roots = [], []
@@ -86,7 +88,11 @@ def test_a_section_page_lists_its_own_threads_a_page_at_a_time(
     client = link_for(round_["id"], directory.person(GULNARA))
     browser, token = page_of(server, client)
     author = directory.person(RAUF)
-    busy, quiet, other = draft.section("1.1.3")["key"], draft.section("1.2.1")["key"], draft.section("2.1")["key"]
+    busy, quiet, other = (
+        draft.section("1.1.3")["key"],
+        draft.section("1.2.1")["key"],
+        draft.section("2.1")["key"],
+    )
     threads = add_threads(db, round_["id"], author, busy, 2 * THREADS_PER_PAGE + 5, replies=1)
     quiet_threads = add_threads(db, round_["id"], author, quiet, 3)
     add_threads(db, round_["id"], author, other, 4)
@@ -99,7 +105,7 @@ def test_a_section_page_lists_its_own_threads_a_page_at_a_time(
     # Only this section's threads, the oldest first, replies under them.
     ids = shown_comments(first)
     assert ids[::2] == threads[:THREADS_PER_PAGE] and len(ids) == 2 * THREADS_PER_PAGE
-    assert "Səhifə 1 / 3" in pager(first)  # noqa: RUF001 - Azerbaijani
+    assert "Səhifə 1 / 3" in pager(first)
     assert f'href="{url}?page=2#comments" rel="next"' in pager(first) and 'rel="prev"' not in pager(first)
     second = browser.get(f"{url}?page=2").text
     assert shown_comments(second)[::2] == threads[THREADS_PER_PAGE : 2 * THREADS_PER_PAGE]
@@ -116,7 +122,9 @@ def test_a_section_page_lists_its_own_threads_a_page_at_a_time(
     # comment is in neither.
     overview = browser.get(f"/r/{token}").text
     for key, expected in ((busy, len(threads)), (quiet, 2), (other, 4)):
-        listed = client.get(f"/api/v1/rounds/{round_['id']}/comments", params={"section_key": key, "limit": 1})
+        listed = client.get(
+            f"/api/v1/rounds/{round_['id']}/comments", params={"section_key": key, "limit": 1}
+        )
         assert count_in_contents(overview, f"/r/{token}/sections/{key}") == listed.json()["total"] == expected
     assert count_in_contents(overview, f"/r/{token}/sections/{draft.section('1.1.1')['key']}") == 0
     assert count_in_contents(overview, "#comments") == len(on_draft)
@@ -128,7 +136,9 @@ def test_a_section_page_lists_its_own_threads_a_page_at_a_time(
     assert shown_comments(browser.get(f"/r/{token}?page=2").text) == on_draft[THREADS_PER_PAGE:]
 
 
-def test_a_round_with_visibility_for_facilitators_counts_only_ones_own(make_round, link_for, directory, draft, server, db):
+def test_a_round_with_visibility_for_facilitators_counts_only_ones_own(
+    make_round, link_for, directory, draft, server, db
+):
     round_ = make_round(visibility="facilitators")
     browser, token = page_of(server, link_for(round_["id"], directory.person(GULNARA)))
     section = draft.section("1.1.3")["key"]
@@ -186,7 +196,7 @@ def test_an_unknown_section_is_a_page_in_the_readers_language(make_round, link_f
     for comment_id in ("01a22cce-0000-7000-8000-000000000000", str(uuid7())):
         unseen = browser.get(f"/r/{token}/comments/{comment_id}/reply")
         assert unseen.status_code == 404 and 'lang="az"' in unseen.text
-        assert "Bu şərh bu mərhələdə göstərilmir" in unseen.text  # noqa: RUF001 - Azerbaijani
+        assert "Bu şərh bu mərhələdə göstərilmir" in unseen.text
     gone = browser.get("/r/csr_nosuchtoken/sections/s-nosuchthing", headers={"Accept-Language": "ru"})
     assert gone.status_code == 404 and "Ссылка больше не действительна" in gone.text
 
