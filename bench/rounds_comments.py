@@ -4,12 +4,15 @@ next to a bare Litestar + asyncpg endpoint answering the same listing (the secti
 top-level threads with all their replies and authors, as JSON).
 
     .venv/bin/python bench/rounds_comments.py [--comments 100000] [--concurrency 16] [--seconds 10]
-        [--api-workers 1,2] [--page-sizes 10000,100000]
+        [--api-workers 1,2] [--page-sizes 10000,100000] [--pages-only]
 
-First, as the round grows to each of ``--page-sizes`` comments, a stakeholder's round page
-(``/r/{token}``) with 1 and 4 connections next to the JSON listing of the same threads: the page has
-no one-section view, it shows the round's first MAX_PAGE_SIZE threads, so the JSON is the round's
-listing with that limit. The page's cost should not grow with the round and stay within 2x the JSON.
+First, as the round grows to each of ``--page-sizes`` comments, one section's page as a stakeholder
+(``/r/{token}/sections/{key}``: the section's text and its first THREADS_PER_PAGE threads with their
+replies, dates and forms) with 1 and 4 connections, next to the JSON listing of the same threads
+(``?section_key=…&limit=THREADS_PER_PAGE``), a random section each request (the same sequence for
+both). The page's cost should not grow with the round and stay within 2x the JSON. The round's
+overview (``/r/{token}``, whose contents count every section's threads) is shown beside them.
+``--pages-only`` stops after these.
 
 The comments are written straight into PostgreSQL with COPY (realistic threads over a 64-section
 draft: mostly top-level comments on a section, replies 1-4 deep, some whole-draft comments, several
@@ -548,20 +551,30 @@ def section_listing(
     return make
 
 
-def round_page(setup: Setup) -> Callable[[int], Request]:
-    """A stakeholder's round page. It has no one-section view: it shows the first MAX_PAGE_SIZE
-    threads of the whole round, so the JSON next to it is the round's listing with that limit."""
-    return lambda slot: ("GET", f"/r/{setup.stakeholder_token(slot)}", {}, b"")
-
-
-def round_listing(setup: Setup) -> Callable[[int], Request]:
-    from consult.pagination import MAX_PAGE_SIZE
+def section_page(setup: Setup, rng: random.Random) -> Callable[[int], Request]:
+    """A stakeholder's page of a random section."""
 
     def make(slot: int) -> Request:
-        target = f"/api/v1/rounds/{setup.round_id}/comments?limit={MAX_PAGE_SIZE}"
+        section = rng.choice(setup.sections)
+        return ("GET", f"/r/{setup.stakeholder_token(slot)}/sections/{section}", {}, b"")
+
+    return make
+
+
+def section_json(setup: Setup, rng: random.Random) -> Callable[[int], Request]:
+    """The JSON listing of the threads a section's page shows, as the same stakeholder."""
+    from consult.rounds.pages import THREADS_PER_PAGE
+
+    def make(slot: int) -> Request:
+        section = rng.choice(setup.sections)
+        target = f"/api/v1/rounds/{setup.round_id}/comments?section_key={section}&limit={THREADS_PER_PAGE}"
         return ("GET", target, {"Authorization": f"Bearer {setup.stakeholder_token(slot)}"}, b"")
 
     return make
+
+
+def overview_page(setup: Setup) -> Callable[[int], Request]:
+    return lambda slot: ("GET", f"/r/{setup.stakeholder_token(slot)}", {}, b"")
 
 
 def bare_listing(setup: Setup, rng: random.Random) -> Callable[[int], Request]:
@@ -645,25 +658,43 @@ async def measure_api(setup: Setup, api: Server, workers: int, args: argparse.Na
 
 
 async def measure_page(setup: Setup, api: Server, args: argparse.Namespace) -> dict[str, Result]:
-    """The round page and the JSON listing of the same threads, as stakeholders, with 1 and 4
-    connections (latency below saturation)."""
+    """A section's page and the JSON listing of the same threads, as stakeholders, with 1 and 4
+    connections (latency below saturation); the overview with 1."""
     check = Connection(api.port)
-    status, html = await check.request(*round_page(setup)(0))
-    check.close()
+    sizes = []
+    for section in setup.sections[:8]:
+        status, html = await check.request(*section_page(setup, random.Random(section))(0))
+        assert status == 200, html[:300]
+        sizes.append(len(html))
+    status, html = await check.request(*overview_page(setup)(0))
     assert status == 200, html[:300]
-    print(f"round page at {setup.comments:,} comments: {len(html) / 1024:.0f} KB of HTML")
-    return {
+    check.close()
+    print(
+        f"at {setup.comments:,} comments: a section's page {min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KB "
+        f"of HTML (8 sections), the overview {len(html) / 1024:.0f} KB"
+    )
+    runs = [("section page", section_page), ("JSON", section_json)]
+    results = {
         f"{what}, {concurrency} conn.": await load(
             f"{setup.comments:,} comments, {what}, {concurrency} conn.",
             api,
-            make,
+            make(setup, random.Random(11)),
             200,
             concurrency=concurrency,
             seconds=args.seconds,
         )
-        for what, make in (("round page", round_page(setup)), ("JSON", round_listing(setup)))
+        for what, make in runs
         for concurrency in (1, 4)
     }
+    results["overview, 1 conn."] = await load(
+        f"{setup.comments:,} comments, overview, 1 conn.",
+        api,
+        overview_page(setup),
+        200,
+        concurrency=1,
+        seconds=args.seconds,
+    )
+    return results
 
 
 def api_command(port: int, workers: int) -> list[str]:
@@ -693,6 +724,7 @@ def main() -> None:
         help="round sizes at which the round page is measured, comma-separated (default 10000,100000); "
         "the round then grows to --comments for the rest",
     )
+    parser.add_argument("--pages-only", action="store_true", help="measure the round's pages, then stop")
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
@@ -743,6 +775,9 @@ def main() -> None:
             for size in args.page_sizes:
                 add_comments(setup, size)
                 pages[setup.comments] = asyncio.run(measure_page(setup, api, args))
+            if args.pages_only:
+                report_pages(pages)
+                return
             if setup.comments < args.comments:
                 add_comments(setup, args.comments)
             bare = serve(
@@ -803,22 +838,32 @@ def report(results: dict[str | int, dict[str, Result]], setup: Setup, args: argp
 
 
 def report_pages(pages: dict[int, dict[str, Result]]) -> None:
-    """The round page next to the JSON of the same threads, at each round size (1 API process)."""
-    print("\nround page as a stakeholder vs the JSON listing of the same threads, 1 proc.")
-    print(f"{'':44} {'p50 ms':>7} {'p95 ms':>7} {'page/JSON p50':>13} {'p95':>6}")
+    """A section's page next to the JSON of the same threads, at each round size (1 API process):
+    latency, and the server's CPU time per request (steadier than latency on a shared machine)."""
+    print("\na section's page as a stakeholder vs the JSON listing of the same threads, 1 proc.")
+    print(f"{'':46} {'p50 ms':>7} {'p95 ms':>7} {'CPU ms':>7}   page/JSON: {'p50':>5} {'p95':>5} {'CPU':>5}")
     for group in pages.values():
         for concurrency in (1, 4):
-            page, listing = group[f"round page, {concurrency} conn."], group[f"JSON, {concurrency} conn."]
-            ratios = f"{page.pct(0.5) / listing.pct(0.5):13.2f} {page.pct(0.95) / listing.pct(0.95):6.2f}"
-            print(f"{page.name:44} {page.pct(0.5):7.1f} {page.pct(0.95):7.1f} {ratios} (target <= 2)")
-            print(f"{listing.name:44} {listing.pct(0.5):7.1f} {listing.pct(0.95):7.1f}")
+            page, listing = group[f"section page, {concurrency} conn."], group[f"JSON, {concurrency} conn."]
+            ratios = (
+                f"{page.pct(0.5) / listing.pct(0.5):5.2f} {page.pct(0.95) / listing.pct(0.95):5.2f} "
+                f"{page.cpu_ms / listing.cpu_ms:5.2f}"
+            )
+            print(
+                f"{page.name:46} {page.pct(0.5):7.1f} {page.pct(0.95):7.1f} {page.cpu_ms:7.2f}"
+                f"   page/JSON: {ratios} (target <= 2)"
+            )
+            print(f"{listing.name:46} {listing.pct(0.5):7.1f} {listing.pct(0.95):7.1f} {listing.cpu_ms:7.2f}")
+        overview = group["overview, 1 conn."]
+        print(f"{overview.name:46} {overview.pct(0.5):7.1f} {overview.pct(0.95):7.1f} {overview.cpu_ms:7.2f}")
     smallest, largest = min(pages), max(pages)
-    for concurrency in (1, 4):
-        key = f"round page, {concurrency} conn."
-        growth = pages[largest][key].pct(0.5) / pages[smallest][key].pct(0.5)
+    for key in ("section page, 1 conn.", "section page, 4 conn.", "JSON, 1 conn.", "overview, 1 conn."):
+        what, connections = key.split(", ")
+        p50 = pages[largest][key].pct(0.5) / pages[smallest][key].pct(0.5)
+        cpu = pages[largest][key].cpu_ms / pages[smallest][key].cpu_ms
         print(
-            f"round page p50, {largest:,} / {smallest:,} comments, {concurrency} conn.: {growth:.2f} "
-            "(flat is 1)"
+            f"{what} at {largest:,} / at {smallest:,} comments, {connections}: p50 {p50:.2f}, "
+            f"CPU {cpu:.2f} (flat is 1)"
         )
     if any(r.errors for group in pages.values() for r in group.values()):
         raise SystemExit("some page requests failed")

@@ -518,7 +518,19 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     ),
     "RTokenShow": (
         "Round page",
-        "The page behind a stakeholder's personal round link: the draft and the comments.",
+        "The page behind a stakeholder's personal round link: the draft's title and introduction, its "
+        "contents with each section's count of comments, and the comments on the whole draft "
+        "(`?page=`, a page of threads at a time).",
+    ),
+    "RTokenCommentsCommentIdReplyReply": (
+        "Reply from the round page",
+        "The form to reply to one comment, under that comment; it posts to `/r/{token}/comments`. A "
+        "comment the reader does not see is a 404 page.",
+    ),
+    "RTokenSectionsSectionKeySection": (
+        "A section's page of the round",
+        "One section of the round's draft: its text, its comments (`?page=`, a page of threads at a "
+        "time) and the forms to comment, reply, edit and withdraw; an unknown section is a 404 page.",
     ),
     "RTokenCommentsComment": (
         "Comment from the round page",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Integer, Select, Table, bindparam, func, select
+from sqlalchemy import ColumnElement, Integer, Select, Table, bindparam, func, select, tuple_
 
 from consult.auth.principals import Principal, StaffPrincipal, StakeholderPrincipal
 from consult.db import fetch_rows
@@ -98,8 +98,55 @@ class ListingService(ActingService):
             offset=page.offset,
         )
 
+    def _reader_params(self, round_id: UUID) -> dict[str, Any]:
+        audience = Audience.of(self.principal)
+        person_id = None if audience is Audience.STAFF else self.principal.person_id  # type: ignore[union-attr]
+        return {"round_id": round_id, "person_id": person_id}
+
+    async def thread_counts(self, round_id: UUID) -> dict[str | None, int]:
+        """How many threads the reader sees on each section (None: on the whole draft), as ``tree``
+        counts them: one grouped read of the round's top-level comments (ix_comment_round_root)."""
+        stmt = _thread_counts(Audience.of(self.principal))
+        rows = await fetch_rows(await self.session.connection(), stmt, self._reader_params(round_id))
+        return {key: int(count) for key, count in rows}
+
+    async def thread_place(self, round_id: UUID, comment_id: UUID) -> tuple[str | None, int] | None:
+        """Where the thread of a comment the reader sees stands in its section's listing (threads
+        oldest first, as ``tree`` lists one section): the section, and how many threads the reader
+        sees before it there. None when the reader does not see the comment's thread."""
+        c, root = _comment.c, _root.c
+        params = self._reader_params(round_id)
+        found = (
+            await self.session.execute(
+                select(root.section_key, root.created_at, root.id)
+                .select_from(
+                    _comment.join(_root, root.id == c.thread_id).join(_round, _round.c.id == c.round_id)
+                )
+                .where(
+                    c.id == comment_id,
+                    c.round_id == round_id,
+                    visible(_comment, Audience.of(self.principal), _round.c.visibility),
+                    visible(_root, Audience.of(self.principal), _round.c.visibility),
+                ),
+                params,
+            )
+        ).first()
+        if found is None:
+            return None
+        section_key, created_at, root_id = found
+        before = select(func.count()).select_from(_comment.join(_round, _round.c.id == c.round_id))
+        before = before.where(
+            c.round_id == round_id,
+            c.parent_id.is_(None),
+            c.section_key.is_(None) if section_key is None else c.section_key == section_key,
+            tuple_(c.created_at, c.id) < tuple_(created_at, root_id),
+            visible(_comment, Audience.of(self.principal), _round.c.visibility),
+        )
+        return section_key, int((await self.session.execute(before, params)).scalar_one())
+
 
 _comment, _person, _organisation, _round = comment_table, person_table, organisation_table, round_table
+_root = _comment.alias("root")
 _section = cast(Table, DocumentSection.__table__)
 _attachment = cast(Table, CommentAttachment.__table__)
 
@@ -163,7 +210,7 @@ def _tree_statements(shape: _TreeShape) -> tuple[Select[Any], Select[Any]]:
         thread_matches(c.id, c.section_key, shape.filters, shape.audience, _round.c.visibility),
     )
     threads = _comment.join(_round, _round.c.id == c.round_id)
-    if shape.filters.section:  # one section: draft order is creation order
+    if shape.filters.section or shape.filters.whole_draft:  # one section: draft order is creation order
         order: tuple[ColumnElement[Any], ...] = (c.created_at, c.id)
     else:
         threads = threads.outerjoin(
@@ -197,6 +244,21 @@ def _tree_statements(shape: _TreeShape) -> tuple[Select[Any], Select[Any]]:
     )
     count = select(func.count()).select_from(threads).where(*conditions)
     return page, count
+
+
+@functools.cache
+def _thread_counts(audience: Audience) -> Select[Any]:
+    c = _comment.c
+    return (
+        select(c.section_key, func.count())
+        .select_from(_comment.join(_round, _round.c.id == c.round_id))
+        .where(
+            c.round_id == bindparam("round_id"),
+            c.parent_id.is_(None),
+            visible(_comment, audience, _round.c.visibility),
+        )
+        .group_by(c.section_key)
+    )
 
 
 _NODE_WIDTH = len(_NODES.selected_columns)

@@ -172,9 +172,11 @@ async def may_see_files(session: AsyncSession, principal: Principal, comment_id:
 class CommentFilters:
     """The filters of the comment list and of the exports (which alone offer the date range on when
     comments were written). They select threads: a thread is selected whole when any of its
-    comments that the audience sees matches."""
+    comments that the audience sees matches. ``whole_draft`` selects the threads on no section
+    (the round page's comments on the whole draft; the API does not offer it)."""
 
     section_key: str | None = None
+    whole_draft: bool = False
     organisation_id: UUID | None = None
     organisation_kind: OrganisationKind | None = None
     kind: CommentKind | None = None
@@ -207,6 +209,7 @@ class FilterShape:
     parameters named after the filters' fields), so statements can be built once per shape."""
 
     section: bool = False
+    whole_draft: bool = False
     kind: bool = False
     decision: bool = False
     organisation: bool = False
@@ -218,6 +221,7 @@ class FilterShape:
     def of(cls, filters: CommentFilters) -> FilterShape:
         return cls(
             section=filters.section_key is not None,
+            whole_draft=filters.whole_draft,
             kind=filters.kind is not None,
             decision=filters.decision is not None,
             organisation=filters.organisation_id is not None,
@@ -249,6 +253,8 @@ def thread_matches(
     conditions: list[ColumnElement[bool]] = []
     if shape.section:
         conditions.append(section_key == bindparam("section_key"))
+    if shape.whole_draft:
+        conditions.append(section_key.is_(None))
     member = _member.c
     organisation = speaks_for(_member, _member_author)
     matches: list[ColumnElement[bool]] = []

@@ -81,6 +81,8 @@ def test_the_rsvp_page_of_a_cancelled_event(browser, page_url: PageUrl, api, db)
 def test_a_refused_comment_comes_back_as_typed(
     browser, round_page: RoundPage, body: str, kind: str, faulty: str
 ):
+    # From the contents to a section's page, where its form is.
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "nav.contents a[href*='/sections/']"))
     form_id = browser.find_element(By.CSS_SELECTOR, "section[id^=s-] details.write").get_attribute("id")
     form = open_form(browser, form_id)
     browser.execute_script("arguments[0].removeAttribute('required')", form.find_element(By.NAME, "body"))
@@ -105,6 +107,8 @@ def test_a_refused_comment_comes_back_as_typed(
         "anonymous"
     )
     assert round_page.comments() == []
+    # Back on the section's page: its heading, its text and the form.
+    assert browser.find_element(By.ID, form_id.removeprefix("write-") + "-heading").is_displayed()
 
 
 def test_write_edit_and_withdraw_a_comment(browser, round_page: RoundPage):

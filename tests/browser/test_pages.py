@@ -27,18 +27,23 @@ from tests.browser.conftest import (
     submit,
     tab_through,
 )
-from tests.rounds.conftest import Directory
+from tests.rounds.conftest import Directory, Draft
 
 READER = {"az": "g.shukurova@migration.example.org", "ru": "i.petrova@ngo.example.org"}
 # rsvp_chosen: the RSVP page opened from an answer button of the email (?answer=…), one button
 # standing out and the others dimmed.
-PAGES = ["rsvp", "rsvp_chosen", "round", "unsubscribe", "link_invalid"]
+# round: the overview (the draft, its contents, comments on the whole draft); round_section: the page
+# of one section with the reader's comment on it (its reply link, the edit and withdraw forms);
+# round_reply: the page to reply to that comment.
+PAGES = ["rsvp", "rsvp_chosen", "round", "round_section", "round_reply", "unsubscribe", "link_invalid"]
 
 PageUrl = Callable[[str, str], str]
 
 
 @pytest.fixture
-def page_url(server, api, db, directory: Directory, make_event, make_round, link_for) -> PageUrl:
+def page_url(
+    server, api, db, directory: Directory, draft: Draft, make_event, make_round, link_for
+) -> PageUrl:
     """The address of a page of ``kind`` as the reader of ``language`` receives it."""
 
     def rsvp(person_id: str) -> str:
@@ -58,9 +63,25 @@ def page_url(server, api, db, directory: Directory, make_event, make_round, link
             return rsvp(person_id)
         if kind == "rsvp_chosen":
             return rsvp(person_id) + "?answer=tentative"
-        if kind == "round":
-            stakeholder = link_for(make_round()["id"], person_id)
-            return f"{server}/r/{stakeholder.headers['Authorization'].removeprefix('Bearer ')}"
+        if kind in ("round", "round_section", "round_reply"):
+            round_id = make_round()["id"]
+            stakeholder = link_for(round_id, person_id)
+            url = f"{server}/r/{stakeholder.headers['Authorization'].removeprefix('Bearer ')}"
+            if kind == "round":
+                return url
+            section = draft.section("1.1.3")["key"]
+            written = stakeholder.post(
+                f"/api/v1/rounds/{round_id}/comments",
+                json={
+                    "body": "Bu məsələ vacibdir.",
+                    "section_key": section,
+                    "on_behalf_of_organisation": True,
+                },
+            )
+            assert written.status_code == 201, written.text
+            if kind == "round_reply":
+                return f"{url}/comments/{written.json()['id']}/reply"
+            return f"{url}/sections/{section}"
         if kind == "unsubscribe":
             return f"{server}/unsubscribe/{unsubscribe_token(get_settings(), UUID(person_id))}"
         return f"{server}/r/csr_{new_token('')}"  # a link that never was

@@ -22,6 +22,7 @@ def test_access_log_masks_link_tokens(make_round, link_for, directory, tmp_path)
     unsubscribe_token = unsubscribe_token_of(get_settings(), UUID(directory.person(IRINA)))
     with api_server(tmp_path, log_level="info") as base_url:
         assert httpx.get(f"{base_url}/r/{token}").status_code == 200
+        assert httpx.get(f"{base_url}/r/{token}/sections/s-none?page=2").status_code == 404
         assert httpx.get(f"{base_url}/rsvp/{rsvp_token}?answer=accepted").status_code == 404
         assert httpx.get(f"{base_url}/unsubscribe/{unsubscribe_token}").status_code == 200
         log_path = tmp_path / f"server-{base_url.rsplit(':', 1)[1]}.log"
@@ -32,6 +33,7 @@ def test_access_log_masks_link_tokens(make_round, link_for, directory, tmp_path)
         wait_until(lambda: "/unsubscribe/" in logged(), "the access log to show the three requests")
     log = logged()
     assert '"GET /r/csr_*** HTTP/1.1" 200' in log
+    assert '"GET /r/csr_***/sections/s-none?page=2 HTTP/1.1" 404' in log
     assert '"GET /rsvp/rsvp_***?answer=accepted HTTP/1.1" 404' in log
     assert '"GET /unsubscribe/*** HTTP/1.1" 200' in log
     for secret in (token, token.removeprefix("csr_"), rsvp_token.removeprefix("rsvp_"), unsubscribe_token):

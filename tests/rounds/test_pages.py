@@ -39,16 +39,18 @@ def test_comment_and_reply_through_the_page(make_round, link_for, directory, dra
         },
     )
     assert sent.status_code == 303, sent.text
-    assert sent.headers["location"].startswith(f"/r/{token}#c-")
+    # Back to the section's page, at the comment.
+    assert sent.headers["location"].startswith(f"/r/{token}/sections/{section}#c-")
     comment_id = sent.headers["location"].split("#c-")[1]
-    page = browser.get(f"/r/{token}").text
+    page = browser.get(sent.headers["location"]).text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Добавить арабский язык." in page
     assert "<script>alert(1)" not in page
 
     anna, anna_token = page_client(server, link_for(round_["id"], directory.person(ANNA)))
     reply = anna.post(f"/r/{anna_token}/comments", data={"body": "Agreed.", "parent_id": comment_id})
     assert reply.status_code == 303
-    shown = anna.get(f"/r/{anna_token}").text
+    assert reply.headers["location"].startswith(f"/r/{anna_token}/sections/{section}#c-")
+    shown = anna.get(reply.headers["location"]).text
     assert re.search(rf'id="c-{comment_id}".*Agreed\.', shown, re.S)
 
     bad_quote = browser.post(

@@ -44,7 +44,7 @@ def test_a_refused_comment_comes_back_as_typed_with_the_error_at_the_form(
     browser, token = page_of(server, link_for(round_["id"], directory.person(GULNARA)))
     section = draft.section("1.1.3")["key"]
     form_id = f"write-{section}"
-    page = browser.get(f"/r/{token}").text
+    page = browser.get(f"/r/{token}/sections/{section}").text
     assert f'action="/r/{token}/comments#{form_id}"' in page
     assert 'maxlength="20000"' in page and "required" in page
     typed = {
@@ -137,7 +137,7 @@ def test_edit_and_withdraw_ones_own_comment_from_the_page(make_round, link_for, 
     section = draft.section("1.1.3")["key"]
     sent = browser.post(f"/r/{token}/comments", data={"body": "First text.", "section_key": section})
     comment_id = sent.headers["location"].split("#c-")[1]
-    page = browser.get(f"/r/{token}").text
+    page = browser.get(f"/r/{token}/sections/{section}").text
     assert f'action="/r/{token}/comments/{comment_id}#edit-{comment_id}"' in page
     assert f'action="/r/{token}/comments/{comment_id}/withdraw"' in page
 
@@ -151,7 +151,10 @@ def test_edit_and_withdraw_ones_own_comment_from_the_page(make_round, link_for, 
             "attribution": "named",
         },
     )
-    assert edited.status_code == 303 and edited.headers["location"] == f"/r/{token}#c-{comment_id}"
+    assert (
+        edited.status_code == 303
+        and edited.headers["location"] == f"/r/{token}/sections/{section}#c-{comment_id}"
+    )
     db.expire_all()
     comment = db.get(Comment, UUID(comment_id))
     assert comment is not None and comment.body == "Second text." and comment.kind.value == "question"
@@ -166,7 +169,7 @@ def test_edit_and_withdraw_ones_own_comment_from_the_page(make_round, link_for, 
     other, other_token = page_of(server, link_for(round_["id"], directory.person(GULNARA)))
     assert other.post(f"/r/{other_token}/comments/{comment_id}", data={"body": "Hijack"}).status_code == 404
     assert other.post(f"/r/{other_token}/comments/{comment_id}/withdraw").status_code == 404
-    assert f"/comments/{comment_id}/withdraw" not in other.get(f"/r/{other_token}").text
+    assert f"/comments/{comment_id}/withdraw" not in other.get(f"/r/{other_token}/sections/{section}").text
 
     withdrawn = browser.post(f"/r/{token}/comments/{comment_id}/withdraw")
     assert withdrawn.status_code == 303
@@ -186,16 +189,34 @@ def test_the_draft_is_navigable(make_round, link_for, directory, draft, server, 
     browser, token = page_of(server, client)
     page = browser.get(f"/r/{token}").text
     contents = page[page.index('<nav class="contents"') : page.index("</nav>")]
-    assert f'href="#{section["key"]}"' in contents and html.escape(section["heading"]) in contents
-    assert re.search(rf'href="#{section["key"]}">.*?\(şərhlər: 1\)', contents)
-    assert f'<section class="draft" id="{section["key"]}">' in page and 'id="s-s-' not in page
-    # The draft's own title and introduction are the draft, above the comments on it.
-    whole = page[page.index('id="draft"') : page.index('id="draft"') + 3000]
-    assert whole.index("Integration strategy") < whole.index("Draft for consultation") < whole.index("</h3>")
+    section_url = f"/r/{token}/sections/{section['key']}"
+    assert f'href="{section_url}"' in contents and html.escape(section["heading"]) in contents
+    assert re.search(rf'href="{section_url}">.*?\(şərhlər: 1\)', contents)
+    assert 'id="s-s-' not in page
+    # The draft's own title and introduction are the draft, above the contents and the comments on it.
+    assert (
+        page.index("Integration strategy")
+        < page.index("Draft for consultation")
+        < page.index("contents-heading")
+    )
+    assert page.index('<nav class="contents"') < page.index('<h2 id="comments">')
     assert '<div class="draft-text" lang="en">' in page
+    # The overview holds no section's text nor its comments: each section has a page of its own.
+    assert "Rəsmi mövqe." not in page and "explains the recognition procedure" not in page
+
+    shown = browser.get(section_url)
+    assert shown.status_code == 200
+    page = shown.text
+    assert f'<section class="draft" id="{section["key"]}"' in page and 'id="s-s-' not in page
+    assert f'href="/r/{token}#contents-heading"' in page  # back to the contents
     assert "<li>explains the recognition procedure" in page and "- explains" not in page
     assert re.search(r'<time datetime="[^"]+\+04:00">', page)  # Baku time, the reader's zone
     assert "Təşkilatın rəsmi mövqeyi" in page  # noqa: RUF001 - Azerbaijani
+    assert "Rəsmi mövqe." in page
+    # The sections before and after it are a link away.
+    before, after = draft.section("1.1.2"), draft.section("1.2")
+    assert f'href="/r/{token}/sections/{before["key"]}" rel="prev"' in page
+    assert f'href="/r/{token}/sections/{after["key"]}" rel="next"' in page
 
 
 def test_draft_markdown_lets_no_html_through():

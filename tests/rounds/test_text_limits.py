@@ -30,4 +30,4 @@ def test_comment_texts_over_the_maximum_are_refused_naming_the_field(
     browser, token = page_client(server, irina)
     refused = browser.post(f"/r/{token}/comments", data={**amendment, "proposed_text": TOO_LONG})
     assert refused.status_code == 422 and "proposed_text" in refused.text
-    assert TOO_LONG not in browser.get(f"/r/{token}").text
+    assert TOO_LONG not in browser.get(f"/r/{token}/sections/{section}").text
