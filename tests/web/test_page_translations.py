@@ -553,11 +553,14 @@ def test_unsubscribe_invalid_links_and_errors(
         "a round link": "/r/csr_unknown",
         "an unsubscribe link": "/unsubscribe/0123abcd",
         "a personal page link": "/p/cpp_unknown",
-        "a page a valid link does not have": "/rsvp/rsvp_unknown/nothing/here",
+        "a page no link has": "/rsvp/rsvp_unknown/nothing/here",
     }
     for kind, path in unknown.items():
         for language in LANGUAGES:
             rendered.add(f"invalid link: {kind}", language, browser(language).get(path), 404)
+    # Each names its kind of link (the check above sees only the language).
+    for kind, words in {"a round link": "comment round", "a personal page link": "consultation page"}.items():
+        assert words in rendered.pages[f"invalid link: {kind}"]["en"].text, kind
 
     event = make_event()
     rendered.data |= event_data(event)
@@ -567,11 +570,24 @@ def test_unsubscribe_invalid_links_and_errors(
         == 202
     )
     rsvp = rsvp_path(db, event["id"], person_id)
+    personal = new_person_link(db, UUID(person_id), get_settings()).rsplit("/p/", 1)[1]
+    db.commit()
     for language in LANGUAGES:
         client = browser(language)
-        rendered.add("error: a method the page does not have", language, client.put(rsvp), 405)
+        rendered.add("error: a method the RSVP page does not have", language, client.put(rsvp), 405)
         broken = client.post(rsvp, content=b"{not json", headers={"Content-Type": "application/json"})
         rendered.add("error: a body that cannot be read", language, broken, 400)
+        # A browser never gets problem details, on the personal page's routes either.
+        rendered.add(
+            "error: a method the personal page does not have", language, client.put(f"/p/{personal}"), 405
+        )
+        for name, path in {
+            "no such page behind a personal link": f"/p/{personal}/nothing",
+            "not an invitation's id": f"/p/{personal}/invitations/not-an-id",
+            "someone else's invitation": f"/p/{personal}/invitations/{UUID(int=1)}",
+        }.items():
+            method = client.get if name.startswith("no such") else client.post
+            rendered.add(f"invalid link: {name}", language, method(path), 404)
     assert rendered.leaks() == {}
 
 
