@@ -103,13 +103,21 @@ async def _comments(session: AsyncSession, person: Person, language: str) -> lis
     ]
 
 
+FreshLink = Callable[[AsyncSession, Person, UUID, Settings], Awaitable[str | None]]
+
+
 async def _fresh_rsvp_link(
     session: AsyncSession, person: Person, invitation_id: UUID, settings: Settings
 ) -> str | None:
-    """The path of a new RSVP link to the person's invitation, or None when it is not theirs."""
+    """The path of a new RSVP link to the person's invitation, or None when it is not theirs (or no
+    longer: withdrawn since the page was opened)."""
     invitation = await session.scalar(
         select(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.person_id == person.id)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.person_id == person.id,
+            Invitation.withdrawn_at.is_(None),
+        )
         .options(selectinload(Invitation.event))
     )
     if invitation is None:
@@ -133,10 +141,11 @@ async def _fresh_round_link(
     return new_round_link(session.sync_session, invitee, round_, settings).removeprefix(settings.app.base_url)
 
 
-# What /p/{token}/{kind}/{id} hands out, by kind.
-_FRESH_LINKS: dict[str, Callable[[AsyncSession, Person, UUID, Settings], Awaitable[str | None]]] = {
-    "invitations": _fresh_rsvp_link,
-    "rounds": _fresh_round_link,
+# What /p/{token}/{kind}/{id} hands out, by kind, and the kind of link the invalid-link page names
+# when there is none to hand out (consult.web.pages.LINK_KINDS).
+_FRESH_LINKS: dict[str, tuple[FreshLink, str]] = {
+    "invitations": (_fresh_rsvp_link, "invitation"),
+    "rounds": (_fresh_round_link, "round"),
 }
 
 
@@ -203,15 +212,17 @@ class PersonalPageController(Controller):
         target_id: UUID,
     ) -> Response[str] | Redirect:
         """A fresh link to one of the person's invitations (its RSVP page) or comment rounds (its
-        round page), and there; anything not theirs is the invalid-link page."""
+        round page), and there; anything not theirs (or withdrawn) is the invalid-link page."""
         person = await person_of_link(db_session, token)
         if person is None:
             return invalid_link(request)
         # The path is /p/{token}/{kind}/{target_id}, and a token holds no "/".
         kind = request.url.path.rsplit("/", 2)[1]
         act_as(db_session, Actor.stakeholder(person.id))
-        path = await _FRESH_LINKS[kind](db_session, person, target_id, state.settings)
+        fresh_link, link_kind = _FRESH_LINKS[kind]
+        path = await fresh_link(db_session, person, target_id, state.settings)
         if path is None:
-            return invalid_link(request)
+            # The person is known: their language, and the invitation or round that is gone.
+            return invalid_link(request, best_language(person.language.value), link_kind)
         await db_session.commit()
         return Redirect(path, status_code=303)

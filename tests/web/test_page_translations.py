@@ -570,24 +570,33 @@ def test_unsubscribe_invalid_links_and_errors(
         == 202
     )
     rsvp = rsvp_path(db, event["id"], person_id)
-    personal = new_person_link(db, UUID(person_id), get_settings()).rsplit("/p/", 1)[1]
+    personal = {
+        language: new_person_link(db, UUID(directory.person(email)), get_settings()).rsplit("/p/", 1)[1]
+        for language, email in READERS.items()
+    }
     db.commit()
     for language in LANGUAGES:
-        client = browser(language)
+        client, page = browser(language), f"/p/{personal[language]}"
         rendered.add("error: a method the RSVP page does not have", language, client.put(rsvp), 405)
         broken = client.post(rsvp, content=b"{not json", headers={"Content-Type": "application/json"})
         rendered.add("error: a body that cannot be read", language, broken, 400)
         # A browser never gets problem details, on the personal page's routes either.
+        rendered.add("error: a method the personal page does not have", language, client.put(page), 405)
         rendered.add(
-            "error: a method the personal page does not have", language, client.put(f"/p/{personal}"), 405
+            "invalid link: no such page behind a personal link", language, client.get(f"{page}/x"), 404
         )
-        for name, path in {
-            "no such page behind a personal link": f"/p/{personal}/nothing",
-            "not an invitation's id": f"/p/{personal}/invitations/not-an-id",
-            "someone else's invitation": f"/p/{personal}/invitations/{UUID(int=1)}",
-        }.items():
-            method = client.get if name.startswith("no such") else client.post
-            rendered.add(f"invalid link: {name}", language, method(path), 404)
+        not_an_id = client.post(f"{page}/invitations/not-an-id")
+        rendered.add("invalid link: not an invitation's id", language, not_an_id, 404)
+        # A valid personal link knows its reader: the page is in their language, whatever the
+        # browser's, and speaks of what is gone.
+        for kind in ("invitations", "rounds"):
+            gone = browser("en").post(f"{page}/{kind}/{UUID(int=1)}")
+            rendered.add(f"invalid link: someone else's {kind}", language, gone, 404)
+    assert (
+        "the invitation it belongs to"
+        in rendered.pages["invalid link: someone else's invitations"]["en"].text
+    )
+    assert "comment round" in rendered.pages["invalid link: someone else's rounds"]["en"].text
     assert rendered.leaks() == {}
 
 
