@@ -175,7 +175,8 @@ class PersonalPageController(Controller):
                 _invitation_view(i, person, language, now) for i in await _invitations(db_session, person)
             ],
             "open_rounds": [r for r in rounds if is_open(r, now)],
-            "past_rounds": [r for r in rounds if not is_open(r, now)],
+            "upcoming_rounds": [r for r in rounds if now < r.opens_at],
+            "past_rounds": [r for r in rounds if r.closes_at <= now],
             "round_dates": {
                 r.id: format_when(r.opens_at, r.closes_at, person.timezone, language) for r in rounds
             },

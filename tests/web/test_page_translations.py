@@ -514,11 +514,17 @@ def test_personal_page_states(
     db.commit()
 
     open_round, closed_round = make_round(), make_round(title="Closed round on the strategy")
-    rendered.data |= {open_round["title"], closed_round["title"]}
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    future_round = make_round(
+        title="Second comment round on the strategy",
+        opens_at=later.isoformat(),
+        closes_at=(later + dt.timedelta(days=10)).isoformat(),
+    )
+    rendered.data |= {open_round["title"], closed_round["title"], future_round["title"]}
     assert facilitator.post(f"/api/v1/rounds/{closed_round['id']}/close").status_code == 200
     for language, person_id in people.items():
         stakeholder = link_for(open_round["id"], person_id)
-        for n, answer in enumerate((None, "accepted")):
+        for n, answer in enumerate((None, "accepted", "partially_accepted", "not_accepted", "noted")):
             body = f"Comment {n} of the {language} reader."
             rendered.data.add(body)
             posted = stakeholder.post(f"/api/v1/rounds/{open_round['id']}/comments", json={"body": body})
@@ -533,6 +539,10 @@ def test_personal_page_states(
                 assert response.status_code == 200, response.text
     for language, path in each.items():
         rendered.add("with invitations, rounds, comments and answers", language, browser(language).get(path))
+    # A round that has not opened yet is not listed as closed.
+    english = rendered.pages["with invitations, rounds, comments and answers"]["en"].text
+    upcoming = english[english.index(future_round["title"]) :]
+    assert "Not open yet:" in upcoming[: upcoming.index("</li>")]
 
     assert rendered.leaks() == {}
 
