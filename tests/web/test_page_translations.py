@@ -412,10 +412,13 @@ def test_round_page_states(
         json={"decision": "partially_accepted", "rationale": rationale},
     )
     assert answered.status_code == 200, answered.text
+    own = {}
     for language, token in tokens.items():
         mine = httpx.Client(base_url=str(rauf.base_url), headers={"Authorization": f"Bearer {token}"})
         with mine:
-            write(mine, body=f"My own comment ({language}).", section_key=section["key"])
+            own[language] = write(mine, body=f"My own comment ({language}).", section_key=section["key"])[
+                "id"
+            ]
 
     each("open, with comments", "GET", {k: round_url(t) for k, t in tokens.items()})
     refused = {
@@ -431,6 +434,21 @@ def test_round_page_states(
     for state, form in refused.items():
         rendered.data.add(form["body"])  # what was typed comes back as typed
         each(state, "POST", {k: round_url(t) + "/comments" for k, t in tokens.items()}, 422, data=form)
+    each(
+        "refused: an edit that empties the comment",
+        "POST",
+        {k: f"{round_url(t)}/comments/{own[k]}" for k, t in tokens.items()},
+        422,
+        data={"body": "   ", "kind": "comment", "attribution": "named"},
+    )
+    rendered.data.add("A reply to nothing.")
+    each(
+        "refused: a reply to a comment that is not there",
+        "POST",
+        {k: round_url(t) + "/comments" for k, t in tokens.items()},
+        422,
+        data={"body": "A reply to nothing.", "parent_id": str(UUID(int=1)), "attribution": "named"},
+    )
     # Someone else's comment, from a page form: the page again, saying so.
     each(
         "not yours",
