@@ -154,20 +154,28 @@ def same_in(language: str) -> frozenset[str]:
     return frozenset(message_id for message_id, string in _read_catalog(po_path) if string == message_id)
 
 
+def _without_data(text: str, data: set[str]) -> str:
+    rest = _LINKS.sub(" ", text)
+    for datum in sorted(data, key=len, reverse=True):
+        rest = rest.replace(datum, " ")
+    return rest
+
+
 def untranslated(page: str, english: str, language: str, data: set[str]) -> list[str]:
-    """The strings of ``page`` (in ``language``) that are English: also in the English page of the
-    same state, or a catalog message's English, and not data, a link or a number."""
+    """The strings of ``page`` (in ``language``) that are English, or hold English: a string also in
+    the English page of the same state or the English of a catalog message, or a string holding a
+    catalog message's English of two words or more (an untranslated label inside a translated
+    sentence); data, links and numbers aside."""
     _, english_strings = shown(english)
     english_text = set(english_strings) | english_messages()
+    phrases = [phrase for phrase in english_messages() if len(phrase.split()) >= 2]
     _, strings = shown(page)
     found = set()
     for text in strings:
-        if text not in english_text or text in same_in(language):
+        if text in same_in(language):
             continue
-        rest = _LINKS.sub(" ", text)
-        for datum in sorted(data, key=len, reverse=True):
-            rest = rest.replace(datum, " ")
-        if _LETTER.search(rest):
+        rest = _without_data(text, data)
+        if (text in english_text and _LETTER.search(rest)) or any(phrase in rest for phrase in phrases):
             found.add(text)
     return sorted(found)
 
@@ -686,6 +694,9 @@ def test_the_check_finds_english(server, browser):
     assert untranslated(
         "<html lang=az><p>Will you attend?</p></html>", "<html lang=en></html>", "az", set()
     ) == ["Will you attend?"]
+    # Nor is an untranslated label inside a translated sentence missed.
+    inside = "<html lang=az><p>Cavab: «I will attend».</p></html>"
+    assert untranslated(inside, "<html lang=en></html>", "az", set()) == ["Cavab: «I will attend»."]
     # A French translation that is the English word itself is not a leak.
     assert (
         untranslated(
