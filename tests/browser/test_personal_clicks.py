@@ -17,7 +17,7 @@ from consult.directory.links import new_person_link
 from consult.invitations.models import Invitation, RsvpLink
 from consult.mail.i18n import gettext
 from consult.settings import get_settings
-from tests.browser.conftest import PHONE, WIDTHS, axe_violations, read_in, set_width, submit, tab_through
+from tests.browser.conftest import PHONE, assert_accessible, read_in, set_width, submit
 from tests.browser.test_personal import COMMENT, READER, PersonalPage, personal_page  # noqa: F401
 from tests.rounds.conftest import Directory
 
@@ -31,17 +31,6 @@ def item(browser, heading: str, title: str) -> WebElement:
 
 def lang_of(browser) -> str:
     return browser.find_element(By.TAG_NAME, "html").get_attribute("lang")
-
-
-def accessible_at_both_widths(browser) -> None:
-    found = {}
-    for width in WIDTHS:
-        set_width(browser, width)
-        found[width] = [str(v) for v in axe_violations(browser)]
-        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
-    assert not any(found.values()), found
-    walk = tab_through(browser)
-    assert walk.reached == walk.controls and walk.unmarked == []
 
 
 def test_answer_an_invitation_from_the_personal_page(browser, personal_page, db):  # noqa: F811
@@ -111,7 +100,7 @@ def test_an_invitation_withdrawn_since_the_page_was_opened(
     assert lang_of(browser) == language
     assert browser.find_element(By.TAG_NAME, "h1").text == gettext(language, "This link is no longer valid")
     assert db.scalar(select(func.count()).select_from(RsvpLink)) == links  # no link to a dead invitation
-    accessible_at_both_widths(browser)
+    assert_accessible(browser)
 
     # Back on the page, the invitation is gone from the list.
     browser.get(page.url)
@@ -129,4 +118,4 @@ def test_the_empty_page_in_the_browser(browser, server, db, directory: Directory
     for empty in ("No invitations yet.", "No comment rounds yet.", "No comments yet."):
         assert gettext(language, empty) in text
     assert browser.find_elements(By.TAG_NAME, "form") == []
-    accessible_at_both_widths(browser)
+    assert_accessible(browser)

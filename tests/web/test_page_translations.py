@@ -259,6 +259,17 @@ def rsvp_path(db, event_id: str, person_id: str) -> str:
     return f"/rsvp/{token}"
 
 
+def into_the_past(db, event: dict) -> None:
+    """Moves the event a week back (the API schedules only future events)."""
+    a_week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    db.execute(
+        update(Event)
+        .where(Event.id == UUID(event["id"]))
+        .values(starts_at=a_week_ago, ends_at=a_week_ago + dt.timedelta(hours=6))
+    )
+    db.commit()
+
+
 # --- RSVP link -------------------------------------------------------------------------------------
 
 
@@ -319,13 +330,7 @@ def test_rsvp_page_states(server, api, db, directory: Directory, make_event, bro
     each("refused: the event was cancelled", "POST", cancelled_links, 409, json={"response": "accepted"})
 
     past, past_links = invite()
-    a_week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
-    db.execute(
-        update(Event)
-        .where(Event.id == UUID(past["id"]))
-        .values(starts_at=a_week_ago, ends_at=a_week_ago + dt.timedelta(hours=6))
-    )
-    db.commit()
+    into_the_past(db, past)
     each("past", "GET", past_links)
 
     uninvited, uninvited_links = invite()
@@ -531,13 +536,7 @@ def test_personal_page_states(
         ).status_code
         == 202
     )
-    a_week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
-    db.execute(
-        update(Event)
-        .where(Event.id == UUID(past["id"]))
-        .values(starts_at=a_week_ago, ends_at=a_week_ago + dt.timedelta(hours=2))
-    )
-    db.commit()
+    into_the_past(db, past)
 
     open_round, closed_round = make_round(), make_round(title="Closed round on the strategy")
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
