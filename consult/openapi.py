@@ -600,11 +600,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "Every event they are invited to, once each with its stable UID (METHOD:PUBLISH); cancelled "
         "events as STATUS:CANCELLED. Offered on the page as a webcal:// link.",
     ),
-    "PTokenInvitationsInvitationIdInvitation": (
+    "PTokenInvitationsTargetIdFreshLink": (
         "Open an invitation from the personal page",
         "Issues a fresh RSVP link for one of the person's invitations and answers 303 to its page.",
     ),
-    "PTokenRoundsRoundIdRound": (
+    "PTokenRoundsTargetIdFreshLink": (
         "Open a comment round from the personal page",
         "Issues a fresh round link for one of the person's rounds and answers 303 to its page.",
     ),

@@ -9,6 +9,7 @@ so the page cannot show the ones the emails carried; a GET writes nothing) and r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from consult.mail.i18n import best_language, format_when
 from consult.rounds.links import new_round_link
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
 from consult.rounds.service import is_open
+from consult.settings import Settings
 from consult.web.pages import invalid_link, render_page
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
@@ -101,6 +103,52 @@ async def _comments(session: AsyncSession, person: Person, language: str) -> lis
     ]
 
 
+FreshLink = Callable[[AsyncSession, Person, UUID, Settings], Awaitable[str | None]]
+
+
+async def _fresh_rsvp_link(
+    session: AsyncSession, person: Person, invitation_id: UUID, settings: Settings
+) -> str | None:
+    """The path of a new RSVP link to the person's invitation, or None when it is not theirs (or no
+    longer: withdrawn since the page was opened)."""
+    invitation = await session.scalar(
+        select(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.person_id == person.id,
+            Invitation.withdrawn_at.is_(None),
+        )
+        .options(selectinload(Invitation.event))
+    )
+    if invitation is None:
+        return None
+    return f"/rsvp/{new_rsvp_link(session.sync_session, invitation, settings)}"
+
+
+async def _fresh_round_link(
+    session: AsyncSession, person: Person, round_id: UUID, settings: Settings
+) -> str | None:
+    """The path of a new link to a comment round the person is invited to, or None."""
+    rows = await session.execute(
+        select(RoundInvitee, CommentRound)
+        .join(CommentRound, CommentRound.id == RoundInvitee.round_id)
+        .where(RoundInvitee.round_id == round_id, RoundInvitee.person_id == person.id)
+    )
+    found = rows.tuples().first()
+    if found is None:
+        return None
+    invitee, round_ = found
+    return new_round_link(session.sync_session, invitee, round_, settings).removeprefix(settings.app.base_url)
+
+
+# What /p/{token}/{kind}/{id} hands out, by kind, and the kind of link the invalid-link page names
+# when there is none to hand out (consult.web.pages.LINK_KINDS).
+_FRESH_LINKS: dict[str, tuple[FreshLink, str]] = {
+    "invitations": (_fresh_rsvp_link, "invitation"),
+    "rounds": (_fresh_round_link, "round"),
+}
+
+
 class PersonalPageController(Controller):
     """The token in the path is the credential: it names one person and shows only what is theirs."""
 
@@ -127,7 +175,8 @@ class PersonalPageController(Controller):
                 _invitation_view(i, person, language, now) for i in await _invitations(db_session, person)
             ],
             "open_rounds": [r for r in rounds if is_open(r, now)],
-            "past_rounds": [r for r in rounds if not is_open(r, now)],
+            "upcoming_rounds": [r for r in rounds if now < r.opens_at],
+            "past_rounds": [r for r in rounds if r.closes_at <= now],
             "round_dates": {
                 r.id: format_when(r.opens_at, r.closes_at, person.timezone, language) for r in rounds
             },
@@ -154,54 +203,27 @@ class PersonalPageController(Controller):
         )
         return Response(ics, media_type=CALENDAR_TYPE)
 
-    @post("/invitations/{invitation_id:uuid}", status_code=303)
-    async def invitation(
+    @post(["/invitations/{target_id:uuid}", "/rounds/{target_id:uuid}"], status_code=303)
+    async def fresh_link(
         self,
         db_session: AsyncSession,
         state: State,
         request: Request[Any, Any, Any],
         token: str,
-        invitation_id: UUID,
+        target_id: UUID,
     ) -> Response[str] | Redirect:
-        """A fresh RSVP link to one of the person's invitations, and there."""
+        """A fresh link to one of the person's invitations (its RSVP page) or comment rounds (its
+        round page), and there; anything not theirs (or withdrawn) is the invalid-link page."""
         person = await person_of_link(db_session, token)
         if person is None:
             return invalid_link(request)
-        invitation = await db_session.scalar(
-            select(Invitation)
-            .where(Invitation.id == invitation_id, Invitation.person_id == person.id)
-            .options(selectinload(Invitation.event))
-        )
-        if invitation is None:
-            return invalid_link(request)
+        # The path is /p/{token}/{kind}/{target_id}, and a token holds no "/".
+        kind = request.url.path.rsplit("/", 2)[1]
         act_as(db_session, Actor.stakeholder(person.id))
-        rsvp_token = new_rsvp_link(db_session.sync_session, invitation, state.settings)
+        fresh_link, link_kind = _FRESH_LINKS[kind]
+        path = await fresh_link(db_session, person, target_id, state.settings)
+        if path is None:
+            # The person is known: their language, and the invitation or round that is gone.
+            return invalid_link(request, best_language(person.language.value), link_kind)
         await db_session.commit()
-        return Redirect(f"/rsvp/{rsvp_token}", status_code=303)
-
-    @post("/rounds/{round_id:uuid}", status_code=303)
-    async def round(
-        self,
-        db_session: AsyncSession,
-        state: State,
-        request: Request[Any, Any, Any],
-        token: str,
-        round_id: UUID,
-    ) -> Response[str] | Redirect:
-        """A fresh link to one of the person's comment rounds, and there."""
-        person = await person_of_link(db_session, token)
-        if person is None:
-            return invalid_link(request)
-        rows = await db_session.execute(
-            select(RoundInvitee, CommentRound)
-            .join(CommentRound, CommentRound.id == RoundInvitee.round_id)
-            .where(RoundInvitee.round_id == round_id, RoundInvitee.person_id == person.id)
-        )
-        found = rows.tuples().first()
-        if found is None:
-            return invalid_link(request)
-        invitee, round_ = found
-        act_as(db_session, Actor.stakeholder(person.id))
-        url = new_round_link(db_session.sync_session, invitee, round_, state.settings)
-        await db_session.commit()
-        return Redirect(url.removeprefix(state.settings.app.base_url), status_code=303)
+        return Redirect(path, status_code=303)

@@ -26,7 +26,12 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 # The routes of the pages opened from email links, and the kind of link each is (link_invalid.html
 # names it, so a comment-round link is not spoken of as an event invitation).
-LINK_KINDS = {"/rsvp/": "invitation", "/r/": "round", "/unsubscribe/": "unsubscribe"}
+LINK_KINDS = {
+    "/rsvp/": "invitation",
+    "/r/": "round",
+    "/unsubscribe/": "unsubscribe",
+    "/p/": "personal",
+}
 
 
 def render_page(name: str, language: str, context: Mapping[str, Any]) -> str:
@@ -51,10 +56,14 @@ def link_kind(path: str) -> str | None:
     return next((kind for prefix, kind in LINK_KINDS.items() if path.startswith(prefix)), None)
 
 
-def invalid_link(request: Request[Any, Any, Any]) -> Response[str]:
-    """404 for an unknown, expired or withdrawn personal link, in the browser's language."""
-    context = {"link_kind": link_kind(request.url.path)}
-    html = render_page("link_invalid", browser_language(request), context)
+def invalid_link(
+    request: Request[Any, Any, Any], language: str | None = None, kind: str | None = None
+) -> Response[str]:
+    """404 for an unknown, expired or withdrawn personal link: in the reader's ``language`` when a
+    valid link of theirs led there, else the browser's; about the ``kind`` of link (by default the
+    route's, see LINK_KINDS)."""
+    context = {"link_kind": kind or link_kind(request.url.path)}
+    html = render_page("link_invalid", language or browser_language(request), context)
     return Response(html, media_type=MediaType.HTML, status_code=404, headers=NO_STORE)
 
 

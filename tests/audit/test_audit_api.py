@@ -328,8 +328,8 @@ CALLS: dict[str, Prepare] = {
     ),
     "POST /api/v1/people/{person_id}/clear-bounce": _clear_bounce,
     "POST /unsubscribe/{token}": _unsubscribe,
-    "POST /p/{token}/invitations/{invitation_id}": _from_personal_page("invitations"),
-    "POST /p/{token}/rounds/{round_id}": _from_personal_page("rounds"),
+    "POST /p/{token}/invitations/{target_id}": _from_personal_page("invitations"),
+    "POST /p/{token}/rounds/{target_id}": _from_personal_page("rounds"),
     "POST /api/v1/inbound/email": call(
         "intake", "POST", "/api/v1/inbound/email", content=INBOUND, headers={"Content-Type": "message/rfc822"}
     ),
@@ -370,8 +370,8 @@ BY_STAKEHOLDER = {
     "POST /r/{token}/comments/{comment_id}",
     "POST /r/{token}/comments/{comment_id}/withdraw",
     "POST /unsubscribe/{token}",
-    "POST /p/{token}/invitations/{invitation_id}",
-    "POST /p/{token}/rounds/{round_id}",
+    "POST /p/{token}/invitations/{target_id}",
+    "POST /p/{token}/rounds/{target_id}",
     "POST /api/v1/rounds/{round_id}/comments",
     "PATCH /api/v1/comments/{comment_id}",
     "POST /api/v1/comments/{comment_id}/withdraw",

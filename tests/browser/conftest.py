@@ -164,3 +164,16 @@ def tab_through(browser: webdriver.Chrome) -> KeyboardWalk:
         if not browser.execute_script(_FOCUS_SHOWN, focused):
             unmarked.append(focused.get_attribute("outerHTML")[:120])
     return KeyboardWalk(controls, reached, unmarked)
+
+
+def assert_accessible(browser: webdriver.Chrome) -> None:
+    """The open page at each width: no serious axe violation, nothing running off the side of the
+    screen, and every control reached by Tab with its focus visible."""
+    found = {}
+    for width in WIDTHS:
+        set_width(browser, width)
+        found[width] = [str(v) for v in axe_violations(browser)]
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    assert not any(found.values()), found
+    walk = tab_through(browser)
+    assert walk.reached == walk.controls and walk.unmarked == []

@@ -20,7 +20,7 @@ from consult.auth.models import Role
 from consult.directory.links import new_person_link
 from consult.events.models import Event
 from consult.settings import get_settings
-from tests.browser.conftest import PHONE, WIDTHS, axe_violations, set_width, submit, tab_through
+from tests.browser.conftest import PHONE, assert_accessible, set_width, submit
 from tests.conftest import api_server
 from tests.events.test_calendar import read_with_icaljs
 from tests.invitations.conftest import parts
@@ -166,15 +166,7 @@ def test_the_data_export_lists_the_link_and_erasure_cuts_it(personal_page, clien
 @pytest.mark.parametrize("language", ["az", "ru"])
 def test_the_page_in_the_browser(browser, personal_page, language: str, tmp_path: Path):
     browser.get(personal_page(language).url)
-    found = {}
-    for width in WIDTHS:
-        set_width(browser, width)
-        found[width] = [str(v) for v in axe_violations(browser)]
-        # Nothing runs off the side of a phone.
-        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
-    assert not any(found.values()), found
-    walk = tab_through(browser)
-    assert walk.reached == walk.controls and walk.unmarked == []
+    assert_accessible(browser)
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
     if language == "ru":
         set_width(browser, PHONE)

@@ -253,6 +253,7 @@ def test_rsvp_page_of_a_full_event_explains_the_waiting_list() -> None:
         ("invitation", "о мероприятии"),
         ("round", "этап обсуждения"),
         ("unsubscribe", "отказа от рассылки"),
+        ("personal", "страницу консультации"),
         (None, "последнего письма, которое вы от нас получили"),
     ],
 )
