@@ -14,6 +14,7 @@ from litestar.exceptions import SerializationException, TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 
 from consult.accesslog import mask_tokens_in_access_log
+from consult.attendance.controller import AttendanceController
 from consult.audit.controller import AuditController
 from consult.audit.recording import record_changes
 from consult.auth.controller import StaffUserController
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CommentController,
             ExportController,
             StatsController,
+            with_upload_limit(AttendanceController, settings.uploads.import_max_bytes),
             PersonMailController,
             InboundController,
             AttachmentController,

@@ -12,7 +12,7 @@ from consult.directory.models import OrganisationKind
 from consult.drafts.schemas import SectionKey
 from consult.exports.models import ExportFormat, ExportState
 from consult.rounds.models import CommentKind, Decision
-from consult.types import AwareTime, IdList
+from consult.types import AwareTime
 
 
 class ExportRequest(Struct, forbid_unknown_fields=True):
@@ -43,22 +43,6 @@ class ExportJobOut(ModelOut):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     download_url: str | None
-
-
-class AttendanceIn(Struct, forbid_unknown_fields=True):
-    """Who was there: people (invited or not) and/or invitations of the event. ``attended: false``
-    takes them off the list again."""
-
-    person_ids: IdList = msgspec.field(default_factory=list)
-    invitation_ids: IdList = msgspec.field(default_factory=list)
-    attended: bool = True
-
-
-class AttendanceOut(Struct):
-    event_id: UUID
-    added: list[UUID]  # person ids
-    removed: list[UUID]
-    attended: int  # people on the list now
 
 
 class Figures(Struct):

@@ -2,7 +2,7 @@
 declined and attended (by kind of organisation and by organisation), how many comments each round
 received, and the same as an XLSX workbook.
 
-Attendance is recorded by the organisers after the event (``POST /api/v1/events/{id}/attendance``).
+Attendance is recorded at check-in, from the online meeting's report, or by hand (consult.attendance).
 People without an organisation are counted under "individuals". Withdrawn invitations are not
 counted as invited; hidden and withdrawn comments are not counted.
 """
@@ -16,19 +16,19 @@ from uuid import UUID
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from consult.auth.principals import Principal, StaffPrincipal
+from consult.attendance.models import EventAttendance
+from consult.auth.principals import Principal
 from consult.directory.models import Organisation, Person
 from consult.drafts.models import Document, DocumentVersion
-from consult.errors import Invalid, NotFound
+from consult.errors import NotFound
 from consult.events.models import Consultation, Event
 from consult.exports import schemas
 from consult.exports.cells import spreadsheet_cell
 from consult.exports.matrix import label
-from consult.exports.models import EventAttendance
 from consult.invitations.models import Invitation, Rsvp
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
 from consult.rounds.visibility import comment_table, person_table, published, speaks_for
@@ -81,68 +81,6 @@ class StatsService:
         if event is None:
             raise NotFound(f"event {event_id} does not exist")
         return event
-
-    # --- attendance ----------------------------------------------------------------------------
-
-    async def record_attendance(self, event_id: UUID, data: schemas.AttendanceIn) -> schemas.AttendanceOut:
-        event = await self._event(event_id)
-        invitations = {
-            inv.id: inv
-            for inv in (
-                await self.session.scalars(select(Invitation).where(Invitation.event_id == event.id))
-            ).all()
-        }
-        unknown = [str(i) for i in data.invitation_ids if i not in invitations]
-        if unknown:
-            raise Invalid.field("invitation_ids", f"not invitations to this event: {', '.join(unknown)}")
-        wanted = list(
-            dict.fromkeys([*data.person_ids, *(invitations[i].person_id for i in data.invitation_ids)])
-        )
-        if not wanted:
-            raise Invalid.field("person_ids", "name at least one person or invitation")
-        known = set((await self.session.scalars(select(Person.id).where(Person.id.in_(wanted)))).all())
-        missing = [str(p) for p in wanted if p not in known]
-        if missing:
-            raise Invalid.field("person_ids", f"unknown people: {', '.join(missing)}")
-        present = set(
-            (
-                await self.session.scalars(
-                    select(EventAttendance.person_id).where(
-                        EventAttendance.event_id == event.id, EventAttendance.person_id.in_(wanted)
-                    )
-                )
-            ).all()
-        )
-        by_person = {inv.person_id: inv.id for inv in invitations.values()}
-        staff_id = self.principal.user_id if isinstance(self.principal, StaffPrincipal) else None
-        added: list[UUID] = []
-        removed: list[UUID] = []
-        if data.attended:
-            for person_id in wanted:
-                if person_id not in present:
-                    self.session.add(
-                        EventAttendance(
-                            event_id=event.id,
-                            person_id=person_id,
-                            invitation_id=by_person.get(person_id),
-                            recorded_by_id=staff_id,
-                        )
-                    )
-                    added.append(person_id)
-        else:
-            removed = [p for p in wanted if p in present]
-            await self.session.execute(
-                delete(EventAttendance).where(
-                    EventAttendance.event_id == event.id, EventAttendance.person_id.in_(removed)
-                )
-            )
-        await self.session.flush()
-        total = await self.session.scalar(
-            select(func.count()).select_from(EventAttendance).where(EventAttendance.event_id == event.id)
-        )
-        return schemas.AttendanceOut(
-            event_id=event.id, added=added, removed=removed, attended=int(total or 0)
-        )
 
     # --- events --------------------------------------------------------------------------------
 
