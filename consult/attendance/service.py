@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -28,6 +29,7 @@ from consult.errors import Conflict, Invalid
 from consult.events.models import Event, EventStatus
 from consult.invitations.checkin import carries_code, checkin_code, normalise_code
 from consult.invitations.models import Invitation
+from consult.invitations.schemas import InvitationAttendance
 from consult.pagination import PageParams
 from consult.settings import Settings
 
@@ -347,3 +349,22 @@ def _row_out(row: ReportRow) -> schemas.ReportRowOut:
 
 def _out(row: EventAttendance) -> schemas.AttendanceOut:
     return schemas.AttendanceOut.from_model(row, person=schemas.Attendee.from_model(row.person))
+
+
+async def attendance_by_invitation(
+    session: AsyncSession, invitation_ids: Sequence[UUID]
+) -> dict[UUID, InvitationAttendance]:
+    """For the invitation list (consult.invitations.service.AttendanceOf)."""
+    rows = await session.execute(
+        select(
+            EventAttendance.invitation_id,
+            EventAttendance.source,
+            EventAttendance.checked_in_at,
+            EventAttendance.minutes,
+        ).where(EventAttendance.invitation_id.in_(invitation_ids))
+    )
+    return {
+        invitation_id: InvitationAttendance(source=source.value, checked_in_at=at, minutes=minutes)
+        for invitation_id, source, at, minutes in rows.tuples()
+        if invitation_id is not None
+    }

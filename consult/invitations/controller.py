@@ -20,7 +20,7 @@ from consult.events.service import EventService
 from consult.invitations import schemas
 from consult.invitations.mailing import calendar_event, calendar_organizer, event_context
 from consult.invitations.models import Invitation, Rsvp
-from consult.invitations.service import InvitationService
+from consult.invitations.service import AttendanceOf, InvitationService
 from consult.mail.i18n import best_language
 from consult.pagination import PageParams
 from consult.web.pages import NO_STORE, invalid_link, render_page
@@ -49,8 +49,10 @@ class InvitationController(Controller):
         service = InvitationService(db_session, state.settings)
         event = await EventService(db_session).get(event_id)
         rows, total = await service.list(event, page, rsvp=rsvp, include_withdrawn=include_withdrawn)
+        attendance_of: AttendanceOf | None = state.get("attendance_of")
+        came = await attendance_of(db_session, [r.id for r in rows]) if attendance_of else {}
         return schemas.InvitationPage(
-            items=[schemas.InvitationOut.from_model(r) for r in rows],
+            items=[schemas.InvitationOut.from_model(r, attendance=came.get(r.id)) for r in rows],
             total=total,
             limit=page.limit,
             offset=page.offset,
