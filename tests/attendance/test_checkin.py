@@ -10,7 +10,17 @@ from sqlalchemy import func, select
 
 from consult.attendance.models import EventAttendance
 from consult.auth.models import Role
-from tests.attendance.conftest import ANNA, GULNARA, IRINA, LUC, WALK_IN, Scenario, code_of, invite, make_event
+from tests.attendance.conftest import (
+    ANNA,
+    GULNARA,
+    IRINA,
+    LUC,
+    WALK_IN,
+    Scenario,
+    code_of,
+    invite,
+    make_event,
+)
 from tests.helpers import problem
 
 
@@ -122,7 +132,9 @@ def test_walk_ins_are_recorded_by_person(api, client_for, scenario: Scenario):
     assert listed["walk_in"] is True and listed["source"] == "recorded" and listed["checked_in_at"] is None
     # An invitee recorded by hand (they forgot their code) is not a walk-in; checking them in later
     # adds the time and keeps how they were first recorded.
-    api.post(f"/api/v1/events/{event['id']}/attendance", json={"invitation_ids": [scenario.invitations[ANNA]]})
+    api.post(
+        f"/api/v1/events/{event['id']}/attendance", json={"invitation_ids": [scenario.invitations[ANNA]]}
+    )
     assert _attendance(api, event)[ANNA]["walk_in"] is False
     late = api.post(
         f"/api/v1/events/{event['id']}/check-in", json={"code": code_of(scenario.invitations[ANNA])}
