@@ -342,9 +342,7 @@ class AttendanceService:
 
 
 def _row_out(row: ReportRow) -> schemas.ReportRowOut:
-    return schemas.ReportRowOut(
-        row=row.number, name=row.name, email=row.email, minutes=merged_minutes([row])
-    )
+    return schemas.ReportRowOut(row=row.number, name=row.name, email=row.email, minutes=merged_minutes([row]))
 
 
 def _out(row: EventAttendance) -> schemas.AttendanceOut:

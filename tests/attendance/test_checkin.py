@@ -97,23 +97,29 @@ def test_codes_of_other_events_and_made_up_codes_are_refused(api, client_for, sc
     assert _attendance(api, event) == {}
 
 
+def _scan_at_once(desks: list[httpx.Client], url: str, code: str) -> list[httpx.Response]:
+    barrier = threading.Barrier(len(desks))
+    answers: list[httpx.Response] = []
+
+    def scan(desk: httpx.Client) -> None:
+        barrier.wait()
+        answers.append(desk.post(url, json={"code": code}))
+
+    threads = [threading.Thread(target=scan, args=(desk,)) for desk in desks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
 def test_two_desks_scanning_one_code_at_once_record_one_attendance(api, client_for, db, scenario: Scenario):
     event = scenario.event
     desks = [client_for(Role.ORGANISER), client_for(Role.FACILITATOR)]
     for email in (GULNARA, IRINA, ANNA):
-        code = code_of(scenario.invitations[email])
-        barrier = threading.Barrier(len(desks))
-        answers: list[httpx.Response] = []
-
-        def scan(desk: httpx.Client, code: str = code, barrier: threading.Barrier = barrier) -> None:
-            barrier.wait()
-            answers.append(desk.post(f"/api/v1/events/{event['id']}/check-in", json={"code": code}))
-
-        threads = [threading.Thread(target=scan, args=(desk,)) for desk in desks]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = _scan_at_once(
+            desks, f"/api/v1/events/{event['id']}/check-in", code_of(scenario.invitations[email])
+        )
         assert sorted(a.status_code for a in answers) == [200, 201], [a.text for a in answers]
         assert len({a.json()["checked_in_at"] for a in answers}) == 1
     count = db.scalar(
