@@ -53,6 +53,9 @@ class Figures(Struct):
     no_answer: int = 0
     attended: int = 0
     attended_uninvited: int = 0  # walk-ins, among ``attended``
+    checked_in: int = 0  # among ``attended``: checked in at the door with their code
+    online: int = 0  # among ``attended``: found in the online meeting's report
+    online_minutes: int = 0  # their minutes in the meeting, added up
 
 
 class Group(Struct):

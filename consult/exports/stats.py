@@ -42,7 +42,13 @@ class _Tally:
     figures: schemas.Figures = field(default_factory=schemas.Figures)
 
 
-def _add(figures: schemas.Figures, rsvp: Rsvp | None, attended: bool) -> None:
+@dataclass(frozen=True)
+class _Attended:
+    checked_in: bool  # at the door, with their code
+    minutes: int | None  # in the online meeting, from its report
+
+
+def _add(figures: schemas.Figures, rsvp: Rsvp | None, attended: _Attended | None) -> None:
     if rsvp is not None:
         figures.invited += 1
         if rsvp is Rsvp.ACCEPTED:
@@ -57,6 +63,10 @@ def _add(figures: schemas.Figures, rsvp: Rsvp | None, attended: bool) -> None:
         figures.attended += 1
         if rsvp is None:
             figures.attended_uninvited += 1
+        figures.checked_in += attended.checked_in
+        if attended.minutes is not None:
+            figures.online += 1
+            figures.online_minutes += attended.minutes
 
 
 def _groups(tallies: dict[str | None, _Tally]) -> list[schemas.Group]:
@@ -99,17 +109,20 @@ class StatsService:
         ).all()
         attended = (
             await self.session.execute(
-                select(EventAttendance.event_id, EventAttendance.person_id).where(
-                    EventAttendance.event_id.in_(ids)
-                )
+                select(
+                    EventAttendance.event_id,
+                    EventAttendance.person_id,
+                    EventAttendance.checked_in_at.is_not(None),
+                    EventAttendance.minutes,
+                ).where(EventAttendance.event_id.in_(ids))
             )
         ).all()
         people: dict[UUID, dict[UUID, Rsvp | None]] = {e: {} for e in ids}
         for event_id, person_id, answer in rows:
             people[event_id][person_id] = answer
-        present: set[tuple[UUID, UUID]] = set()
-        for event_id, person_id in attended:
-            present.add((event_id, person_id))
+        present: dict[tuple[UUID, UUID], _Attended] = {}
+        for event_id, person_id, checked_in, minutes in attended:
+            present[(event_id, person_id)] = _Attended(checked_in, minutes)
             people[event_id].setdefault(person_id, None)
         self.attended_people = {person_id for _, person_id in present}
         organisations = await self._organisations({p for group in people.values() for p in group})
@@ -120,7 +133,7 @@ class StatsService:
             by_kind: dict[str | None, _Tally] = {}
             by_org: dict[str | None, _Tally] = {}
             for person_id, rsvp in people[event.id].items():
-                was_there = (event.id, person_id) in present
+                was_there = present.get((event.id, person_id))
                 org = organisations.get(person_id)
                 kind_key = org.kind.value if org else None
                 org_key = str(org.id) if org else None
@@ -278,11 +291,17 @@ _FIGURE_HEADERS = [
     "No answer",
     "Attended",
     "of whom not invited",
+    "checked in at the door",
+    "in the online meeting",
+    "Minutes online (all)",
 ]
 
 
 def _figures(f: schemas.Figures) -> list[int]:
-    return [f.invited, f.accepted, f.declined, f.tentative, f.no_answer, f.attended, f.attended_uninvited]
+    return [
+        *(f.invited, f.accepted, f.declined, f.tentative, f.no_answer, f.attended, f.attended_uninvited),
+        *(f.checked_in, f.online, f.online_minutes),
+    ]
 
 
 def stats_workbook(stats: schemas.ConsultationStats) -> bytes:

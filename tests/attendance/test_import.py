@@ -3,6 +3,9 @@ plain CSV, matched to invitees by email then name, rejoins summed; bad files ref
 
 from __future__ import annotations
 
+import io
+
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from consult.attendance.models import EventAttendance
@@ -129,3 +132,24 @@ def test_bad_files_are_refused_and_nothing_is_written(api, client_for, db, scena
     )
     problem(api.post(f"/api/v1/events/{event['id']}/attendance/import", data={"other": "x"}), 400)
     assert db.scalar(select(func.count()).select_from(EventAttendance)) == 0
+
+
+def test_statistics_count_check_ins_and_minutes_online(api, scenario: Scenario):
+    event = scenario.event
+    for email in (GULNARA, ANNA):
+        code = code_of(scenario.invitations[email])
+        assert api.post(f"/api/v1/events/{event['id']}/check-in", json={"code": code}).status_code == 201
+    assert _send(api, event, "teams_attendance.csv").status_code == 200  # Anna 112, Luc 60 minutes
+
+    totals = api.get(f"/api/v1/events/{event['id']}/stats").json()["totals"]
+    assert {k: totals[k] for k in ("attended", "checked_in", "online", "online_minutes")} == {
+        "attended": 3,
+        "checked_in": 2,
+        "online": 2,
+        "online_minutes": 172,
+    }
+    response = api.get(f"/api/v1/consultations/{scenario.consultation['id']}/stats.xlsx")
+    rows = list(load_workbook(io.BytesIO(response.content))["Events"].iter_rows(values_only=True))
+    header, total = rows[0], rows[1]
+    assert header[-3:] == ("checked in at the door", "in the online meeting", "Minutes online (all)")
+    assert total[-3:] == (2, 2, 172)
