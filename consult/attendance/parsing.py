@@ -176,10 +176,13 @@ def _key(title: str) -> str:
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, dt.datetime | int | float):
+    if isinstance(value, str):
+        return value.strip()[:MAX_CELL_LENGTH]
+    if value is None:
+        return ""
+    if isinstance(value, (dt.datetime, int, float)):  # a workbook's typed cells
         return value
-    text = "" if value is None else str(value).strip()
-    return text[:MAX_CELL_LENGTH]
+    return str(value).strip()[:MAX_CELL_LENGTH]
 
 
 @dataclass
@@ -220,12 +223,15 @@ def _tables(records: Iterator[Sequence[Any]]) -> tuple[list[_Table], bool]:
             sections = True
             current = None
             continue
+        if current is not None:
+            current.rows.append((number, cells))
+            continue
+        # A table starts after a blank line or a section's title (or at the top): rows within one
+        # are not headers, which spares reading thousands of names as column titles.
         header = _header(number, cells)
         if header is not None:
             current = header
             tables.append(current)
-        elif current is not None:
-            current.rows.append((number, cells))
     return tables, sections
 
 
@@ -245,8 +251,9 @@ def _report(file_format: FileFormat, records: Iterator[Sequence[Any]]) -> Report
     kind = _kind(tables, sections)
     rows: list[ReportRow] = []
     unreadable: list[Unreadable] = []
+    clock = _Clock()
     for number, cells in table.rows:
-        parsed = _row(table.fields, number, cells)
+        parsed = _row(table.fields, number, cells, clock)
         (rows if isinstance(parsed, ReportRow) else unreadable).append(parsed)  # type: ignore[arg-type]
     if not rows and not unreadable:
         raise _refuse(f"the participants' table (row {table.header_row}) has no rows")
@@ -270,10 +277,10 @@ def _get(fields: dict[str, int], cells: list[Any], field: str) -> Any:
     return cells[position] if position is not None and position < len(cells) else ""
 
 
-def _row(fields: dict[str, int], number: int, cells: list[Any]) -> ReportRow | Unreadable:
+def _row(fields: dict[str, int], number: int, cells: list[Any], clock: _Clock) -> ReportRow | Unreadable:
     name = str(_get(fields, cells, "name") or "")
     email = str(_get(fields, cells, "email") or "") or _upn_email(str(_get(fields, cells, "upn") or ""))
-    join, leave = _time(_get(fields, cells, "join")), _time(_get(fields, cells, "leave"))
+    join, leave = clock.read(_get(fields, cells, "join")), clock.read(_get(fields, cells, "leave"))
     minutes = _minutes(_get(fields, cells, "duration"))
     if join is not None and leave is not None:
         if leave < join:
@@ -295,31 +302,41 @@ def _upn_email(upn: str) -> str:
     return upn if "@" in upn else ""
 
 
-def _time(value: Any) -> dt.datetime | None:
-    parsed: dt.datetime | None = None
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, str) and value:
-        # Teams (and Excel) write a narrow no-break space before AM/PM.
-        parsed = _parse_time(re.sub(r"\s+", " ", value.replace("\u202f", " ")).strip())
-    if parsed is None:
+class _Clock:
+    """Reads a report's times; one report writes them one way, so the format that read the last
+    one is tried first (strptime failing through a list of formats is most of a report's reading)."""
+
+    def __init__(self) -> None:
+        self.formats = list(_TIME_FORMATS)
+
+    def read(self, value: Any) -> dt.datetime | None:
+        parsed: dt.datetime | None = None
+        if isinstance(value, dt.datetime):
+            parsed = value
+        elif isinstance(value, str) and value:
+            # Teams (and Excel) write a narrow no-break space before AM/PM.
+            parsed = self._parse(re.sub(r"\s+", " ", value.replace("\u202f", " ")).strip())
+        if parsed is None:
+            return None
+        if parsed.tzinfo is not None:  # one report, one clock: compare everything in UTC
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        return parsed
+
+    def _parse(self, text: str) -> dt.datetime | None:
+        if text[:4].isdigit():
+            try:
+                return dt.datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        for position, fmt in enumerate(self.formats):
+            try:
+                parsed = dt.datetime.strptime(text, fmt)  # noqa: DTZ007 - the report's own clock
+            except ValueError:
+                continue
+            if position:
+                self.formats.insert(0, self.formats.pop(position))
+            return parsed
         return None
-    if parsed.tzinfo is not None:  # one report, one clock: compare everything in UTC
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return parsed
-
-
-def _parse_time(text: str) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    for fmt in _TIME_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt)  # noqa: DTZ007 - the report's own clock
-        except ValueError:
-            continue
-    return None
 
 
 def _minutes(value: Any) -> float | None:

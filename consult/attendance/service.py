@@ -54,9 +54,6 @@ def _names(cell: str) -> list[str]:
     return [key for key in dict.fromkeys(_name_key(n) for n in names) if key]
 
 
-_CHUNK = 2_000
-
-
 @dataclass
 class _Invitee:
     invitation_id: UUID
@@ -72,10 +69,11 @@ class AttendanceService:
     async def _event(self, event_id: UUID) -> Event:
         return await get_or_404(self.session, Event, event_id, "event")
 
-    def _insert(self, rows: list[dict[str, Any]]) -> Any:
+    def _insert(self, rows: list[dict[str, Any]] | None = None) -> Any:
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        return insert(EventAttendance).values(rows)
+        stmt = insert(EventAttendance)
+        return stmt.values(rows) if rows else stmt
 
     # --- at the door -----------------------------------------------------------------------------
 
@@ -318,27 +316,26 @@ class AttendanceService:
 
     async def _write_minutes(self, event: Event, matched: list[schemas.MatchedPerson]) -> None:
         """A report imported again replaces the minutes and keeps the rest (source, check-in)."""
-        # In chunks: one bind parameter per value, and PostgreSQL takes 32,767 in a statement.
-        for start in range(0, len(matched), _CHUNK):
-            stmt = self._insert(
-                [
-                    {
-                        "event_id": event.id,
-                        "person_id": m.person.id,
-                        "invitation_id": m.invitation_id,
-                        "source": AttendanceSource.IMPORTED,
-                        "minutes": m.minutes,
-                        "recorded_by_id": self.staff_id,
-                    }
-                    for m in matched[start : start + _CHUNK]
-                ]
-            )
-            await self.session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[EventAttendance.event_id, EventAttendance.person_id],
-                    set_={"minutes": stmt.excluded.minutes},
-                )
-            )
+        rows = [
+            {
+                "event_id": event.id,
+                "person_id": m.person.id,
+                "invitation_id": m.invitation_id,
+                "source": AttendanceSource.IMPORTED,
+                "minutes": m.minutes,
+                "recorded_by_id": self.staff_id,
+            }
+            for m in matched
+        ]
+        stmt = self._insert()
+        # Many rows in one execute: SQLAlchemy batches them into multi-row INSERTs ("insertmanyvalues").
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[EventAttendance.event_id, EventAttendance.person_id],
+                set_={"minutes": stmt.excluded.minutes},
+            ),
+            rows,
+        )
 
 
 def _row_out(row: ReportRow) -> schemas.ReportRowOut:
