@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 
 import pytest
+from openpyxl import Workbook
 
 from consult.attendance.parsing import ReportRow, merged_minutes, read_report
 from consult.errors import Invalid
@@ -74,3 +76,49 @@ def test_codes_are_stable_distinct_and_forgiving():
     assert normalise_code(code.replace("-", "")) == code
     assert normalise_code("ABCDE-FGHJ") is None  # too short
     assert normalise_code("ABCDE-FGHJU") is None  # U is not in the alphabet
+
+
+def test_a_teams_workbook_with_its_sections_on_one_sheet():
+    workbook = Workbook()
+    sheet = workbook.active
+    for cells in (
+        ["1. Summary"],
+        ["Meeting title", "Round table"],
+        [],
+        ["2. Participants"],
+        ["Name", "First Join", "Last Leave", "In-Meeting Duration", "Email", "Role"],
+        [
+            "Anna Gruber",
+            "4/8/27, 9:58:00 AM",
+            "4/8/27, 12:00:00 PM",
+            "1h 52m",
+            "a.gruber@icmpd.example.org",
+            "Attendee",
+        ],
+        [],
+        ["3. In-Meeting Activities"],
+        ["Name", "Join Time", "Leave Time", "Duration", "Email", "Role"],
+        [
+            "Anna Gruber",
+            "4/8/27, 9:58:00 AM",
+            "4/8/27, 10:30:00 AM",
+            "32m",
+            "a.gruber@icmpd.example.org",
+            "Attendee",
+        ],
+        [
+            "Anna Gruber",
+            "4/8/27, 10:40:00 AM",
+            "4/8/27, 12:00:00 PM",
+            "1h 20m",
+            "a.gruber@icmpd.example.org",
+            "Attendee",
+        ],
+    ):
+        sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    report = read_report(out.getvalue(), max_bytes=MAX)
+    assert (report.kind, report.file_format) == ("teams", "xlsx")
+    assert [r.number for r in report.rows] == [10, 11]  # the activities, not the summary row
+    assert merged_minutes(report.rows) == 112
