@@ -14,6 +14,8 @@ from litestar.exceptions import SerializationException, TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 
 from consult.accesslog import mask_tokens_in_access_log
+from consult.attendance.controller import AttendanceController
+from consult.attendance.service import attendance_by_invitation
 from consult.audit.controller import AuditController
 from consult.audit.recording import record_changes
 from consult.auth.controller import StaffUserController
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CommentController,
             ExportController,
             StatsController,
+            with_upload_limit(AttendanceController, settings.uploads.import_max_bytes),
             PersonMailController,
             InboundController,
             AttachmentController,
@@ -145,7 +148,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cors_config=cors_config(settings),
         exception_handlers={**for_browsers(EXCEPTION_HANDLERS), TooManyRequestsException: too_many_requests},
         request_class=ConsultRequest,
-        state=State({"settings": settings, "db_sessions": sessions, "event_hooks": event_hooks}),
+        state=State(
+            {
+                "settings": settings,
+                "db_sessions": sessions,
+                "event_hooks": event_hooks,
+                "attendance_of": attendance_by_invitation,
+            }
+        ),
         stores={STORE_NAME: limits_store},
         lifespan=[dispose_engine],
         openapi_config=openapi_config(),

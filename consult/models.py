@@ -1,5 +1,6 @@
 """Imports every domain's models so the metadata (Alembic, tests) sees all tables."""
 
+from consult.attendance.models import EventAttendance
 from consult.audit.models import AuditEntry
 from consult.auth.models import StaffToken, StaffUser
 from consult.claims import WorkerHeartbeat
@@ -7,7 +8,7 @@ from consult.db import Base
 from consult.directory.models import Organisation, Person, PersonGroup, group_member
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.events.models import AgendaItem, Consultation, Event
-from consult.exports.models import EventAttendance, ExportJob
+from consult.exports.models import ExportJob
 from consult.inbound.models import InboundMessage
 from consult.invitations.models import Invitation, ReminderSent, RsvpLink
 from consult.mail.models import OutboundEmail, ReplyToken

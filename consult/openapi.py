@@ -32,6 +32,7 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
+from consult.attendance.schemas import CheckInOut
 from consult.auth.guards import StaffGuard
 from consult.errors import PROBLEM_JSON
 from consult.exports.models import ExportFormat
@@ -247,6 +248,11 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
         responses["404"] = OpenAPIResponse(
             description="The link is unknown or has expired: a problem for JSON, a page for a form.",
             content={PROBLEM_JSON: _PROBLEM_BODY, _HTML: OpenAPIMediaType(schema=_TEXT)},
+        )
+    elif operation_id == "ApiV1EventsEventIdCheckInCheckIn":
+        responses["200"] = OpenAPIResponse(
+            description="Already checked in: the first check-in's time, nothing recorded again.",
+            content={"application/json": _json_of(CheckInOut)},
         )
     elif operation_id == "HealthHealth":
         responses["503"] = OpenAPIResponse(
@@ -550,7 +556,23 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "The job's state, and its download link once done.",
     ),
     "ApiV1ExportsExportIdFileExportFile": ("Download an export", "The file an export job wrote."),
-    "ApiV1EventsEventIdAttendanceRecordAttendance": ("Record attendance", "Who came to the event."),
+    # attendance
+    "ApiV1EventsEventIdCheckInCheckIn": (
+        "Check someone in",
+        "At the door of an in-person or hybrid event, with the check-in code of their invitation.",
+    ),
+    "ApiV1EventsEventIdAttendanceRecordAttendance": (
+        "Record attendance by hand",
+        "Walk-ins and invitees without their code; or take people off the list.",
+    ),
+    "ApiV1EventsEventIdAttendanceListAttendance": (
+        "List attendance",
+        "Who was at the event: how each was recorded, when checked in, minutes online.",
+    ),
+    "ApiV1EventsEventIdAttendanceImportImportReport": (
+        "Import a meeting's attendance report",
+        "Zoom or Teams participant report (or a plain CSV) matched to the invitees, with minutes.",
+    ),
     "ApiV1EventsEventIdStatsEventStats": (
         "Event statistics",
         "Invited, accepted, declined and attended for one event.",

@@ -355,7 +355,9 @@ class ImapSettings:
 @dataclass(frozen=True)
 class UploadSettings:
     import_max_bytes: int = _int(
-        "IMPORT_MAX_BYTES", 5 * 1024 * 1024, "largest people import file (CSV or XLSX)"
+        "IMPORT_MAX_BYTES",
+        5 * 1024 * 1024,
+        "largest people import file (CSV or XLSX), and largest meeting attendance report",
     )
     draft_max_bytes: int = _int("DRAFT_MAX_BYTES", 10 * 1024 * 1024, "largest draft document version upload")
 

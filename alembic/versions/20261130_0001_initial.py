@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 14:10:50.138059
+Create Date: 2026-11-30 14:59:39.092156
 """
 
 from collections.abc import Sequence
@@ -467,6 +467,15 @@ def upgrade() -> None:
         sa.Column("event_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column(
+            "source",
+            sa.Enum(
+                "checked_in", "imported", "recorded", name="attendancesource", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column("checked_in_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("minutes", sa.Integer(), nullable=True),
         sa.Column("recorded_by_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),

@@ -4,7 +4,7 @@ Who may do what:
 - Exports are the facilitators' work: admins and facilitators export and queue export jobs.
   Organisers may read them (download a round's export, follow a job, download its file) but not
   queue jobs. Stakeholders get 403 everywhere here.
-- Statistics: all staff read them; organisers and admins record attendance.
+- Statistics: all staff read them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from litestar.params import Parameter
 from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.auth.guards import any_staff, facilitators, organisers
+from consult.auth.guards import any_staff, facilitators
 from consult.auth.principals import Principal
 from consult.events.timing import parse_bound
 from consult.exports import schemas
@@ -124,12 +124,6 @@ class ExportController(Controller):
 class StatsController(Controller):
     path = "/api/v1"
     tags = ["statistics"]
-
-    @post("/events/{event_id:uuid}/attendance", guards=[organisers], status_code=200)
-    async def record_attendance(
-        self, db_session: AsyncSession, request: AnyRequest, event_id: UUID, data: schemas.AttendanceIn
-    ) -> schemas.AttendanceOut:
-        return await StatsService(db_session, request.user).record_attendance(event_id, data)
 
     @get("/events/{event_id:uuid}/stats", guards=[any_staff])
     async def event_stats(

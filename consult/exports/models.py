@@ -1,4 +1,4 @@
-"""Export jobs (a consolidated-feedback file written by a worker) and event attendance."""
+"""Export jobs (a consolidated-feedback file written by a worker)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,19 +57,3 @@ class ExportJob(Leased, Base):
     )
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-
-
-class EventAttendance(Base):
-    """Someone who was at an event, as the organisers recorded it (invited or a walk-in)."""
-
-    __tablename__ = "event_attendance"
-    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
-
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[UUID] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), index=True)
-    invitation_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("invitation.id", ondelete="SET NULL"), default=None
-    )
-    recorded_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("staff_user.id", ondelete="SET NULL"), default=None
-    )

@@ -12,7 +12,7 @@ from consult.directory.models import OrganisationKind
 from consult.drafts.schemas import SectionKey
 from consult.exports.models import ExportFormat, ExportState
 from consult.rounds.models import CommentKind, Decision
-from consult.types import AwareTime, IdList
+from consult.types import AwareTime
 
 
 class ExportRequest(Struct, forbid_unknown_fields=True):
@@ -45,22 +45,6 @@ class ExportJobOut(ModelOut):
     download_url: str | None
 
 
-class AttendanceIn(Struct, forbid_unknown_fields=True):
-    """Who was there: people (invited or not) and/or invitations of the event. ``attended: false``
-    takes them off the list again."""
-
-    person_ids: IdList = msgspec.field(default_factory=list)
-    invitation_ids: IdList = msgspec.field(default_factory=list)
-    attended: bool = True
-
-
-class AttendanceOut(Struct):
-    event_id: UUID
-    added: list[UUID]  # person ids
-    removed: list[UUID]
-    attended: int  # people on the list now
-
-
 class Figures(Struct):
     invited: int = 0
     accepted: int = 0
@@ -69,6 +53,9 @@ class Figures(Struct):
     no_answer: int = 0
     attended: int = 0
     attended_uninvited: int = 0  # walk-ins, among ``attended``
+    checked_in: int = 0  # among ``attended``: checked in at the door with their code
+    online: int = 0  # among ``attended``: found in the online meeting's report
+    online_minutes: int = 0  # their minutes in the meeting, added up
 
 
 class Group(Struct):

@@ -2,7 +2,7 @@
 declined and attended (by kind of organisation and by organisation), how many comments each round
 received, and the same as an XLSX workbook.
 
-Attendance is recorded by the organisers after the event (``POST /api/v1/events/{id}/attendance``).
+Attendance is recorded at check-in, from the online meeting's report, or by hand (consult.attendance).
 People without an organisation are counted under "individuals". Withdrawn invitations are not
 counted as invited; hidden and withdrawn comments are not counted.
 """
@@ -16,19 +16,19 @@ from uuid import UUID
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from consult.auth.principals import Principal, StaffPrincipal
+from consult.attendance.models import EventAttendance
+from consult.auth.principals import Principal
 from consult.directory.models import Organisation, Person
 from consult.drafts.models import Document, DocumentVersion
-from consult.errors import Invalid, NotFound
+from consult.errors import NotFound
 from consult.events.models import Consultation, Event
 from consult.exports import schemas
 from consult.exports.cells import spreadsheet_cell
 from consult.exports.matrix import label
-from consult.exports.models import EventAttendance
 from consult.invitations.models import Invitation, Rsvp
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
 from consult.rounds.visibility import comment_table, person_table, published, speaks_for
@@ -42,7 +42,13 @@ class _Tally:
     figures: schemas.Figures = field(default_factory=schemas.Figures)
 
 
-def _add(figures: schemas.Figures, rsvp: Rsvp | None, attended: bool) -> None:
+@dataclass(frozen=True)
+class _Attended:
+    checked_in: bool  # at the door, with their code
+    minutes: int | None  # in the online meeting, from its report
+
+
+def _add(figures: schemas.Figures, rsvp: Rsvp | None, attended: _Attended | None) -> None:
     if rsvp is not None:
         figures.invited += 1
         if rsvp is Rsvp.ACCEPTED:
@@ -57,6 +63,10 @@ def _add(figures: schemas.Figures, rsvp: Rsvp | None, attended: bool) -> None:
         figures.attended += 1
         if rsvp is None:
             figures.attended_uninvited += 1
+        figures.checked_in += attended.checked_in
+        if attended.minutes is not None:
+            figures.online += 1
+            figures.online_minutes += attended.minutes
 
 
 def _groups(tallies: dict[str | None, _Tally]) -> list[schemas.Group]:
@@ -82,68 +92,6 @@ class StatsService:
             raise NotFound(f"event {event_id} does not exist")
         return event
 
-    # --- attendance ----------------------------------------------------------------------------
-
-    async def record_attendance(self, event_id: UUID, data: schemas.AttendanceIn) -> schemas.AttendanceOut:
-        event = await self._event(event_id)
-        invitations = {
-            inv.id: inv
-            for inv in (
-                await self.session.scalars(select(Invitation).where(Invitation.event_id == event.id))
-            ).all()
-        }
-        unknown = [str(i) for i in data.invitation_ids if i not in invitations]
-        if unknown:
-            raise Invalid.field("invitation_ids", f"not invitations to this event: {', '.join(unknown)}")
-        wanted = list(
-            dict.fromkeys([*data.person_ids, *(invitations[i].person_id for i in data.invitation_ids)])
-        )
-        if not wanted:
-            raise Invalid.field("person_ids", "name at least one person or invitation")
-        known = set((await self.session.scalars(select(Person.id).where(Person.id.in_(wanted)))).all())
-        missing = [str(p) for p in wanted if p not in known]
-        if missing:
-            raise Invalid.field("person_ids", f"unknown people: {', '.join(missing)}")
-        present = set(
-            (
-                await self.session.scalars(
-                    select(EventAttendance.person_id).where(
-                        EventAttendance.event_id == event.id, EventAttendance.person_id.in_(wanted)
-                    )
-                )
-            ).all()
-        )
-        by_person = {inv.person_id: inv.id for inv in invitations.values()}
-        staff_id = self.principal.user_id if isinstance(self.principal, StaffPrincipal) else None
-        added: list[UUID] = []
-        removed: list[UUID] = []
-        if data.attended:
-            for person_id in wanted:
-                if person_id not in present:
-                    self.session.add(
-                        EventAttendance(
-                            event_id=event.id,
-                            person_id=person_id,
-                            invitation_id=by_person.get(person_id),
-                            recorded_by_id=staff_id,
-                        )
-                    )
-                    added.append(person_id)
-        else:
-            removed = [p for p in wanted if p in present]
-            await self.session.execute(
-                delete(EventAttendance).where(
-                    EventAttendance.event_id == event.id, EventAttendance.person_id.in_(removed)
-                )
-            )
-        await self.session.flush()
-        total = await self.session.scalar(
-            select(func.count()).select_from(EventAttendance).where(EventAttendance.event_id == event.id)
-        )
-        return schemas.AttendanceOut(
-            event_id=event.id, added=added, removed=removed, attended=int(total or 0)
-        )
-
     # --- events --------------------------------------------------------------------------------
 
     async def event_stats(self, event_id: UUID) -> schemas.EventStats:
@@ -161,17 +109,20 @@ class StatsService:
         ).all()
         attended = (
             await self.session.execute(
-                select(EventAttendance.event_id, EventAttendance.person_id).where(
-                    EventAttendance.event_id.in_(ids)
-                )
+                select(
+                    EventAttendance.event_id,
+                    EventAttendance.person_id,
+                    EventAttendance.checked_in_at.is_not(None),
+                    EventAttendance.minutes,
+                ).where(EventAttendance.event_id.in_(ids))
             )
         ).all()
         people: dict[UUID, dict[UUID, Rsvp | None]] = {e: {} for e in ids}
         for event_id, person_id, answer in rows:
             people[event_id][person_id] = answer
-        present: set[tuple[UUID, UUID]] = set()
-        for event_id, person_id in attended:
-            present.add((event_id, person_id))
+        present: dict[tuple[UUID, UUID], _Attended] = {}
+        for event_id, person_id, checked_in, minutes in attended:
+            present[(event_id, person_id)] = _Attended(checked_in, minutes)
             people[event_id].setdefault(person_id, None)
         self.attended_people = {person_id for _, person_id in present}
         organisations = await self._organisations({p for group in people.values() for p in group})
@@ -182,7 +133,7 @@ class StatsService:
             by_kind: dict[str | None, _Tally] = {}
             by_org: dict[str | None, _Tally] = {}
             for person_id, rsvp in people[event.id].items():
-                was_there = (event.id, person_id) in present
+                was_there = present.get((event.id, person_id))
                 org = organisations.get(person_id)
                 kind_key = org.kind.value if org else None
                 org_key = str(org.id) if org else None
@@ -340,11 +291,17 @@ _FIGURE_HEADERS = [
     "No answer",
     "Attended",
     "of whom not invited",
+    "checked in at the door",
+    "in the online meeting",
+    "Minutes online (all)",
 ]
 
 
 def _figures(f: schemas.Figures) -> list[int]:
-    return [f.invited, f.accepted, f.declined, f.tentative, f.no_answer, f.attended, f.attended_uninvited]
+    return [
+        *(f.invited, f.accepted, f.declined, f.tentative, f.no_answer, f.attended, f.attended_uninvited),
+        *(f.checked_in, f.online, f.online_minutes),
+    ]
 
 
 def stats_workbook(stats: schemas.ConsultationStats) -> bytes:

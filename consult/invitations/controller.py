@@ -18,11 +18,13 @@ from consult.events.calendar import Method, build_calendar
 from consult.events.models import EventStatus
 from consult.events.service import EventService
 from consult.invitations import schemas
+from consult.invitations.checkin import carries_code, checkin_code, qr_svg_data_uri
 from consult.invitations.mailing import calendar_event, calendar_organizer, event_context
 from consult.invitations.models import Invitation, Rsvp
-from consult.invitations.service import InvitationService
+from consult.invitations.service import AttendanceOf, InvitationService
 from consult.mail.i18n import best_language
 from consult.pagination import PageParams
+from consult.settings import Settings
 from consult.web.pages import NO_STORE, invalid_link, render_page
 
 
@@ -49,8 +51,10 @@ class InvitationController(Controller):
         service = InvitationService(db_session, state.settings)
         event = await EventService(db_session).get(event_id)
         rows, total = await service.list(event, page, rsvp=rsvp, include_withdrawn=include_withdrawn)
+        attendance_of: AttendanceOf | None = state.get("attendance_of")
+        came = await attendance_of(db_session, [r.id for r in rows]) if attendance_of else {}
         return schemas.InvitationPage(
-            items=[schemas.InvitationOut.from_model(r) for r in rows],
+            items=[schemas.InvitationOut.from_model(r, attendance=came.get(r.id)) for r in rows],
             total=total,
             limit=page.limit,
             offset=page.offset,
@@ -87,6 +91,14 @@ def _state(invitation: Invitation) -> str:
     return "open"
 
 
+def _checkin(settings: Settings, invitation: Invitation) -> dict[str, str] | None:
+    """The check-in code and its QR code (a data: URI, which the pages' CSP allows for images)."""
+    if not carries_code(invitation.event.format) or invitation.withdrawn_at is not None:
+        return None
+    code = checkin_code(settings.app.secret_key, invitation.id)
+    return {"code": code, "qr": qr_svg_data_uri(code)}
+
+
 async def _page(
     name: str,
     service: InvitationService,
@@ -108,6 +120,7 @@ async def _page(
         "full": await service.is_full(event),
         "preselected": None,
         "organiser_email": service.settings.mail.from_address,
+        "checkin": _checkin(service.settings, invitation),
         **extra,
     }
     html = render_page(name, language, context)

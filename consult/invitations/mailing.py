@@ -26,9 +26,10 @@ from consult.events.calendar import (
     describe,
 )
 from consult.events.models import Event, EventStatus
+from consult.invitations.checkin import carries_code, checkin_code, qr_png
 from consult.invitations.models import DeliveryState, Invitation, InvitationRole, ReminderSent, Rsvp, RsvpLink
 from consult.invitations.service import email_invitee
-from consult.mail.compose import CalendarPart, Letter
+from consult.mail.compose import CalendarPart, InlineImage, Letter
 from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_time, format_when, gettext, zone_label
 from consult.mail.letters import write_letter
@@ -52,14 +53,15 @@ class _KindSpec:
     template: str
     method: Method | None  # the iTIP method of the calendar part, None for no calendar
     rsvp_buttons: bool
+    checkin: bool = False  # carries the check-in code (an in-person or hybrid event)
 
 
 _SPECS = {
-    EmailKind.INVITATION: _KindSpec("invitation", Method.REQUEST, True),
-    EmailKind.EVENT_UPDATE: _KindSpec("event_update", Method.REQUEST, True),
+    EmailKind.INVITATION: _KindSpec("invitation", Method.REQUEST, True, checkin=True),
+    EmailKind.EVENT_UPDATE: _KindSpec("event_update", Method.REQUEST, True, checkin=True),
     EmailKind.EVENT_CANCELLED: _KindSpec("event_cancelled", Method.CANCEL, False),
     EmailKind.UNINVITED: _KindSpec("uninvited", Method.CANCEL, False),
-    EmailKind.REMINDER: _KindSpec("reminder", None, True),
+    EmailKind.REMINDER: _KindSpec("reminder", None, True, checkin=True),
     EmailKind.WAITLISTED: _KindSpec("waitlisted", None, False),
     EmailKind.WAITLIST_PROMOTED: _KindSpec("waitlist_promoted", None, False),
 }
@@ -156,6 +158,7 @@ def _letter(
         "changes": [gettext(language, label) for label in row.context.get("changes", [])],
         "reason": row.context.get("reason"),
         "starts_in": format_in(event.starts_at - dt.datetime.now(dt.UTC), language),
+        "checkin": None,
     }
     wants_answer = spec.rsvp_buttons and (
         row.kind is not EmailKind.REMINDER or invitation.rsvp is Rsvp.NEEDS_ACTION
@@ -164,6 +167,12 @@ def _letter(
         context["rsvp_links"] = rsvp_links(
             settings.app.base_url, new_rsvp_link(session, invitation, settings)
         )
+    images: tuple[InlineImage, ...] = ()
+    if spec.checkin and carries_code(event.format) and invitation.withdrawn_at is None:
+        code = checkin_code(settings.app.secret_key, invitation.id)
+        content_id = f"checkin.{row.id}@{mail_domain(settings.mail.from_address)}"
+        context["checkin"] = {"code": code, "qr": f"cid:{content_id}"}
+        images = (InlineImage(content_id, qr_png(code), "check-in.png"),)
     organizer = calendar_organizer(settings)
     calendar = None
     if spec.method is not None:
@@ -191,6 +200,7 @@ def _letter(
         in_reply_to=row.in_reply_to,
         calendar=calendar,
         personal_url=new_person_link(session, person.id, settings),
+        images=images,
     )
 
 

@@ -53,6 +53,15 @@ class InviteePerson(ModelOut):
         )
 
 
+class InvitationAttendance(Struct):
+    """Whether the invitee came (consult.attendance): how it was recorded, the check-in time, and
+    the minutes in the online meeting."""
+
+    source: str
+    checked_in_at: dt.datetime | None
+    minutes: int | None
+
+
 class InvitationOut(ModelOut):
     id: UUID
     event_id: UUID
@@ -66,10 +75,11 @@ class InvitationOut(ModelOut):
     last_sent_at: dt.datetime | None
     invited_at: dt.datetime
     withdrawn_at: dt.datetime | None
+    attendance: InvitationAttendance | None
 
     @classmethod
     def from_model(cls, row: Invitation, **computed: Any) -> Self:
-        """``row.person`` and its organisation must be loaded."""
+        """``row.person`` and its organisation must be loaded; ``computed`` gives ``attendance``."""
         return super().from_model(
             row,
             person=InviteePerson.from_model(row.person),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -71,6 +72,11 @@ def email_invitee(
         context=context,
         in_reply_to=invitation.thread_message_id,
     )
+
+
+# Who came, by invitation id: attendance sits above invitations (it reads them), so it hands this
+# to the invitation list when the app is assembled (``attendance_of`` in the app's state).
+AttendanceOf = Callable[[AsyncSession, Sequence[UUID]], Awaitable[dict[UUID, schemas.InvitationAttendance]]]
 
 
 @dataclass(frozen=True)

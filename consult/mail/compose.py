@@ -4,8 +4,8 @@ Apple Mail and Thunderbird all accept:
     multipart/mixed
       multipart/alternative
         text/plain
-        text/html
-        text/calendar; method=X; charset=UTF-8
+        text/html                   (or, with inline images: multipart/related of
+        text/calendar; method=X; charset=UTF-8     text/html and image/png parts by Content-ID)
       invite.ics (attachment)
 """
 
@@ -18,6 +18,8 @@ from email.charset import BASE64, Charset
 from email.header import Header
 from email.headerregistry import Address
 from email.mime.application import MIMEApplication
+from email.mime.base import MIMEBase
+from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32
@@ -36,6 +38,15 @@ _UTF8.body_encoding = BASE64
 class CalendarPart:
     method: str
     ics: bytes
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """A PNG the HTML body shows as ``<img src="cid:{content_id}">`` (RFC 2392)."""
+
+    content_id: str  # without the angle brackets
+    png: bytes
+    filename: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ class Letter:
     in_reply_to: str | None = None
     calendar: CalendarPart | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    images: tuple[InlineImage, ...] = ()
 
 
 def one_line(text: str) -> str:
@@ -95,11 +107,24 @@ def _header(value: str) -> str:
     return value if value.isascii() else cast(str, Header(value, "utf-8"))
 
 
+def _html(letter: Letter) -> MIMEBase:
+    if not letter.images:
+        return _text(letter.html, "html")
+    related = MIMEMultipart("related", type="text/html")
+    related.attach(_text(letter.html, "html"))
+    for image in letter.images:
+        part = MIMEImage(image.png, "png")
+        part["Content-ID"] = f"<{image.content_id}>"
+        part.add_header("Content-Disposition", "inline", filename=image.filename)
+        related.attach(part)
+    return related
+
+
 def render_message(letter: Letter) -> bytes:
     """The message as it goes on the wire (CRLF line ends)."""
     bodies = MIMEMultipart("alternative")
     bodies.attach(_text(letter.text, "plain"))
-    bodies.attach(_text(letter.html, "html"))
+    bodies.attach(_html(letter))
     if letter.calendar is None:
         message = bodies
     else:

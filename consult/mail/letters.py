@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from consult.mail.compose import CalendarPart, Letter, address
+from consult.mail.compose import CalendarPart, InlineImage, Letter, address
 from consult.mail.render import render_email
 from consult.settings import Settings
 
@@ -24,6 +24,7 @@ def write_letter(
     calendar: CalendarPart | None = None,
     headers: Mapping[str, str] | None = None,
     personal_url: str | None = None,
+    images: tuple[InlineImage, ...] = (),
 ) -> Letter:
     """``personal_url``: the reader's own page (consult.directory.links), in the footer."""
     rendered = render_email(
@@ -41,4 +42,5 @@ def write_letter(
         in_reply_to=in_reply_to,
         calendar=calendar,
         headers=headers or {},
+        images=images,
     )

@@ -25,12 +25,13 @@ import msgspec
 from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.attendance.models import EventAttendance
 from consult.audit.service import forget_values, forget_values_mentioning
 from consult.crud import get_or_404
 from consult.directory.links import revoke_person_links
 from consult.directory.models import Organisation, Person, PersonGroup, PersonLink, group_member
 from consult.events.models import Event
-from consult.exports.models import EventAttendance, ExportJob
+from consult.exports.models import ExportJob
 from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
 from consult.invitations.models import Invitation, RsvpLink
 from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
@@ -271,7 +272,8 @@ class PrivacyService:
             ],
             "inbound_messages": inbound_out,
             "attendance": [
-                {"event_id": row.event_id, "event_title": title, "recorded_at": row.created_at}
+                _fields(row, "event_id", "source", "checked_in_at", "minutes")
+                | {"event_title": title, "recorded_at": row.created_at}
                 for row, title in attendance
             ],
             "links": {

@@ -17,6 +17,7 @@ from consult.audit.models import ActorKind
 from consult.auth.models import Role, StaffUser
 from consult.directory.links import new_person_link
 from consult.drafts.fixtures import strategy_markdown
+from consult.invitations.checkin import checkin_code
 from consult.invitations.models import Invitation
 from consult.mail.replies import unsubscribe_token
 from consult.settings import get_settings
@@ -154,6 +155,25 @@ def _from_personal_page(what: str) -> Prepare:
     return prepare
 
 
+def _check_in(w: World) -> Send:
+    """The seeded invitee of the seeded (in-person) event, with their check-in code."""
+    invitation = w.db.scalar(select(Invitation.id).where(Invitation.event_id == uuid.UUID(w.ids["event_id"])))
+    code = checkin_code(get_settings().app.secret_key, invitation)
+    return lambda: w.admin.post(f"/api/v1/events/{w.ids['event_id']}/check-in", json={"code": code})
+
+
+def _zoom_report(w: World) -> bytes:
+    """A Zoom participant report naming the seeded invitee."""
+    email = w.db.scalar(
+        text("SELECT p.email FROM person p JOIN invitation i ON i.person_id = p.id WHERE i.event_id = :e"),
+        {"e": uuid.UUID(w.ids["event_id"])},
+    )
+    return (
+        "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)\n"
+        f"Someone,{email},04/08/2027 10:00:00 AM,04/08/2027 11:00:00 AM,60\n"
+    ).encode()
+
+
 def _round_invitee(w: World) -> str:
     """A new person, invited to the seeded round."""
     person = w.person()
@@ -259,6 +279,13 @@ CALLS: dict[str, Prepare] = {
     "DELETE /api/v1/events/{event_id}/invitations/{invitation_id}": _invite_then_uninvite,
     "POST /api/v1/events/{event_id}/attendance": call(
         "admin", "POST", "/api/v1/events/{event_id}/attendance", json={"person_ids": ["{person_id}"]}
+    ),
+    "POST /api/v1/events/{event_id}/check-in": _check_in,
+    "POST /api/v1/events/{event_id}/attendance/import": lambda w: (
+        lambda: w.admin.post(
+            f"/api/v1/events/{w.ids['event_id']}/attendance/import",
+            files={"file": ("zoom.csv", _zoom_report(w), "text/csv")},
+        )
     ),
     "POST /rsvp/{token}": lambda w: (
         lambda: w.public.post(f"/rsvp/{w.seeded.rsvp_token}", json={"response": "accepted"})

@@ -70,6 +70,9 @@ def test_event_and_consultation_figures(api, db, client_for, scenario: Scenario)
         "no_answer": 1,
         "attended": 3,
         "attended_uninvited": 1,
+        "checked_in": 0,  # recorded by hand (tests/attendance count check-ins and minutes)
+        "online": 0,
+        "online_minutes": 0,
     }
     by_kind = {g["label"]: g["figures"] for g in stats["by_organisation_kind"]}
     assert by_kind["government"]["invited"] == 2 and by_kind["government"]["attended"] == 2
@@ -111,7 +114,7 @@ def test_event_and_consultation_figures(api, db, client_for, scenario: Scenario)
         summary = {r[0]: r[1] for r in workbook["Summary"].iter_rows(values_only=True) if r and r[0]}
         assert summary["Participants (attended at least one event)"] == 2
         events = list(workbook["Events"].iter_rows(values_only=True))
-        assert events[1][2:] == ("total", None, 4, 2, 1, 0, 1, 2, 0)
+        assert events[1][2:] == ("total", None, 4, 2, 1, 0, 1, 2, 0, 0, 0, 0)
         rounds = list(workbook["Rounds"].iter_rows(values_only=True))
         assert rounds[1][2:5] == (9, 6, 3)
 

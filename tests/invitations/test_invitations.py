@@ -50,11 +50,14 @@ def test_each_invitee_gets_one_email_with_a_calendar_request(api, scenario, work
         assert message.get_content_type() == "multipart/mixed"
         alternative = message.get_payload()[0]
         assert alternative.get_content_type() == "multipart/alternative"
+        # An in-person event: the HTML comes with its check-in QR code (tests/attendance).
         assert [p.get_content_type() for p in alternative.get_payload()] == [
             "text/plain",
-            "text/html",
+            "multipart/related",
             "text/calendar",
         ]
+        related = alternative.get_payload()[1]
+        assert [p.get_content_type() for p in related.get_payload()] == ["text/html", "image/png"]
         attachment = message.get_payload()[1]
         assert attachment.get_filename() == "invite.ics"
 

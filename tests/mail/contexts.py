@@ -92,6 +92,8 @@ def launch_context(language: str, **overrides: Any) -> dict[str, Any]:
         "starts_in": format_in(dt.timedelta(hours=23, minutes=55), language),
         "organiser_email": ORGANISER_EMAIL,
         "personal_url": PERSONAL_URL,
+        # an in-person event: the invitee's check-in code (consult.invitations.checkin)
+        "checkin": {"code": "7K3QD-M9XWA", "qr": "cid:checkin.sample@example.org"},
         # pages
         "form_action": "/rsvp/rsvp_launch",
         "response": "accepted",
@@ -125,6 +127,7 @@ def round_table_context(language: str, **overrides: Any) -> dict[str, Any]:
             "agenda": [],
             "rsvp_links": rsvp_links("rsvp_rt1"),
             "starts_in": format_in(dt.timedelta(minutes=58), language),
+            "checkin": None,  # online: nobody to check in at a door
         }
     )
     context.update(overrides)
