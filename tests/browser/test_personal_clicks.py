@@ -119,3 +119,29 @@ def test_the_empty_page_in_the_browser(browser, server, db, directory: Directory
         assert gettext(language, empty) in text
     assert browser.find_elements(By.TAG_NAME, "form") == []
     assert_accessible(browser)
+
+
+def test_a_round_the_reader_was_removed_from_since_the_page_was_opened(
+    browser,
+    personal_page,  # noqa: F811
+    facilitator,
+):
+    page: PersonalPage = personal_page("ru")
+    read_in(browser, "en-US")
+    set_width(browser, PHONE)
+    browser.get(page.url)
+    round_id = page.round_["id"]
+    removed = facilitator.delete(f"/api/v1/rounds/{round_id}/invitees/{page.person_id}")
+    assert removed.status_code in (200, 204), removed.text
+
+    submit(
+        browser, item(browser, "rounds", page.round_["title"]).find_element(By.CSS_SELECTOR, "form.go button")
+    )
+    assert lang_of(browser) == "ru"
+    assert browser.find_element(By.TAG_NAME, "h1").text == gettext("ru", "This link is no longer valid")
+    # It speaks of the comment round, not of an event.
+    round_text = (
+        "We are sorry: this link to the comment round has expired or has been replaced. Please use the "
+        "link in the most recent email you received about the consultation."
+    )
+    assert gettext("ru", round_text) in browser.find_element(By.TAG_NAME, "main").text
