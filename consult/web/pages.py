@@ -26,7 +26,12 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 # The routes of the pages opened from email links, and the kind of link each is (link_invalid.html
 # names it, so a comment-round link is not spoken of as an event invitation).
-LINK_KINDS = {"/rsvp/": "invitation", "/r/": "round", "/unsubscribe/": "unsubscribe"}
+LINK_KINDS = {
+    "/rsvp/": "invitation",
+    "/r/": "round",
+    "/unsubscribe/": "unsubscribe",
+    "/poll/": "poll",
+}
 
 
 def render_page(name: str, language: str, context: Mapping[str, Any]) -> str:
