@@ -207,9 +207,7 @@ def test_a_form_that_leaves_a_slot_out_comes_back_with_what_was_chosen(api, poll
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
     assert "There is a problem" in page
-    assert (
-        'href="#slot-1-yes"' in page and 'href="#slot-2-yes"' in page and 'href="#slot-0-yes"' not in page
-    )
+    assert 'href="#slot-1-yes"' in page and 'href="#slot-2-yes"' in page and 'href="#slot-0-yes"' not in page
     assert f'name="{ids[0]}" value="if_need_be" checked' in page
     db.rollback()
     assert db.scalar(select(func.count()).select_from(PollAnswer)) == 0
