@@ -103,6 +103,21 @@ def created(response: httpx.Response, status: int = 201) -> dict[str, Any]:
     return body
 
 
+def poll_body(person_id: str) -> dict[str, Any]:
+    """A scheduling poll asking one person about two times a month ahead."""
+    return {
+        "title": "Round table",
+        "kind": "round_table",
+        "format": "online",
+        "timezone": "Europe/Vienna",
+        "duration_minutes": 90,
+        "online_url": "https://meet.example.org/rt",
+        "slots": [{"starts_at": future(40, 10)}, {"starts_at": future(41, 10)}],
+        "closes_at": future(30, 18),
+        "person_ids": [person_id],
+    }
+
+
 @pytest.fixture
 def admin(client_for) -> httpx.Client:
     return client_for(Role.ADMIN)
@@ -200,6 +215,8 @@ def seeded(admin: httpx.Client, db) -> Seeded:
         "round_id": round_["id"],
         "comment_id": comment["id"],
     }
+    poll = post(f"/api/v1/consultations/{consultation['id']}/scheduling-polls", poll_body(person["id"]))
+    ids["poll_id"] = poll["id"]
     export = admin.post(f"/api/v1/rounds/{round_['id']}/exports", json={"format": "csv"})
     if export.status_code == 202 and "id" in export.json():
         ids["export_id"] = export.json()["id"]
@@ -225,6 +242,7 @@ WORKER_WRITTEN = {
     "export_job",
     "worker_heartbeat",
     "person_link",  # the personal page's link, issued as the worker writes an email
+    "poll_link",  # a scheduling poll's personal link, issued as the worker writes the email
     "audit_entry",  # the worker's own changes are recorded as it makes them
 }
 
