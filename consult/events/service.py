@@ -53,6 +53,8 @@ class EventChange:
 
 @dataclass(frozen=True)
 class Schedule:
+    """When and where an event happens, checked as a whole (events, and the polls that create them)."""
+
     timezone: str
     starts_at: dt.datetime
     ends_at: dt.datetime
