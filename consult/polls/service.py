@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
@@ -302,11 +302,19 @@ class PollService:
         )
 
     def _organisations_that_can_attend(self, poll: SchedulingPoll) -> Select[Any]:
-        answers = self._answers_with_organisation(poll).where(PollAnswer.answer.in_(_CAN_ATTEND)).subquery()
+        # The distinct (slot, organisation) pairs first (a hash aggregate), then counted by kind:
+        # faster than count(DISTINCT) per group, which sorts every answer.
+        pairs = (
+            self._answers_with_organisation(poll)
+            .with_only_columns(PollAnswer.slot_id, Person.organisation_id)
+            .where(PollAnswer.answer.in_(_CAN_ATTEND))
+            .group_by(PollAnswer.slot_id, Person.organisation_id)
+            .subquery()
+        )
         return (
-            select(answers.c.slot_id, Organisation.kind, func.count(distinct(Organisation.id)))
-            .join(Organisation, Organisation.id == answers.c.organisation_id)
-            .group_by(answers.c.slot_id, Organisation.kind)
+            select(pairs.c.slot_id, Organisation.kind, func.count())
+            .join(Organisation, Organisation.id == pairs.c.organisation_id)
+            .group_by(pairs.c.slot_id, Organisation.kind)
         )
 
     def _required_answers(self, poll: SchedulingPoll) -> Select[Any]:
