@@ -213,3 +213,31 @@ def test_a_form_that_leaves_a_slot_out_comes_back_with_what_was_chosen(api, poll
     assert db.scalar(select(func.count()).select_from(PollAnswer)) == 0
     unknown = public.get("/poll/cpl_not-a-real-token", headers={"Accept-Language": "fr"})
     assert unknown.status_code == 404 and "sondage" in unknown.text
+
+
+def test_a_persons_data_holds_their_poll_answers_and_revoking_cuts_their_poll_links(
+    api, client_for, poll_scenario, db, server
+):
+    import io
+    import json
+    import zipfile
+
+    from consult.auth.models import Role
+
+    poll = create_poll(api, poll_scenario)
+    person = _people(poll_scenario)["ru"]
+    token = link_for(db, poll["id"], person)
+    public = httpx.Client(base_url=server)
+    assert answer(public, token, {s["id"]: "if_need_be" for s in poll["slots"]}).status_code == 303
+
+    archive = client_for(Role.ADMIN).get(f"/api/v1/people/{person}/data")
+    assert archive.status_code == 200, archive.text
+    data = json.loads(zipfile.ZipFile(io.BytesIO(archive.content)).read("data.json"))
+    [entry] = data["scheduling_polls"]
+    assert entry["poll_title"] == "Round table on social services"
+    assert [a["answer"] for a in entry["answers"]] == ["if_need_be"] * 3
+    assert len(data["links"]["poll"]) == 1 and "token_hash" not in data["links"]["poll"][0]
+
+    revoked = api.post(f"/api/v1/people/{person}/revoke-links")
+    assert revoked.status_code == 200 and revoked.json()["poll_links"] == 1
+    assert public.get(f"/poll/{token}").status_code == 404
