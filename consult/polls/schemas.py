@@ -66,8 +66,8 @@ class SlotTally(Struct):
     starts_at_local: str
     ends_at_local: str
     counts: AnswerCounts
-    # Distinct organisations with someone answering yes or if_need_be, by organisation kind.
-    organisations_can_attend: dict[str, int]
+    # The organisations with someone answering yes or if_need_be, by organisation kind.
+    organisations_can_attend: dict[str, list[OrganisationBrief]]
     # Required organisations whose invitees answered, none of them yes or if_need_be.
     required_cannot: list[OrganisationBrief]
     # Required organisations from which nobody has answered for this slot yet.

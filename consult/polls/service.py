@@ -202,9 +202,11 @@ class PollService:
                 )
             )
         ).one()
-        kinds: dict[UUID, dict[str, int]] = defaultdict(dict)
-        for slot_id, kind, number in await self.session.execute(self._organisations_that_can_attend(poll)):
-            kinds[slot_id][kind.value] = number
+        kinds: dict[UUID, dict[str, list[schemas.OrganisationBrief]]] = defaultdict(dict)
+        for slot_id, org_id, name, kind in await self.session.execute(
+            self._organisations_that_can_attend(poll)
+        ):
+            kinds[slot_id].setdefault(kind.value, []).append(schemas.OrganisationBrief(org_id, name, kind))
         required = {
             org.id: schemas.OrganisationBrief(id=org.id, name=org.name, kind=org.kind)
             for org in await self.session.scalars(
@@ -234,7 +236,7 @@ class PollService:
                     counts=schemas.AnswerCounts(
                         yes=yes, if_need_be=if_need_be, no=no, no_answer=invited - yes - if_need_be - no
                     ),
-                    organisations_can_attend=dict(sorted(kinds[slot.id].items())),
+                    organisations_can_attend=kinds[slot.id],
                     required_cannot=cannot,
                     required_not_answered=silent,
                 )
@@ -302,8 +304,8 @@ class PollService:
         )
 
     def _organisations_that_can_attend(self, poll: SchedulingPoll) -> Select[Any]:
-        # The distinct (slot, organisation) pairs first (a hash aggregate), then counted by kind:
-        # faster than count(DISTINCT) per group, which sorts every answer.
+        # The distinct (slot, organisation) pairs (a hash aggregate over the answers): at most slots x
+        # organisations rows leave the database, whatever the number of answers.
         pairs = (
             self._answers_with_organisation(poll)
             .with_only_columns(PollAnswer.slot_id, Person.organisation_id)
@@ -312,9 +314,9 @@ class PollService:
             .subquery()
         )
         return (
-            select(pairs.c.slot_id, Organisation.kind, func.count())
+            select(pairs.c.slot_id, Organisation.id, Organisation.name, Organisation.kind)
             .join(Organisation, Organisation.id == pairs.c.organisation_id)
-            .group_by(pairs.c.slot_id, Organisation.kind)
+            .order_by(Organisation.kind, Organisation.name)
         )
 
     def _required_answers(self, poll: SchedulingPoll) -> Select[Any]:
