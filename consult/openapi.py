@@ -443,6 +443,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "organisations, as invitations take them); each invitee gets an email with a personal link to "
         "answer yes, if need be or no per time. Slots in the past or overlapping are refused.",
     ),
+    "ApiV1ConsultationsConsultationIdSchedulingPollsListPolls": (
+        "List scheduling polls",
+        "A page of the consultation's scheduling polls, the newest first, with their state and event.",
+    ),
     "ApiV1SchedulingPollsPollIdGetPoll": (
         "Scheduling poll and its tally",
         "Per slot: the counts per answer, the organisations that can attend by kind, and the required "

@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
+from consult.pagination import Page, PageParams
 from consult.polls import schemas
 from consult.polls.service import PollService
 
@@ -23,6 +24,13 @@ class SchedulingPollController(Controller):
     ) -> schemas.PollOut:
         service = PollService(db_session, state.settings)
         return await service.tally(await service.create(consultation_id, data))
+
+    @get("/api/v1/consultations/{consultation_id:uuid}/scheduling-polls", guards=[any_staff])
+    async def list_polls(
+        self, db_session: AsyncSession, state: State, consultation_id: UUID, page: PageParams
+    ) -> Page[schemas.PollBrief]:
+        rows, total = await PollService(db_session, state.settings).list(consultation_id, page)
+        return Page.of([schemas.PollBrief.from_model(row) for row in rows], total, page)
 
     @get("/api/v1/scheduling-polls/{poll_id:uuid}", guards=[any_staff])
     async def get_poll(self, db_session: AsyncSession, state: State, poll_id: UUID) -> schemas.PollOut:

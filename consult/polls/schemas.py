@@ -7,6 +7,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta, Struct
 
+from consult.crud import ModelOut
 from consult.directory.models import OrganisationKind
 from consult.directory.schemas import Audience
 from consult.events.models import EventFormat, EventKind
@@ -43,6 +44,17 @@ class PollCreate(Audience, forbid_unknown_fields=True, kw_only=True):
 
 class PollDecide(Struct, forbid_unknown_fields=True):
     slot_id: UUID
+
+
+class PollBrief(ModelOut):
+    id: UUID
+    title: str
+    kind: EventKind
+    status: PollStatus
+    closes_at: dt.datetime
+    decided_slot_id: UUID | None
+    event_id: UUID | None
+    created_at: dt.datetime
 
 
 class OrganisationBrief(Struct):

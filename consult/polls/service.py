@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from consult.audit.recording import Actor, act_as
-from consult.crud import get_or_404
+from consult.crud import get_or_404, page_of
 from consult.directory.audience import expand_audience
 from consult.directory.models import Organisation, Person
 from consult.errors import Conflict, FieldError, Invalid, NotFound
@@ -32,6 +32,7 @@ from consult.invitations.schemas import InviteRequest
 from consult.invitations.service import InvitationService
 from consult.mail.models import EmailKind
 from consult.mail.outbox import enqueue, mail_domain
+from consult.pagination import PageParams
 from consult.polls import schemas
 from consult.polls.links import invitee_of_link
 from consult.polls.models import (
@@ -187,6 +188,16 @@ class PollService:
         )
 
     # --- reading -----------------------------------------------------------------------------------
+
+    async def list(self, consultation_id: UUID, page: PageParams) -> tuple[list[SchedulingPoll], int]:
+        """The consultation's polls, the newest first."""
+        await get_or_404(self.session, Consultation, consultation_id, "consultation")
+        stmt = (
+            select(SchedulingPoll)
+            .where(SchedulingPoll.consultation_id == consultation_id)
+            .order_by(SchedulingPoll.created_at.desc(), SchedulingPoll.id)
+        )
+        return await page_of(self.session, stmt, page)
 
     async def get(self, poll_id: UUID) -> SchedulingPoll:
         return await get_or_404(self.session, SchedulingPoll, poll_id, "scheduling poll")

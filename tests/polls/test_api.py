@@ -35,6 +35,9 @@ def test_a_poll_is_created_with_its_slots_and_one_email_per_invitee(api, poll_sc
     assert dt.datetime.fromisoformat(first["starts_at"]) == dt.datetime(2027, 4, 13, 8, tzinfo=dt.UTC)
     assert first["counts"] == {"yes": 0, "if_need_be": 0, "no": 0, "no_answer": 4}
     assert [o["name"] for o in poll["required_organisations"]] == ["Org government"]
+    listed = api.get(f"/api/v1/consultations/{poll_scenario.consultation['id']}/scheduling-polls").json()
+    assert [(p["id"], p["status"]) for p in listed["items"]] == [(poll["id"], "open")]
+    assert listed["total"] == 1
     kinds = db.scalars(select(OutboundEmail.kind)).all()
     assert sorted(kinds) == [EmailKind.POLL_INVITATION] * 4
 
