@@ -12,7 +12,7 @@ the response status), ``title`` and ``detail``; the status, the content type and
 OpenAPI document says (Schemathesis's conformance checks); a refused write leaves the row counts of
 every table as they were. The two exceptions are stated where they are made:
 
-* ``/rsvp/{token}``, ``/r/{token}``, ``/unsubscribe/{token}`` and ``/p/{token}`` are pages people
+* ``/rsvp/{token}``, ``/r/{token}``, ``/unsubscribe/{token}``, ``/p/{token}`` and ``/poll/{token}`` are pages people
   open from their email: an unknown link is a 404 HTML page, and a refused form is the page again
   with the error (HTML). They are fuzzed with random tokens (no 5xx), and below with real tokens and
   hand-written malformed input.
@@ -64,9 +64,10 @@ from consult.rounds.links import new_round_link
 from consult.rounds.models import CommentRound, RoundInvitee
 from consult.settings import get_settings
 from tests.helpers import problem
+from tests.polls.helpers import link_for
 
 EXAMPLES_PER_MODE = int(os.environ.get("CONSULT_FUZZ_EXAMPLES", "15"))
-PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/")
+PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # What the answers must agree with in the OpenAPI document (consult/openapi.py): a documented status,
 # a documented content type, and a body that fits the documented schema (problems included).
@@ -95,6 +96,7 @@ class Seeded:
     rsvp_token: str
     round_token: str
     body_ids: dict[str, Any] = field(default_factory=dict)
+    poll_token: str = ""
 
 
 def created(response: httpx.Response, status: int = 201) -> dict[str, Any]:
@@ -217,6 +219,7 @@ def seeded(admin: httpx.Client, db) -> Seeded:
     }
     poll = post(f"/api/v1/consultations/{consultation['id']}/scheduling-polls", poll_body(person["id"]))
     ids["poll_id"] = poll["id"]
+    poll_token = link_for(db, poll["id"], person["id"])
     export = admin.post(f"/api/v1/rounds/{round_['id']}/exports", json={"format": "csv"})
     if export.status_code == 202 and "id" in export.json():
         ids["export_id"] = export.json()["id"]
@@ -227,7 +230,9 @@ def seeded(admin: httpx.Client, db) -> Seeded:
         "organisation_ids": [org["id"]],
         "parent_id": comment["id"],
     }
-    return Seeded(ids=ids, rsvp_token=rsvp_token, round_token=round_token, body_ids=body_ids)
+    return Seeded(
+        ids=ids, rsvp_token=rsvp_token, round_token=round_token, body_ids=body_ids, poll_token=poll_token
+    )
 
 
 # Rows the Celery worker writes on its own schedule (emails it queues when an export job ends, the
@@ -289,7 +294,9 @@ def aim_at_seeded(case: Any, seeded: Seeded, draw: Callable[..., Any]) -> None:
     path = case.operation.path
     for name in list(case.path_parameters or {}):
         if name == "token":
-            real: Any = seeded.rsvp_token if path.startswith("/rsvp/") else seeded.round_token
+            real: Any = {"/rsvp/": seeded.rsvp_token, "/poll/": seeded.poll_token}.get(
+                path[: path.index("/", 1) + 1], seeded.round_token
+            )
         else:
             real = seeded.ids.get(name)
         if real is not None and draw(st.booleans()):

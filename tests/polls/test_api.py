@@ -252,3 +252,22 @@ def test_a_persons_data_holds_their_poll_answers_and_revoking_cuts_their_poll_li
     revoked = api.post(f"/api/v1/people/{person}/revoke-links")
     assert revoked.status_code == 200 and revoked.json()["poll_links"] == 1
     assert public.get(f"/poll/{token}").status_code == 404
+
+
+def test_malformed_forms_and_tokens_get_the_page_never_a_server_error(api, poll_scenario, db, server):
+    poll = create_poll(api, poll_scenario)
+    token = link_for(db, poll["id"], _people(poll_scenario)["az"])
+    url = f"{server}/poll/{token}"
+    slot = poll["slots"][0]["id"]
+    for form in ({}, {"not-a-uuid": "yes"}, {slot: "x" * 5000}, {str(uuid.uuid4()): "yes"}, {slot: ""}):
+        response = httpx.post(url, data=form)
+        assert response.status_code == 422, (form, response.status_code)
+        assert response.headers["content-type"].startswith("text/html")
+    assert (
+        httpx.post(url, content=b"\xff\xfe garbage", headers={"Content-Type": "text/plain"}).status_code < 500
+    )
+    for bad in ("%00", "x" * 5000, "cpl_" + "A" * 40, "csr_" + "A" * 40):
+        assert httpx.get(f"{server}/poll/{bad}").status_code == 404
+        assert httpx.post(f"{server}/poll/{bad}", data={slot: "yes"}).status_code == 404
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(PollAnswer)) == 0
