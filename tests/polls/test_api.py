@@ -271,3 +271,23 @@ def test_malformed_forms_and_tokens_get_the_page_never_a_server_error(api, poll_
         assert httpx.post(f"{server}/poll/{bad}", data={slot: "yes"}).status_code == 404
     db.rollback()
     assert db.scalar(select(func.count()).select_from(PollAnswer)) == 0
+
+
+def test_after_the_deadline_the_page_shows_the_answers_and_takes_no_more(api, poll_scenario, db, server):
+    from sqlalchemy import text
+
+    poll = create_poll(api, poll_scenario)
+    token = link_for(db, poll["id"], _people(poll_scenario)["fr"])
+    ids = [s["id"] for s in poll["slots"]]
+    assert answer(httpx.Client(base_url=server), token, dict.fromkeys(ids, "yes")).status_code == 303
+    db.execute(text("UPDATE scheduling_poll SET closes_at = now() - interval '1 minute'"))
+    db.commit()
+    page = httpx.get(f"{server}/poll/{token}")
+    assert page.status_code == 200
+    assert "Ce sondage est clos" in page.text and "<form" not in page.text
+    assert page.text.count("<td>Oui</td>") == 3
+    late = answer(httpx.Client(base_url=server), token, dict.fromkeys(ids, "no"))
+    assert late.status_code == 303 and late.headers["location"] == f"/poll/{token}"
+    db.rollback()
+    assert {a for (a,) in db.execute(select(PollAnswer.answer))} == {"yes"}
+    assert api.get(f"/api/v1/scheduling-polls/{poll['id']}").json()["accepting_answers"] is False
