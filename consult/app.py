@@ -42,6 +42,9 @@ from consult.invitations.service import listen_to_events
 from consult.openapi import describe_api, docs_router, openapi_config
 from consult.pagination import provide_page_params
 from consult.people.page import PersonalPageController
+from consult.polls.controller import SchedulingPollController
+from consult.polls.links import POLL_LINK_PREFIX
+from consult.polls.pages import PollPageController
 from consult.privacy.controller import PersonDataController
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
@@ -59,8 +62,8 @@ from consult.web.ratelimit import (
 from consult.web.security import cors_config, security_headers
 
 # Links people open from their email: the path segment after each is a credential.
-TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/", "/p/"]
-TOKEN_PREFIXES = [STAFF_PREFIX, ROUND_LINK_PREFIX, RSVP_PREFIX, PERSON_LINK_PREFIX]
+TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/"]
+TOKEN_PREFIXES = [STAFF_PREFIX, ROUND_LINK_PREFIX, RSVP_PREFIX, PERSON_LINK_PREFIX, POLL_LINK_PREFIX]
 # Paths outside the bearer-token API: probes, the schema, and those links.
 PUBLIC_PATHS = ["^/health$", "^/schema", *(f"^{route}" for route in TOKEN_ROUTES)]
 
@@ -121,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsultationController,
             EventController,
             InvitationController,
+            SchedulingPollController,
             with_upload_limit(DocumentController, settings.uploads.draft_max_bytes),
             RoundController,
             CommentController,
@@ -131,7 +135,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InboundController,
             AttachmentController,
             PersonDataController,
-            link_routes(RsvpController, RoundPageController, UnsubscribeController, PersonalPageController),
+            link_routes(
+                RsvpController,
+                RoundPageController,
+                UnsubscribeController,
+                PersonalPageController,
+                PollPageController,
+            ),
             AuditController,
             StaffUserController,
         ],

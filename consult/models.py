@@ -12,6 +12,14 @@ from consult.exports.models import ExportJob
 from consult.inbound.models import InboundMessage
 from consult.invitations.models import Invitation, ReminderSent, RsvpLink
 from consult.mail.models import OutboundEmail, ReplyToken
+from consult.polls.models import (
+    PollAnswer,
+    PollInvitee,
+    PollLink,
+    PollRequiredOrganisation,
+    PollSlot,
+    SchedulingPoll,
+)
 from consult.rounds.models import (
     Comment,
     CommentAttachment,
@@ -45,12 +53,18 @@ __all__ = [
     "OutboundEmail",
     "Person",
     "PersonGroup",
+    "PollAnswer",
+    "PollInvitee",
+    "PollLink",
+    "PollRequiredOrganisation",
+    "PollSlot",
     "ReminderSent",
     "ReplyNotice",
     "ReplyToken",
     "RoundInvitee",
     "RoundLink",
     "RsvpLink",
+    "SchedulingPoll",
     "StaffToken",
     "StaffUser",
     "WorkerHeartbeat",

@@ -105,7 +105,7 @@ _BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 _TEXT = Schema(type=OpenAPIType.STRING)
 _HTML = "text/html; charset=utf-8"
 
-_PUBLIC_PAGES = ("/r/", "/rsvp/", "/unsubscribe/", "/p/")
+_PUBLIC_PAGES = ("/r/", "/rsvp/", "/unsubscribe/", "/p/", "/poll/")
 _RETRY_AFTER: dict[str, OpenAPIHeader | Reference] = {
     "Retry-After": OpenAPIHeader(description="Seconds to wait.", schema=Schema(type=OpenAPIType.INTEGER))
 }
@@ -236,6 +236,9 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
         responses["200"] = _files("The event as an iCalendar file.", "text/calendar; charset=utf-8")
     elif operation_id == "ApiV1AttachmentsAttachmentIdDownload":
         responses["200"] = _files("The attached file, as a download.", "application/octet-stream")
+    elif operation_id == "PollTokenAnswer":
+        responses["303"] = OpenAPIResponse(description="Recorded (or the poll has closed): back to the page.")
+        responses["422"] = _files("A slot was left unanswered: the page again, saying which.", _HTML)
     elif operation_id == "RTokenCommentsComment":
         responses["303"] = OpenAPIResponse(description="Written: back to the round page.")
         responses["422"] = _files("The form is invalid: the page again, saying why.", _HTML)
@@ -438,6 +441,38 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "ApiV1EventsEventIdCalendarIcsCalendarFile": (
         "Download the event's calendar file",
         "An iCalendar (.ics) file.",
+    ),
+    # scheduling polls
+    "ApiV1ConsultationsConsultationIdSchedulingPollsCreatePoll": (
+        "Create a scheduling poll",
+        "Candidate times for a future event, the event's settings and an audience (people, groups, "
+        "organisations, as invitations take them); each invitee gets an email with a personal link to "
+        "answer yes, if need be or no per time. Slots in the past or overlapping are refused.",
+    ),
+    "ApiV1ConsultationsConsultationIdSchedulingPollsListPolls": (
+        "List scheduling polls",
+        "A page of the consultation's scheduling polls, the newest first, with their state and event.",
+    ),
+    "ApiV1SchedulingPollsPollIdGetPoll": (
+        "Scheduling poll and its tally",
+        "Per slot: the counts per answer, the organisations that can attend by kind, and the required "
+        "organisations that cannot (or have not answered); the best slots first.",
+    ),
+    "ApiV1SchedulingPollsPollIdDecideDecide": (
+        "Decide a scheduling poll",
+        "Creates the event at the chosen slot with the poll's settings, invites everyone the poll asked "
+        "(invitations with calendar entries, as usual), closes the poll and tells those who answered. "
+        "Once only: a decided poll answers 409.",
+    ),
+    "PollTokenShow": (
+        "Scheduling poll page",
+        "The page behind a poll link: every proposed time in the event's and the reader's time zone, "
+        "with a form to answer each.",
+    ),
+    "PollTokenAnswer": (
+        "Answer a scheduling poll",
+        "The poll page's form: one answer (yes, if_need_be, no) per slot, named by the slot's id; "
+        "answers 303 back to the page.",
     ),
     "RsvpTokenShow": (
         "RSVP page",

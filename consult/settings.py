@@ -292,6 +292,21 @@ class RoundSettings:
 
 
 @dataclass(frozen=True)
+class PollSettings:
+    link_days_after_close: int = _int(
+        "POLL_LINK_DAYS_AFTER_CLOSE",
+        14,
+        "scheduling poll links work this many days after the poll closes (to see the outcome, not to answer)",
+    )
+    reminder_hours_before_close: float = _float(
+        "POLL_REMINDER_HOURS_BEFORE_CLOSE",
+        48.0,
+        "invitees who have not answered a scheduling poll are reminded, once, this long before it closes",
+    )
+    scan_seconds: float = _float("POLL_SCAN_SECONDS", 60.0, "how often beat looks for poll reminders to send")
+
+
+@dataclass(frozen=True)
 class ExportSettings:
     sync_max_comments: int = _int(
         "EXPORT_SYNC_MAX_COMMENTS",
@@ -412,6 +427,7 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     events: EventSettings = field(default_factory=EventSettings)
     rounds: RoundSettings = field(default_factory=RoundSettings)
+    polls: PollSettings = field(default_factory=PollSettings)
     exports: ExportSettings = field(default_factory=ExportSettings)
     inbound: InboundSettings = field(default_factory=InboundSettings)
     imap: ImapSettings = field(default_factory=ImapSettings)

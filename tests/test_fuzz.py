@@ -12,7 +12,7 @@ the response status), ``title`` and ``detail``; the status, the content type and
 OpenAPI document says (Schemathesis's conformance checks); a refused write leaves the row counts of
 every table as they were. The two exceptions are stated where they are made:
 
-* ``/rsvp/{token}``, ``/r/{token}``, ``/unsubscribe/{token}`` and ``/p/{token}`` are pages people
+* ``/rsvp/{token}``, ``/r/{token}``, ``/unsubscribe/{token}``, ``/p/{token}`` and ``/poll/{token}`` are pages people
   open from their email: an unknown link is a 404 HTML page, and a refused form is the page again
   with the error (HTML). They are fuzzed with random tokens (no 5xx), and below with real tokens and
   hand-written malformed input.
@@ -64,9 +64,10 @@ from consult.rounds.links import new_round_link
 from consult.rounds.models import CommentRound, RoundInvitee
 from consult.settings import get_settings
 from tests.helpers import problem
+from tests.polls.helpers import link_for
 
 EXAMPLES_PER_MODE = int(os.environ.get("CONSULT_FUZZ_EXAMPLES", "15"))
-PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/")
+PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # What the answers must agree with in the OpenAPI document (consult/openapi.py): a documented status,
 # a documented content type, and a body that fits the documented schema (problems included).
@@ -95,12 +96,28 @@ class Seeded:
     rsvp_token: str
     round_token: str
     body_ids: dict[str, Any] = field(default_factory=dict)
+    poll_token: str = ""
 
 
 def created(response: httpx.Response, status: int = 201) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def poll_body(person_id: str) -> dict[str, Any]:
+    """A scheduling poll asking one person about two times a month ahead."""
+    return {
+        "title": "Round table",
+        "kind": "round_table",
+        "format": "online",
+        "timezone": "Europe/Vienna",
+        "duration_minutes": 90,
+        "online_url": "https://meet.example.org/rt",
+        "slots": [{"starts_at": future(40, 10)}, {"starts_at": future(41, 10)}],
+        "closes_at": future(30, 18),
+        "person_ids": [person_id],
+    }
 
 
 @pytest.fixture
@@ -200,6 +217,9 @@ def seeded(admin: httpx.Client, db) -> Seeded:
         "round_id": round_["id"],
         "comment_id": comment["id"],
     }
+    poll = post(f"/api/v1/consultations/{consultation['id']}/scheduling-polls", poll_body(person["id"]))
+    ids["poll_id"] = poll["id"]
+    poll_token = link_for(db, poll["id"], person["id"])
     export = admin.post(f"/api/v1/rounds/{round_['id']}/exports", json={"format": "csv"})
     if export.status_code == 202 and "id" in export.json():
         ids["export_id"] = export.json()["id"]
@@ -210,7 +230,9 @@ def seeded(admin: httpx.Client, db) -> Seeded:
         "organisation_ids": [org["id"]],
         "parent_id": comment["id"],
     }
-    return Seeded(ids=ids, rsvp_token=rsvp_token, round_token=round_token, body_ids=body_ids)
+    return Seeded(
+        ids=ids, rsvp_token=rsvp_token, round_token=round_token, body_ids=body_ids, poll_token=poll_token
+    )
 
 
 # Rows the Celery worker writes on its own schedule (emails it queues when an export job ends, the
@@ -225,6 +247,7 @@ WORKER_WRITTEN = {
     "export_job",
     "worker_heartbeat",
     "person_link",  # the personal page's link, issued as the worker writes an email
+    "poll_link",  # a scheduling poll's personal link, issued as the worker writes the email
     "audit_entry",  # the worker's own changes are recorded as it makes them
 }
 
@@ -271,7 +294,9 @@ def aim_at_seeded(case: Any, seeded: Seeded, draw: Callable[..., Any]) -> None:
     path = case.operation.path
     for name in list(case.path_parameters or {}):
         if name == "token":
-            real: Any = seeded.rsvp_token if path.startswith("/rsvp/") else seeded.round_token
+            real: Any = {"/rsvp/": seeded.rsvp_token, "/poll/": seeded.poll_token}.get(
+                path[: path.index("/", 1) + 1], seeded.round_token
+            )
         else:
             real = seeded.ids.get(name)
         if real is not None and draw(st.booleans()):

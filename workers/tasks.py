@@ -16,6 +16,7 @@ from consult.inbound.service import PROCESS_TASK, pending_ids, process
 from consult.invitations.mailing import queue_due_reminders
 from consult.mail.delivery import relay, send_batch
 from consult.mail.outbox import SEND_TASK
+from consult.polls.mailing import queue_poll_reminders
 from consult.privacy.retention import PURGE_TASK, purge_expired
 from consult.rounds.mailing import queue_closing_reminders, queue_openings, queue_reply_digests
 from consult.settings import get_settings
@@ -59,6 +60,15 @@ def scan_rounds() -> int:
             + queue_closing_reminders(session, settings)
             + queue_reply_digests(session, settings)
         )
+        session.commit()
+    return len(queued)
+
+
+@celery_app.task(name="consult.scan_polls", acks_late=True)
+def scan_polls() -> int:
+    """Reminders, once, to those who have not answered a scheduling poll that closes soon."""
+    with sessions()() as session:
+        queued = queue_poll_reminders(session, get_settings())
         session.commit()
     return len(queued)
 

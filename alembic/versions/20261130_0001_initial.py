@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 14:59:39.092156
+Create Date: 2026-11-30 15:04:17.381445
 """
 
 from collections.abc import Sequence
@@ -409,6 +409,65 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_person_link_person_id"), ["person_id"], unique=False)
 
     op.create_table(
+        "scheduling_poll",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("consultation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "launch",
+                "round_table",
+                "workshop",
+                "training",
+                "meeting",
+                name="eventkind",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "format",
+            sa.Enum("in_person", "online", "hybrid", name="eventformat", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("duration_minutes", sa.Integer(), nullable=False),
+        sa.Column("location", sa.String(length=500), nullable=True),
+        sa.Column("online_url", sa.String(length=1000), nullable=True),
+        sa.Column("capacity", sa.Integer(), nullable=True),
+        sa.Column("closes_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("open", "decided", name="pollstatus", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("decided_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("decided_slot_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("event_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consultation_id"],
+            ["consultation.id"],
+            name=op.f("fk_scheduling_poll_consultation_id_consultation"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["event.id"], name=op.f("fk_scheduling_poll_event_id_event"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduling_poll")),
+    )
+    with op.batch_alter_table("scheduling_poll", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_scheduling_poll_closes_at"), ["closes_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_scheduling_poll_consultation_id"), ["consultation_id"], unique=False
+        )
+
+    op.create_table(
         "comment_round",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("document_version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -527,6 +586,9 @@ def upgrade() -> None:
                 "comment_response",
                 "reply_digest",
                 "export_ready",
+                "poll_invitation",
+                "poll_reminder",
+                "poll_decided",
                 name="emailkind",
                 native_enum=False,
                 length=32,
@@ -596,6 +658,82 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_outbound_email_invitation_id"), ["invitation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbound_email_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbound_email_staff_user_id"), ["staff_user_id"], unique=False)
+
+    op.create_table(
+        "poll_invitee",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("poll_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("answered_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column(
+            "reminder_queued_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True
+        ),
+        sa.Column("thread_message_id", sa.String(length=300), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_poll_invitee_person_id_person"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["poll_id"],
+            ["scheduling_poll.id"],
+            name=op.f("fk_poll_invitee_poll_id_scheduling_poll"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_poll_invitee")),
+        sa.UniqueConstraint("poll_id", "person_id", name=op.f("uq_poll_invitee_poll_id")),
+    )
+    with op.batch_alter_table("poll_invitee", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_poll_invitee_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_poll_invitee_poll_id"), ["poll_id"], unique=False)
+
+    op.create_table(
+        "poll_required_organisation",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("poll_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("organisation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_poll_required_organisation_organisation_id_organisation"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["poll_id"],
+            ["scheduling_poll.id"],
+            name=op.f("fk_poll_required_organisation_poll_id_scheduling_poll"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_poll_required_organisation")),
+        sa.UniqueConstraint("poll_id", "organisation_id", name=op.f("uq_poll_required_organisation_poll_id")),
+    )
+    with op.batch_alter_table("poll_required_organisation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_poll_required_organisation_poll_id"), ["poll_id"], unique=False)
+
+    op.create_table(
+        "poll_slot",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("poll_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("starts_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("ends_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["poll_id"],
+            ["scheduling_poll.id"],
+            name=op.f("fk_poll_slot_poll_id_scheduling_poll"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_poll_slot")),
+        sa.UniqueConstraint("poll_id", "starts_at", name=op.f("uq_poll_slot_poll_id")),
+    )
+    with op.batch_alter_table("poll_slot", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_poll_slot_poll_id"), ["poll_id"], unique=False)
 
     op.create_table(
         "reminder_sent",
@@ -793,6 +931,55 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_export_job_requested_by_id"), ["requested_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_export_job_round_id"), ["round_id"], unique=False)
         batch_op.create_index("ix_export_job_state", ["state"], unique=False)
+
+    op.create_table(
+        "poll_answer",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("invitee_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("slot_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column(
+            "answer",
+            sa.Enum("yes", "if_need_be", "no", name="pollanswervalue", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invitee_id"],
+            ["poll_invitee.id"],
+            name=op.f("fk_poll_answer_invitee_id_poll_invitee"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["slot_id"], ["poll_slot.id"], name=op.f("fk_poll_answer_slot_id_poll_slot"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_poll_answer")),
+        sa.UniqueConstraint("invitee_id", "slot_id", name=op.f("uq_poll_answer_invitee_id")),
+    )
+    with op.batch_alter_table("poll_answer", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_poll_answer_slot_id"), ["slot_id"], unique=False)
+
+    op.create_table(
+        "poll_link",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("invitee_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invitee_id"],
+            ["poll_invitee.id"],
+            name=op.f("fk_poll_link_invitee_id_poll_invitee"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_poll_link")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_poll_link_token_hash")),
+    )
+    with op.batch_alter_table("poll_link", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_poll_link_invitee_id"), ["invitee_id"], unique=False)
 
     op.create_table(
         "round_invitee",
@@ -1136,6 +1323,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_round_invitee_person_id"))
 
     op.drop_table("round_invitee")
+    with op.batch_alter_table("poll_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_poll_link_invitee_id"))
+
+    op.drop_table("poll_link")
+    with op.batch_alter_table("poll_answer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_poll_answer_slot_id"))
+
+    op.drop_table("poll_answer")
     with op.batch_alter_table("export_job", schema=None) as batch_op:
         batch_op.drop_index("ix_export_job_state")
         batch_op.drop_index(batch_op.f("ix_export_job_round_id"))
@@ -1159,6 +1354,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reminder_sent_invitation_id"))
 
     op.drop_table("reminder_sent")
+    with op.batch_alter_table("poll_slot", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_poll_slot_poll_id"))
+
+    op.drop_table("poll_slot")
+    with op.batch_alter_table("poll_required_organisation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_poll_required_organisation_poll_id"))
+
+    op.drop_table("poll_required_organisation")
+    with op.batch_alter_table("poll_invitee", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_poll_invitee_poll_id"))
+        batch_op.drop_index(batch_op.f("ix_poll_invitee_person_id"))
+
+    op.drop_table("poll_invitee")
     with op.batch_alter_table("outbound_email", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbound_email_staff_user_id"))
         batch_op.drop_index(batch_op.f("ix_outbound_email_person_id"))
@@ -1178,6 +1386,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_comment_round_closes_at"))
 
     op.drop_table("comment_round")
+    with op.batch_alter_table("scheduling_poll", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_scheduling_poll_consultation_id"))
+        batch_op.drop_index(batch_op.f("ix_scheduling_poll_closes_at"))
+
+    op.drop_table("scheduling_poll")
     with op.batch_alter_table("person_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_link_person_id"))
 

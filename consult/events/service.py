@@ -52,7 +52,9 @@ class EventChange:
 
 
 @dataclass(frozen=True)
-class _Schedule:
+class Schedule:
+    """When and where an event happens, checked as a whole (events, and the polls that create them)."""
+
     timezone: str
     starts_at: dt.datetime
     ends_at: dt.datetime
@@ -61,7 +63,7 @@ class _Schedule:
     online_url: str | None
 
 
-def _checked_schedule(schedule: _Schedule) -> _Schedule:
+def checked_schedule(schedule: Schedule) -> Schedule:
     errors: list[FieldError] = []
     if schedule.ends_at <= schedule.starts_at:
         errors.append(FieldError("ends_at", "must be after starts_at"))
@@ -74,7 +76,7 @@ def _checked_schedule(schedule: _Schedule) -> _Schedule:
     return schedule
 
 
-def _agenda(items: list[schemas.AgendaItemIn], schedule: _Schedule) -> list[AgendaItem]:
+def _agenda(items: list[schemas.AgendaItemIn], schedule: Schedule) -> list[AgendaItem]:
     timed = [
         (to_utc(item.starts_at, schedule.timezone, f"agenda[{index}].starts_at"), index, item)
         for index, item in enumerate(items)
@@ -104,8 +106,8 @@ class EventService(RowService[Event]):
     async def create(self, data: schemas.EventCreate) -> Event:
         await self._check_consultation(data.consultation_id)
         zone = check_timezone(data.timezone)
-        schedule = _checked_schedule(
-            _Schedule(
+        schedule = checked_schedule(
+            Schedule(
                 timezone=zone,
                 starts_at=to_utc(data.starts_at, zone, "starts_at"),
                 ends_at=to_utc(data.ends_at, zone, "ends_at"),
@@ -136,8 +138,8 @@ class EventService(RowService[Event]):
             raise Conflict("the event is cancelled; cancelled events cannot be changed")
         changes = patch_fields(patch)
         zone = check_timezone(changes.get("timezone", event.timezone))
-        schedule = _checked_schedule(
-            _Schedule(
+        schedule = checked_schedule(
+            Schedule(
                 timezone=zone,
                 starts_at=to_utc(changes["starts_at"], zone, "starts_at")
                 if "starts_at" in changes
@@ -171,7 +173,7 @@ class EventService(RowService[Event]):
         return EventChange(event=event, changed=changed)
 
     @staticmethod
-    def _fit_agenda(event: Event, schedule: _Schedule) -> None:
+    def _fit_agenda(event: Event, schedule: Schedule) -> None:
         """Moving an event moves its agenda with it, keeping each item's offset from the start;
         an agenda that no longer fits (the event got shorter) is refused."""
         shift = schedule.starts_at - event.starts_at

@@ -143,6 +143,14 @@ def format_when(starts_at: dt.datetime, ends_at: dt.datetime, zone: str, languag
     return f"{start_date}, {start_time} {_DASH} {end_date}, {end_time} ({where})"
 
 
+def format_moment(value: dt.datetime, zone: str, language: str) -> str:
+    """One point in time, in ``zone``: "Wednesday, 10 March 2027, 18:00 (Baku time)" (a deadline)."""
+    language = best_language(language)
+    local = _local(value, zone)
+    day = _babel_date(local.date(), "full", locale=_LOCALES[language])
+    return f"{day}, {format_time(value, zone, language)} ({zone_label(zone, language)})"
+
+
 def format_in(delta: dt.timedelta, language: str) -> str:
     """How far ahead something is: "in 1 hour", "через 1 день", "dans 30 minutes", "1 gün sonra".
 

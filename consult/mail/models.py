@@ -29,6 +29,9 @@ class EmailKind(enum.StrEnum):
     COMMENT_RESPONSE = "comment_response"
     REPLY_DIGEST = "reply_digest"
     EXPORT_READY = "export_ready"
+    POLL_INVITATION = "poll_invitation"
+    POLL_REMINDER = "poll_reminder"
+    POLL_DECIDED = "poll_decided"
 
 
 class OutboxState(enum.StrEnum):

@@ -34,7 +34,9 @@ BOUNCE_LOCAL = "bounce"
 UNSUBSCRIBE_LOCAL = "unsub"
 
 # Kinds a person may unsubscribe from; invitations, updates and answers to their own comments still come.
-UNSUBSCRIBABLE = frozenset({EmailKind.REMINDER, EmailKind.ROUND_CLOSING, EmailKind.REPLY_DIGEST})
+UNSUBSCRIBABLE = frozenset(
+    {EmailKind.REMINDER, EmailKind.ROUND_CLOSING, EmailKind.REPLY_DIGEST, EmailKind.POLL_REMINDER}
+)
 
 _REPLY_RE = re.compile(rf"\b{REPLY_LOCAL}\+([a-z2-7]{{24}})@", re.IGNORECASE)
 _BOUNCE_RE = re.compile(rf"\b{BOUNCE_LOCAL}\+([0-9a-f]{{32}})@", re.IGNORECASE)

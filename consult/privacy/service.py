@@ -35,6 +35,8 @@ from consult.exports.models import ExportJob
 from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
 from consult.invitations.models import Invitation, RsvpLink
 from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
+from consult.polls.links import revoke_poll_links
+from consult.polls.models import PollAnswer, PollInvitee, PollLink, PollSlot, SchedulingPoll
 from consult.privacy.retention import forget_export_files
 from consult.rounds.models import (
     Attribution,
@@ -161,6 +163,27 @@ class PrivacyService:
         rsvp_links = await session.scalars(
             select(RsvpLink).where(RsvpLink.invitation_id.in_(invitation_ids)).order_by(RsvpLink.created_at)
         )
+        poll_invitations = (
+            await session.execute(
+                select(PollInvitee, SchedulingPoll.title)
+                .join(SchedulingPoll, SchedulingPoll.id == PollInvitee.poll_id)
+                .where(PollInvitee.person_id == person_id)
+                .order_by(PollInvitee.created_at)
+            )
+        ).all()
+        poll_answers: dict[UUID, list[dict[str, Any]]] = {invitee.id: [] for invitee, _ in poll_invitations}
+        for answer, starts_at in await session.execute(
+            select(PollAnswer, PollSlot.starts_at)
+            .join(PollSlot, PollSlot.id == PollAnswer.slot_id)
+            .where(PollAnswer.invitee_id.in_(poll_answers))
+            .order_by(PollSlot.starts_at)
+        ):
+            poll_answers[answer.invitee_id].append(
+                {"slot_starts_at": starts_at, "answer": answer.answer, "answered_at": answer.updated_at}
+            )
+        poll_links = await session.scalars(
+            select(PollLink).where(PollLink.invitee_id.in_(poll_answers)).order_by(PollLink.created_at)
+        )
         round_invitations = (
             await session.execute(
                 select(RoundInvitee, CommentRound.title)
@@ -264,6 +287,11 @@ class PrivacyService:
                 | {"invited_at": invitee.created_at, "opening_email_queued_at": invitee.opening_queued_at}
                 for invitee, title in round_invitations
             ],
+            "scheduling_polls": [
+                {"poll_id": invitee.poll_id, "poll_title": title, "invited_at": invitee.created_at}
+                | {"answers": poll_answers[invitee.id]}
+                for invitee, title in poll_invitations
+            ],
             "comments": [_fields(comment, *_COMMENT_FIELDS) | by_comment[comment.id] for comment in comments],
             # Emails are rendered when sent and not kept: what was sent, when, and what became of it.
             "emails_sent": [
@@ -280,6 +308,7 @@ class PrivacyService:
                 "rsvp": [_fields(link, "invitation_id", *_LINK_FIELDS) for link in rsvp_links],
                 "round": [_fields(link, "invitee_id", *_LINK_FIELDS) for link in round_links],
                 "personal_page": [_fields(link, *_LINK_FIELDS) for link in person_links],
+                "poll": [_fields(link, "invitee_id", *_LINK_FIELDS) for link in poll_links],
                 "reply_tokens": [
                     _fields(token, "round_id", "comment_id", "invitation_id", *_LINK_FIELDS)
                     for token in reply_tokens
@@ -343,6 +372,7 @@ class PrivacyService:
         )
         await session.execute(delete(ReplyToken).where(ReplyToken.person_id == person_id))
         await revoke_person_links(session, person_id)
+        await revoke_poll_links(session, person_id)
         await session.execute(delete(group_member).where(group_member.c.person_id == person_id))
         await session.execute(
             update(OutboundEmail)

@@ -31,6 +31,7 @@ LINK_KINDS = {
     "/r/": "round",
     "/unsubscribe/": "unsubscribe",
     "/p/": "personal",
+    "/poll/": "poll",
 }
 
 

@@ -23,7 +23,8 @@ from consult.mail.replies import unsubscribe_token
 from consult.settings import get_settings
 from tests.directory.test_import import HEADER, csv_bytes
 from tests.helpers import problem
-from tests.test_fuzz import Seeded, admin, created, future, iso_from_now, seeded
+from tests.polls.helpers import link_for
+from tests.test_fuzz import Seeded, admin, created, future, iso_from_now, poll_body, seeded
 
 __all__ = ["admin", "seeded"]  # the fuzz test's builders: one record of every kind, and an admin's client
 
@@ -71,6 +72,11 @@ class World:
     def staff_token(self) -> str:
         url = f"/api/v1/staff-users/{self.ids['staff_user_id']}/tokens"
         return created(self.admin.post(url, json={"label": "spare"}))["id"]
+
+    def poll(self) -> dict[str, Any]:
+        """A new scheduling poll asking the seeded invitee."""
+        url = f"/api/v1/consultations/{self.ids['consultation_id']}/scheduling-polls"
+        return created(self.admin.post(url, json=poll_body(self.ids["person_id"])))
 
     def comment(self) -> str:
         url = f"/api/v1/rounds/{self.ids['round_id']}/comments"
@@ -201,6 +207,19 @@ def _on_the_page(w: World, action: str) -> Send:
     return lambda: w.public.post(url, data={"body": "Edited on the page."})
 
 
+def _decide_new_poll(w: World) -> Send:
+    poll = w.poll()
+    url = f"/api/v1/scheduling-polls/{poll['id']}/decide"
+    return lambda: w.admin.post(url, json={"slot_id": poll["slots"][0]["id"]})
+
+
+def _answer_new_poll(w: World) -> Send:
+    """The seeded invitee answers a poll through its page's form."""
+    poll = w.poll()
+    token = link_for(w.db, poll["id"], w.ids["person_id"])
+    return lambda: w.public.post(f"/poll/{token}", data={s["id"]: "yes" for s in poll["slots"]})
+
+
 INBOUND = (
     b"From: Anna Gruber <a.gruber@example.org>\r\nTo: consult@example.org\r\nSubject: A question\r\n"
     b"Message-ID: <audit-walk@example.org>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n"
@@ -287,6 +306,14 @@ CALLS: dict[str, Prepare] = {
             files={"file": ("zoom.csv", _zoom_report(w), "text/csv")},
         )
     ),
+    "POST /api/v1/consultations/{consultation_id}/scheduling-polls": call(
+        "admin",
+        "POST",
+        "/api/v1/consultations/{consultation_id}/scheduling-polls",
+        json=poll_body("{person_id}"),
+    ),
+    "POST /api/v1/scheduling-polls/{poll_id}/decide": _decide_new_poll,
+    "POST /poll/{token}": _answer_new_poll,
     "POST /rsvp/{token}": lambda w: (
         lambda: w.public.post(f"/rsvp/{w.seeded.rsvp_token}", json={"response": "accepted"})
     ),
@@ -393,6 +420,7 @@ WRITES_NOTHING: dict[str, str] = {}
 # Operations a stakeholder makes (entries name the person); the intake's; the rest are the admin's.
 BY_STAKEHOLDER = {
     "POST /rsvp/{token}",
+    "POST /poll/{token}",
     "POST /r/{token}/comments",
     "POST /r/{token}/comments/{comment_id}",
     "POST /r/{token}/comments/{comment_id}/withdraw",

@@ -30,6 +30,7 @@ from consult.mail.models import EmailKind
 from consult.mail.render import TEMPLATES_DIR, RenderedEmail, render_email
 from tests.mail import contexts
 from tests.mail.contexts import LAUNCH, ROUND_TABLE, launch_context, round_table_context
+from tests.polls.samples import poll_sample
 from tests.snapshots import assert_snapshot
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -63,6 +64,9 @@ SAMPLES: dict[str, Sample] = {
     EmailKind.COMMENT_RESPONSE: Sample(contexts.comment_response_context),
     EmailKind.REPLY_DIGEST: Sample(contexts.reply_digest_context),
     EmailKind.EXPORT_READY: Sample(contexts.export_ready_context),
+    EmailKind.POLL_INVITATION: Sample(poll_sample),
+    EmailKind.POLL_REMINDER: Sample(poll_sample),
+    EmailKind.POLL_DECIDED: Sample(lambda lang: poll_sample(lang, decided=True)),
     # Not an outbox kind: the intake answers an incoming email at once (consult.inbound.service).
     "intake_answer": Sample(contexts.intake_answer_context),
 }
