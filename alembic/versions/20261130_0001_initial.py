@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 14:10:50.138059
+Create Date: 2026-11-30 14:19:39.519468
 """
 
 from collections.abc import Sequence
@@ -746,6 +746,12 @@ def upgrade() -> None:
             "filters",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
+        ),
+        sa.Column(
+            "language", sa.Enum("az", "ru", "en", "fr", name="language", native_enum=False), nullable=True
+        ),
+        sa.Column(
+            "delimiter", sa.Enum("comma", "semicolon", name="csvdelimiter", native_enum=False), nullable=False
         ),
         sa.Column(
             "state",
