@@ -202,7 +202,7 @@ def ascii_file_name(name: str) -> str:
     """The fallback ``filename=`` for clients without RFC 6266: accents dropped, the rest as ``_``."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     plain = re.sub(r"[^A-Za-z0-9 ._()\-,]+", "_", plain)
-    plain = re.sub(r"_+", "_", plain).strip(" _")
+    plain = re.sub(r"_+", "_", _SPACES.sub(" ", plain)).strip(" _")
     return plain if plain and not plain.startswith(".") else "export" + name[name.rfind(".") :]
 
 

@@ -19,7 +19,6 @@ from tests.exports.conftest import FORMULAS, Scenario, xlsx_rows
 from tests.helpers import problem
 from tests.waiting import wait_until
 
-
 COLUMN_KEYS = [c.key for c in COLUMNS]
 
 
