@@ -209,7 +209,7 @@ def _write_summary(sheet: WriteOnlyWorksheet, info: RoundInfo, summary: Summary,
             title=t(L.BY_ORGANISATION_KIND),
             categories=(2, first_kind, last_kind),
             values=(3, first_kind - 1, last_kind),  # the header row names the series
-            anchor="F2",
+            anchor=f"B{row_number + 2}",  # under the tables: the page prints at a readable size
         )
 
 

@@ -245,3 +245,13 @@ def test_statistics_workbook_in_a_language(api, scenario: Scenario):
     rounds = list(workbook["Cycles"].values)
     assert rounds[0][0] == "Cycle" and rounds[1][9] == 1.0
     assert workbook["Cycles"].cell(2, 10).number_format == "0%"
+
+
+def test_the_options_are_documented(client_for):
+    schema = client_for(None).get("/schema/openapi.json").json()
+    export = schema["paths"]["/api/v1/rounds/{round_id}/export"]["get"]
+    params = {p["name"]: p for p in export["parameters"]}
+    assert params["lang"]["description"] and params["delimiter"]["description"]
+    assert "Content-Disposition" in export["responses"]["200"]["headers"]
+    stats = schema["paths"]["/api/v1/consultations/{consultation_id}/stats.xlsx"]["get"]
+    assert "lang" in {p["name"] for p in stats["parameters"]}
