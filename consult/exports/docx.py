@@ -6,7 +6,7 @@ and the answer columns get the width. Everything is in the export's language; no
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO
+from typing import IO, Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -34,6 +34,7 @@ BINDING = Cm(2.5)  # the left margin: room for a hole punch or a binder
 # The matrix on landscape A4: 29.7 - 2.5 - 2.0 = 25.2 cm; the comment and the answer get most of it.
 _MATRIX_WIDTHS = (Cm(1.4), Cm(4.6), Cm(11.2), Cm(8.0))
 # Summary tables on portrait A4: 21.0 - 2.5 - 2.0 = 16.5 cm.
+_PROOFING = {"az": "az-Latn-AZ", "ru": "ru-RU", "en": "en-GB", "fr": "fr-FR"}
 _FIGURE_WIDTHS = (Cm(12.0), Cm(2.3), Cm(2.2))
 _SECTION_WIDTHS = (Cm(1.8), Cm(10.2), Cm(2.3), Cm(2.2))
 
@@ -87,6 +88,30 @@ def _repeat_header(table: Table) -> None:
     properties.append(header)
 
 
+def _proofing_language(style: Any, language: str) -> None:
+    """Word and LibreOffice check spelling and hyphenate in the report's language."""
+    properties = style.element.get_or_add_rPr()
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), _PROOFING[language])
+    properties.append(lang)
+
+
+def _page_footer(section: Any, title: str) -> None:
+    """The round's title and the page number on every page (the matrix's section inherits it): a
+    printed report can be put back in order and cited by page."""
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run(xml_text(f"{title} · "))
+    page = OxmlElement("w:fldSimple")
+    page.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    page.append(run)
+    paragraph._p.append(page)
+
+
 def _header_row(table: Table, texts: Sequence[str], widths: Sequence[Length]) -> None:
     for cell, text, width in zip(table.rows[0].cells, texts, widths, strict=True):
         cell.text = xml_text(text)
@@ -107,6 +132,8 @@ class _Report:
         self._margins(section)
         style = self.doc.styles["Normal"]
         style.font.size = Pt(10)
+        _proofing_language(style, labels.language)
+        _page_footer(section, info.title)
         self.doc.core_properties.title = xml_text(info.title)
         self.doc.core_properties.language = labels.language
         self.doc.add_heading(t(L.CONSOLIDATED_FEEDBACK), level=0)

@@ -87,6 +87,7 @@ def test_every_label_is_in_the_language_asked_for(language: str, facilitator, sc
         + [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     )
     assert gettext(language, "Consolidated feedback") in words
+    assert document.sections[0].footer.paragraphs[0].text.startswith(TITLE)
     for phrase in SAMPLE_ENGLISH + sorted(english - {"NGO"}):  # "Migrant Support NGO" is a name
         assert not re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", words), phrase
     # No code shown raw (the scenario's texts contain none of them).
