@@ -245,7 +245,7 @@ class _Report:
                 _SECTION_WIDTHS,
             )
         tables = (
-            (t(L.BY_ORGANISATION_KIND), [(labels.organisation_kind(k), n) for k, n in summary.kind_lines()]),
+            (t(L.BY_ORGANISATION_KIND), [(labels.commenting_kind(k), n) for k, n in summary.kind_lines()]),
             (t(L.BY_DECISION), [(labels.decision(d), n) for d, n in summary.decision_lines()]),
             (t(L.BY_SOURCE), [(labels.enum("source", s) or s, n) for s, n in summary.source_lines()]),
         )

@@ -70,6 +70,8 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
 NOT_ANSWERED = N_("Not answered yet")
 # Translators: people who take part without an organisation.
 INDIVIDUALS = N_("Individuals")
+# Translators: in a count of comments by kind of organisation, those that show none.
+NOT_SHOWN = N_("Not shown (anonymous or no organisation)")
 
 # --- the reports' wording ----------------------------------------------------------------------
 CONSOLIDATED_FEEDBACK = N_("Consolidated feedback")
@@ -164,6 +166,10 @@ class Labels:
 
     def organisation_kind(self, code: str | None) -> str:
         return self.enum("organisation_kind", code) or self.t(INDIVIDUALS)
+
+    def commenting_kind(self, code: str | None) -> str:
+        """A kind of organisation in the comments' figures, where None also counts anonymous ones."""
+        return self.enum("organisation_kind", code) or self.t(NOT_SHOWN)
 
     def decision(self, code: str | None) -> str:
         return self.enum("decision", code) or self.t(NOT_ANSWERED)

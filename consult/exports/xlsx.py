@@ -188,7 +188,7 @@ def _write_summary(sheet: WriteOnlyWorksheet, info: RoundInfo, summary: Summary,
     heading("", t(L.BY_ORGANISATION_KIND), t(L.COUNT), t(L.SHARE))
     first_kind = row_number + 1
     for kind, count in summary.kind_lines():
-        line("", labels.organisation_kind(kind), count, share(count))
+        line("", labels.commenting_kind(kind), count, share(count))
     last_kind = row_number
 
     heading("", t(L.BY_DECISION), t(L.COUNT), t(L.SHARE))
