@@ -127,10 +127,14 @@ def _problem(status: int) -> OpenAPIResponse:
 def _files(description: str, *media_types: str) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=description,
-        content={
-            t: OpenAPIMediaType(schema=_TEXT if t.startswith("text/") else _BINARY) for t in media_types
-        },
+        content={t: OpenAPIMediaType(schema=_file_schema(t)) for t in media_types},
     )
+
+
+def _file_schema(media_type: str) -> Schema:
+    if media_type == "application/json":  # the JSON export: the round, the comments, the summary
+        return Schema(type=OpenAPIType.OBJECT)
+    return _TEXT if media_type.startswith("text/") else _BINARY
 
 
 def _export_media_types() -> list[str]:
