@@ -6,6 +6,10 @@ to a reply ``12.1.1``. Hidden and withdrawn comments never appear, nor do replie
 Authors are shown as they chose: ``named`` (name and organisation), ``organisation`` (organisation
 only) or ``anonymous`` (neither).
 
+Rows and summary hold codes (``amendment``, ``not_accepted``, ``public_agency``, ``email``): the JSON
+export gives them as they are, the files for people show ``consult.exports.labels`` in the export's
+language (``Matrix.labels``: the language asked for, else the draft's; the consultation's time zone).
+
 The rows are read with a server-side cursor in chunks (``yield_per``) and only one thread is held
 in memory at a time, so a round of any size streams through in constant memory. The summary figures
 are gathered while the rows go by; read them after the rows have been consumed.
