@@ -147,6 +147,21 @@ def test_xlsx_prints_and_has_real_numbers_dates_and_a_chart(facilitator, db, sce
     (chart,) = summary._charts
     assert chart.type == "bar"
     assert chart.title.tx.rich.p[0].r[0].t == "Comments by kind of organisation"
+    # The chart plots the table's counts against its labels.
+    (series,) = chart.series
+
+    def cells(formula: str) -> list:
+        sheet_name, area = formula.rsplit("!", 1)
+        return [row[0].value for row in workbook[sheet_name.strip("'")][area.replace("$", "")]]
+
+    categories = series.cat.strRef or series.cat.numRef
+    plotted = dict(zip(cells(categories.f), cells(series.val.numRef.f), strict=True))
+    assert plotted == {
+        "Government": 5,
+        "Not shown (anonymous or no organisation)": 2,
+        "International organisation": 1,
+        "NGO": 1,
+    }
 
 
 def test_dates_are_in_the_consultations_zone(api, facilitator, db, scenario: Scenario):
