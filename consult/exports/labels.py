@@ -54,7 +54,7 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         "web": N_("Website"),
         "email": N_("Email"),
         "word": N_("Word file"),
-        "round_table": N_("Round table"),
+        "round_table": N_("Round-table minutes"),
     },
     "organisation_kind": {
         "government": N_("Government"),
