@@ -211,6 +211,7 @@ def measure_reference(rows: int, out: Path) -> dict:
     sheet = workbook.create_sheet("Comments")
     wrap = Alignment(wrap_text=True, vertical="top")
     sheet.append([c.header for c in COLUMNS])
+    written = dt.datetime(2027, 3, 1, 10, 0)  # a date cell, as the export writes
     for index in range(rows):
         values = [
             str(index + 1),
@@ -219,19 +220,25 @@ def measure_reference(rows: int, out: Path) -> dict:
             "Action 1 — heading",
             "recognition of foreign diplomas" if index % 3 == 0 else None,
             "Organisation 1",
-            "government",
+            "Government",
             "Person 1 Şükürova",
-            "comment",
+            "Named",
+            "Comment",
+            "Website",
             comment_text(index),
             comment_text(index + 1)[:120] if index % 7 == 0 else None,
-            "2027-03-01 10:00",
-            "accepted",
+            written,
+            "Accepted",
             f"Rationale {index}: {WORDS[:80]}",
             None,
         ]
         cells = []
         for column, value in zip(COLUMNS, values, strict=True):
-            if value is not None and column.wrap:
+            if isinstance(value, dt.datetime):
+                cell = WriteOnlyCell(sheet, value)
+                cell.number_format = "yyyy-mm-dd hh:mm"
+                cells.append(cell)
+            elif value is not None and column.wrap:
                 cell = WriteOnlyCell(sheet, value)
                 cell.alignment = wrap
                 cells.append(cell)

@@ -128,14 +128,34 @@ def _problem(status: int) -> OpenAPIResponse:
 def _files(description: str, *media_types: str) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=description,
-        content={
-            t: OpenAPIMediaType(schema=_TEXT if t.startswith("text/") else _BINARY) for t in media_types
-        },
+        content={t: OpenAPIMediaType(schema=_file_schema(t)) for t in media_types},
     )
+
+
+def _file_schema(media_type: str) -> Schema:
+    if media_type == "application/json":  # the JSON export: the round, the comments, the summary
+        return Schema(type=OpenAPIType.OBJECT)
+    return _TEXT if media_type.startswith("text/") else _BINARY
 
 
 def _export_media_types() -> list[str]:
     return [FORMATS[f].media_type for f in ExportFormat]
+
+
+# Exports are downloaded under a name people recognise (the round's title and the day), not an id.
+_NAMED_FILE: dict[str, OpenAPIHeader | Reference] = {
+    "Content-Disposition": OpenAPIHeader(
+        description="`attachment` with the file's name twice (RFC 6266): `filename*=UTF-8''...` and an ASCII "
+        "`filename`, e.g. `First comment round comments 2027-03-15.xlsx` (in the language of `lang`).",
+        schema=Schema(type=OpenAPIType.STRING),
+    )
+}
+
+
+def _named_files(description: str, *media_types: str) -> OpenAPIResponse:
+    response = _files(description, *media_types)
+    response.headers = _NAMED_FILE
+    return response
 
 
 def _json_of(struct: type[msgspec.Struct]) -> OpenAPIMediaType:
@@ -225,11 +245,12 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
         responses["200"] = OpenAPIResponse(
             description="The statistics as JSON, or with `?format=xlsx` as a workbook.",
             content={"application/json": _json_of(ConsultationStats), xlsx: OpenAPIMediaType(schema=_BINARY)},
+            headers=_NAMED_FILE,
         )
     elif operation_id == "ApiV1ConsultationsConsultationIdStatsXlsxConsultationStatsXlsx":
-        responses["200"] = _files("The statistics as a workbook.", xlsx)
+        responses["200"] = _named_files("The statistics as a workbook.", xlsx)
     elif operation_id in ("ApiV1RoundsRoundIdExportExportRound", "ApiV1ExportsExportIdFileExportFile"):
-        responses["200"] = _files("The file in the format asked for.", *_export_media_types())
+        responses["200"] = _named_files("The file in the format asked for.", *_export_media_types())
     elif operation_id == "PTokenCalendarIcsCalendar":
         responses["200"] = _files("The person's events as a calendar feed.", "text/calendar; charset=utf-8")
     elif operation_id == "ApiV1EventsEventIdCalendarIcsCalendarFile":
@@ -580,17 +601,22 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     # exports and statistics
     "ApiV1RoundsRoundIdExportExportRound": (
         "Export the comments",
-        "The comment-response matrix as XLSX, DOCX, CSV or JSON (`format`), for rounds within the sync limit.",
+        "The comment-response matrix as XLSX, DOCX, CSV or JSON (`format`), for rounds within the sync limit; "
+        "labels in `lang` (default: the draft's language), CSV with `delimiter=semicolon` for `;` locales.",
     ),
     "ApiV1RoundsRoundIdExportsQueueExport": (
         "Queue an export",
-        "A worker writes the export file, of any size, and emails when it is ready.",
+        "A worker writes the export file, of any size, and emails when it is ready (`lang` and `delimiter` as "
+        "for a direct export).",
     ),
     "ApiV1ExportsExportIdGetExport": (
         "Follow an export job",
         "The job's state, and its download link once done.",
     ),
-    "ApiV1ExportsExportIdFileExportFile": ("Download an export", "The file an export job wrote."),
+    "ApiV1ExportsExportIdFileExportFile": (
+        "Download an export",
+        "The file an export job wrote, named after the round and the day it was written.",
+    ),
     # attendance
     "ApiV1EventsEventIdCheckInCheckIn": (
         "Check someone in",
@@ -618,7 +644,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     ),
     "ApiV1ConsultationsConsultationIdStatsXlsxConsultationStatsXlsx": (
         "Consultation statistics as a workbook",
-        "The same statistics as an XLSX file.",
+        "The same statistics as an XLSX file, labels in `lang` (default: the consultation's draft's language).",
     ),
     # mail intake
     "ApiV1InboundEmailReceive": (

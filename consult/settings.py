@@ -16,6 +16,7 @@ from dataclasses import Field, dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEV_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - refused outside dev by Settings.check_production
 MIN_SECRET_KEY_BYTES = 32
@@ -59,6 +60,14 @@ def _setting(
 
     metadata = {"variable": variable, "default": default, "description": description}
     return field(default_factory=read, metadata=metadata)
+
+
+def _time_zone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {raw!r} (e.g. Asia/Baku)") from None
+    return raw
 
 
 def _text(name: str, default: str, description: str) -> str:
@@ -329,6 +338,12 @@ class ExportSettings:
         "how long a running export job may stay silent (no progress report) before it is dispatched again",
     )
     max_attempts: int = _int("EXPORT_MAX_ATTEMPTS", 3, "attempts before an export job is marked failed")
+    timezone: str = _setting(
+        "EXPORT_TIMEZONE",
+        "UTC",
+        "IANA time zone of the dates in exports of a consultation without events (otherwise: its first event's)",
+        _time_zone,
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:04:17.381445
+Create Date: 2026-11-30 15:11:02.078904
 """
 
 from collections.abc import Sequence
@@ -893,6 +893,12 @@ def upgrade() -> None:
             "filters",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
+        ),
+        sa.Column(
+            "language", sa.Enum("az", "ru", "en", "fr", name="language", native_enum=False), nullable=True
+        ),
+        sa.Column(
+            "delimiter", sa.Enum("comma", "semicolon", name="csvdelimiter", native_enum=False), nullable=False
         ),
         sa.Column(
             "state",

@@ -23,12 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, facilitators
 from consult.auth.principals import Principal
+from consult.directory.models import Language
 from consult.events.timing import parse_bound
 from consult.exports import schemas
+from consult.exports.labels import content_disposition
 from consult.exports.matrix import ExportFilters
-from consult.exports.models import ExportFormat, ExportJob
+from consult.exports.models import CsvDelimiter, ExportFormat, ExportJob
 from consult.exports.service import FORMATS, ExportService, download_url
-from consult.exports.stats import StatsService, stats_workbook
+from consult.exports.stats import StatsFile, StatsService, consultation_workbook
 from consult.rounds.visibility import CommentFilters, provide_comment_filters
 from consult.sessions import IN_TRANSACTION
 from consult.settings import Settings
@@ -46,7 +48,24 @@ def _job_out(settings: Settings, job: ExportJob) -> schemas.ExportJobOut:
 
 
 def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    return {"content-disposition": content_disposition(filename), "Cache-Control": "no-store"}
+
+
+LangParam = Annotated[
+    Language | None,
+    Parameter(
+        query="lang",
+        description="language of the file's labels (headers, kinds, decisions, summary); "
+        "default: the draft's (for statistics: the consultation's first draft's), else English",
+    ),
+]
+DelimiterParam = Annotated[
+    CsvDelimiter,
+    Parameter(
+        query="delimiter",
+        description="CSV only: `semicolon` for Excel where the list separator is `;` (az, ru, fr locales)",
+    ),
+]
 
 
 class ExportController(Controller):
@@ -64,7 +83,7 @@ class ExportController(Controller):
         db_session: AsyncSession,
         request: AnyRequest,
         round_id: UUID,
-        *,  # the query's order: the format, the thread filters, the dates
+        *,  # the query's order: the format, the thread filters, the dates, the file's options
         format: ExportFormat = ExportFormat.XLSX,
         thread_filters: CommentFilters,
         created_from: Annotated[
@@ -73,6 +92,8 @@ class ExportController(Controller):
         created_to: Annotated[
             str | None, Parameter(query="to", description="comments written before (ISO 8601)")
         ] = None,
+        lang: LangParam = None,
+        delimiter: DelimiterParam = CsvDelimiter.COMMA,
     ) -> Response[bytes]:
         """The comment-response matrix as a file, in draft order; same filters as the comment list."""
         filters = ExportFilters(
@@ -82,7 +103,9 @@ class ExportController(Controller):
                 "created_to": parse_bound(created_to, "to"),
             }
         )
-        found = await _service(db_session, request).export_now(round_id, filters, format)
+        found = await _service(db_session, request).export_now(
+            round_id, filters, format, lang.value if lang else None, delimiter
+        )
         return Response(found.content, media_type=found.media_type, headers=_attachment(found.filename))
 
     @post("/rounds/{round_id:uuid}/exports", guards=[facilitators], status_code=202)
@@ -99,7 +122,9 @@ class ExportController(Controller):
             created_from=data.created_from,
             created_to=data.created_to,
         )
-        job = await _service(db_session, request).create_job(round_id, filters, data.format)
+        job = await _service(db_session, request).create_job(
+            round_id, filters, data.format, data.lang.value if data.lang else None, data.delimiter
+        )
         return _job_out(request.app.state.settings, job)
 
     @get("/exports/{export_id:uuid}", guards=[any_staff])
@@ -111,14 +136,9 @@ class ExportController(Controller):
 
     @get("/exports/{export_id:uuid}/file", guards=[any_staff])
     async def export_file(self, db_session: AsyncSession, request: AnyRequest, export_id: UUID) -> File:
-        job, path = await _service(db_session, request).job_file(export_id)
-        spec = FORMATS[job.format]
-        return File(
-            path=path,
-            filename=f"comments-{job.round_id}.{spec.extension}",
-            media_type=spec.media_type,
-            headers={"Cache-Control": "no-store"},
-        )
+        """The file of a finished job, named after the round and the day it was written."""
+        job, path, name = await _service(db_session, request).job_file(export_id)
+        return File(path=path, media_type=FORMATS[job.format].media_type, headers=_attachment(name))
 
 
 class StatsController(Controller):
@@ -138,24 +158,27 @@ class StatsController(Controller):
         request: AnyRequest,
         consultation_id: UUID,
         format: Annotated[str, Parameter(query="format", pattern="^(json|xlsx)$")] = "json",
+        lang: LangParam = None,
     ) -> Response[bytes]:
         """Invited / accepted / declined / attended per event, comments per round; ``?format=xlsx``
-        (or ``/stats.xlsx``) gives the same as a workbook."""
-        stats = await StatsService(db_session, request.user).consultation_stats(consultation_id)
+        (or ``/stats.xlsx``) gives the same as a workbook (``lang`` for its labels)."""
         if format == "xlsx":
-            return _stats_file(stats)
+            return await _stats_file(db_session, request, consultation_id, lang)
+        stats = await StatsService(db_session, request.user).consultation_stats(consultation_id)
         return Response(msgspec.json.encode(stats), media_type="application/json")
 
     @get("/consultations/{consultation_id:uuid}/stats.xlsx", guards=[any_staff])
     async def consultation_stats_xlsx(
-        self, db_session: AsyncSession, request: AnyRequest, consultation_id: UUID
+        self, db_session: AsyncSession, request: AnyRequest, consultation_id: UUID, lang: LangParam = None
     ) -> Response[bytes]:
-        return _stats_file(await StatsService(db_session, request.user).consultation_stats(consultation_id))
+        return await _stats_file(db_session, request, consultation_id, lang)
 
 
-def _stats_file(stats: schemas.ConsultationStats) -> Response[bytes]:
-    return Response(
-        stats_workbook(stats),
-        media_type=XLSX,
-        headers=_attachment(f"participation-{stats.consultation_id}.xlsx"),
+async def _stats_file(
+    db_session: AsyncSession, request: AnyRequest, consultation_id: UUID, lang: Language | None
+) -> Response[bytes]:
+    zone = request.app.state.settings.exports.timezone
+    found: StatsFile = await consultation_workbook(
+        db_session, request.user, consultation_id, lang.value if lang else None, zone
     )
+    return Response(found.content, media_type=XLSX, headers=_attachment(found.filename))

@@ -1,9 +1,15 @@
 """The matrix as CSV (UTF-8 with a BOM, so Excel reads Azerbaijani and Cyrillic text right) and as
-JSON (the same rows, the round and the summary, for other tools). Both are written as the rows come."""
+JSON (the same rows, the round and the summary, for other tools). Both are written as the rows come.
+
+CSV is for people opening it in a spreadsheet: headers and values in the export's language, times in
+its zone, ``,`` or ``;`` between values (``delimiter=semicolon``: Excel where the list separator is
+``;``, as in az, ru and fr locales). JSON is for programs: codes, UTC times, English keys; the
+columns' translated headers are given next to their keys."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Callable
@@ -20,11 +26,12 @@ PROGRESS_EVERY = 1000
 def write_csv(matrix: MatrixSource, out: IO[bytes], progress: Progress | None = None) -> int:
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
     try:
-        writer = csv.writer(text)
-        writer.writerow([column.header for column in COLUMNS])
+        writer = csv.writer(text, delimiter=matrix.options.delimiter)
+        labels = matrix.labels
+        writer.writerow([column.title(labels) for column in COLUMNS])
         count = 0
         for row in matrix.rows():
-            writer.writerow([neutralise(value) for value in cell_values(row)])
+            writer.writerow([neutralise(_text(value)) for value in cell_values(row, labels)])
             count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
                 progress(count)
@@ -32,6 +39,10 @@ def write_csv(matrix: MatrixSource, out: IO[bytes], progress: Progress | None = 
     finally:
         text.detach()  # leave ``out`` open for the caller
     return count
+
+
+def _text(value: Any) -> Any:
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else value
 
 
 def _dumps(value: Any) -> str:
@@ -50,7 +61,8 @@ def write_json(matrix: MatrixSource, out: IO[bytes], progress: Progress | None =
             "closes_at": info.closes_at.isoformat(),
         },
         "filters": matrix.filters.to_json(),
-        "columns": [{"key": c.key, "header": c.header} for c in COLUMNS],
+        "language": matrix.labels.language,
+        "columns": [{"key": c.key, "header": c.title(matrix.labels)} for c in COLUMNS],
     }
     out.write(_dumps(head)[:-1].encode())
     out.write(b', "comments": [')

@@ -6,6 +6,10 @@ to a reply ``12.1.1``. Hidden and withdrawn comments never appear, nor do replie
 Authors are shown as they chose: ``named`` (name and organisation), ``organisation`` (organisation
 only) or ``anonymous`` (neither).
 
+Rows and summary hold codes (``amendment``, ``not_accepted``, ``public_agency``, ``email``): the JSON
+export gives them as they are, the files for people show ``consult.exports.labels`` in the export's
+language (``Matrix.labels``: the language asked for, else the draft's; the consultation's time zone).
+
 The rows are read with a server-side cursor in chunks (``yield_per``) and only one thread is held
 in memory at a time, so a round of any size streams through in constant memory. The summary figures
 are gathered while the rows go by; read them after the rows have been consumed.
@@ -26,6 +30,9 @@ from sqlalchemy.orm import Session, aliased
 from consult.directory.models import Organisation, OrganisationKind, Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.errors import Invalid, NotFound
+from consult.events.models import Event
+from consult.exports import labels as L
+from consult.exports.labels import Labels
 from consult.rounds.models import Comment, CommentKind, CommentRound, Decision, RoundInvitee
 from consult.rounds.visibility import (
     Audience,
@@ -93,11 +100,26 @@ def label(value: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class ExportOptions:
+    """How the file is written, apart from which comments it holds."""
+
+    language: str | None = None  # az, ru, en, fr; None: the draft's language
+    delimiter: str = ","  # CSV only: "," or ";" (Excel where the list separator is ";")
+    zone: str = "UTC"  # dates, when the consultation has no events to take a zone from
+
+
+@dataclass(frozen=True)
 class Column:
     key: str  # a MatrixRow field
-    header: str
+    header: str  # English, translated by ``Labels``
     width: float  # in characters, for spreadsheets
     wrap: bool = False
+    enum: str | None = None  # the values are codes of this ``labels.ENUM_LABELS`` group
+
+    def title(self, labels: Labels) -> str:
+        if self.key == "created_at":
+            return labels.t(self.header, zone=labels.zone_name)
+        return labels.t(self.header)
 
 
 @dataclass
@@ -110,14 +132,15 @@ class MatrixRow:
     section_heading: str | None
     quote: str | None
     organisation: str | None
-    organisation_kind: str | None
+    organisation_kind: str | None  # the codes of OrganisationKind, Attribution, CommentKind, ...
     author: str | None
     attribution: str
     kind: str
+    source: str
     text: str
     proposed_text: str | None
     created_at: dt.datetime
-    decision: str | None
+    decision: str | None  # a Decision code
     rationale: str | None
     taken_up: str | None
     comment_id: UUID
@@ -125,31 +148,36 @@ class MatrixRow:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("number", "No.", 8),
-    Column("reply_to", "Reply to", 9),
-    Column("section_number", "Section", 10),
-    Column("section_heading", "Heading", 30, wrap=True),
-    Column("quote", "Quoted passage", 36, wrap=True),
-    Column("organisation", "Organisation", 28, wrap=True),
-    Column("organisation_kind", "Kind of organisation", 16),
-    Column("author", "Author", 22, wrap=True),
-    Column("kind", "Comment kind", 12),
-    Column("text", "Comment", 60, wrap=True),
-    Column("proposed_text", "Proposed text", 45, wrap=True),
-    Column("created_at", "Written (UTC)", 17),
-    Column("decision", "Decision", 18),
-    Column("rationale", "Rationale", 50, wrap=True),
-    Column("taken_up", "Taken up in", 30, wrap=True),
+    Column("number", L.H_NUMBER, 8),
+    Column("reply_to", L.H_REPLY_TO, 9),
+    Column("section_number", L.H_SECTION, 10),
+    Column("section_heading", L.H_HEADING, 30, wrap=True),
+    Column("quote", L.H_QUOTE, 36, wrap=True),
+    Column("organisation", L.H_ORGANISATION, 28, wrap=True),
+    Column("organisation_kind", L.H_ORGANISATION_KIND, 18, wrap=True, enum="organisation_kind"),
+    Column("author", L.H_AUTHOR, 22, wrap=True),
+    Column("attribution", L.H_ATTRIBUTION, 14, enum="attribution"),
+    Column("kind", L.H_KIND, 13, enum="kind"),
+    Column("source", L.H_SOURCE, 12, enum="source"),
+    Column("text", L.H_TEXT, 60, wrap=True),
+    Column("proposed_text", L.H_PROPOSED, 45, wrap=True),
+    Column("created_at", L.H_WRITTEN, 17),
+    Column("decision", L.H_DECISION, 18, enum="decision"),
+    Column("rationale", L.H_RATIONALE, 50, wrap=True),
+    Column("taken_up", L.H_TAKEN_UP, 30, wrap=True),
 )
 
 
-def cell_values(row: MatrixRow) -> list[Any]:
-    """The row's values in ``COLUMNS`` order (times as UTC text, without the offset)."""
+def cell_values(row: MatrixRow, labels: Labels) -> list[Any]:
+    """The row's values in ``COLUMNS`` order, for people: codes as labels, the time as a wall-clock
+    ``datetime`` in the export's zone (no offset: spreadsheet cells have none; the header names it)."""
     values: list[Any] = []
     for column in COLUMNS:
         value = getattr(row, column.key)
         if isinstance(value, dt.datetime):
-            value = value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+            value = labels.local(value)
+        elif column.enum is not None:
+            value = labels.enum(column.enum, value)
         values.append(value)
     return values
 
@@ -179,6 +207,8 @@ class RoundInfo:
     opens_at: dt.datetime
     closes_at: dt.datetime
     sections: list[SectionInfo]  # the draft's headings, in draft order
+    language: str  # the draft's
+    zone: str | None  # the consultation's: that of its first event, if it has events
 
 
 @dataclass
@@ -191,6 +221,7 @@ class Summary:
     by_section: Counter[str | None] = field(default_factory=Counter)  # by section key
     by_organisation_kind: Counter[str | None] = field(default_factory=Counter)
     by_decision: Counter[str | None] = field(default_factory=Counter)
+    by_source: Counter[str] = field(default_factory=Counter)
     invited_organisations: list[str] = field(default_factory=list)
     commented_organisations: list[str] = field(default_factory=list)
 
@@ -203,6 +234,7 @@ class Summary:
         self.by_section[row.section_key] += 1
         self.by_organisation_kind[row.organisation_kind] += 1
         self.by_decision[row.decision] += 1
+        self.by_source[row.source] += 1
 
     @property
     def silent_organisations(self) -> list[str]:
@@ -216,24 +248,30 @@ class Summary:
         invited = set(self.invited_organisations)
         return len(invited & set(self.commented_organisations)) / len(invited)
 
-    def section_lines(self, info: RoundInfo) -> list[tuple[str, str, int]]:
-        """(number, heading, count) in draft order; comments on the whole draft first."""
-        lines: list[tuple[str, str, int]] = []
+    def section_lines(self, info: RoundInfo) -> list[tuple[str, str | None, int]]:
+        """(number, heading, count) in draft order; comments on the whole draft (heading None) first."""
+        lines: list[tuple[str, str | None, int]] = []
         if self.by_section.get(None):
-            lines.append(("", "Whole draft", self.by_section[None]))
+            lines.append(("", None, self.by_section[None]))
         lines.extend(
             (s.number, s.heading, self.by_section[s.key]) for s in info.sections if self.by_section.get(s.key)
         )
         return lines
 
-    def kind_lines(self) -> list[tuple[str, int]]:
-        return sorted(((k or "not stated", n) for k, n in self.by_organisation_kind.items()), key=_by_count)
+    def kind_lines(self) -> list[tuple[str | None, int]]:
+        """(organisation kind code, count), most first; None: people without an organisation shown."""
+        return sorted(self.by_organisation_kind.items(), key=_by_count)
 
-    def decision_lines(self) -> list[tuple[str, int]]:
-        order = [label(d.value) for d in Decision] + [None]
-        return [(d or "not answered yet", self.by_decision[d]) for d in order if self.by_decision.get(d)]
+    def decision_lines(self) -> list[tuple[str | None, int]]:
+        """(decision code, count) in the order of ``Decision``; None (not answered yet) last."""
+        order = [d.value for d in Decision] + [None]
+        return [(d, self.by_decision[d]) for d in order if self.by_decision.get(d)]
+
+    def source_lines(self) -> list[tuple[str, int]]:
+        return sorted(self.by_source.items(), key=_by_count)
 
     def to_json(self, info: RoundInfo) -> dict[str, Any]:
+        """Codes, not labels (``none`` for no organisation kind, ``unanswered`` for no decision)."""
         return {
             "comments": self.comments,
             "threads": self.threads,
@@ -241,8 +279,9 @@ class Summary:
             "by_section": [
                 {"number": n or None, "heading": h, "comments": c} for n, h, c in self.section_lines(info)
             ],
-            "by_organisation_kind": dict(self.kind_lines()),
-            "by_decision": dict(self.decision_lines()),
+            "by_organisation_kind": {k or "none": n for k, n in self.kind_lines()},
+            "by_decision": {d or "unanswered": n for d, n in self.decision_lines()},
+            "by_source": dict(self.source_lines()),
             "invited_organisations": len(self.invited_organisations),
             "organisations_that_commented": sorted(
                 set(self.invited_organisations) & set(self.commented_organisations)
@@ -252,8 +291,8 @@ class Summary:
         }
 
 
-def _by_count(item: tuple[str, int]) -> tuple[int, str]:
-    return (-item[1], item[0])
+def _by_count(item: tuple[str | None, int]) -> tuple[int, str]:
+    return (-item[1], item[0] or "~")  # None last among equals
 
 
 _ROW_COLUMNS = (
@@ -266,6 +305,7 @@ _ROW_COLUMNS = (
     Comment.quote,
     Comment.proposed_text,
     Comment.attribution,
+    Comment.source,
     Comment.created_at,
     Comment.decision,
     Comment.rationale,
@@ -278,7 +318,12 @@ class Matrix:
     """The rows of one round's export, for one set of filters, on a synchronous session."""
 
     def __init__(
-        self, session: Session, round_id: UUID, filters: ExportFilters, chunk_rows: int = CHUNK_ROWS
+        self,
+        session: Session,
+        round_id: UUID,
+        filters: ExportFilters,
+        options: ExportOptions | None = None,
+        chunk_rows: int = CHUNK_ROWS,
     ) -> None:
         self.session = session
         self.filters = filters
@@ -288,6 +333,13 @@ class Matrix:
             raise NotFound(f"comment round {round_id} does not exist")
         self.round = round_
         self.info = self._info()
+        options = options or ExportOptions()
+        self.options = ExportOptions(
+            language=options.language or self.info.language,
+            delimiter=options.delimiter,
+            zone=self.info.zone or options.zone,
+        )
+        self.labels = Labels.of(self.options.language, self.options.zone)
         self.summary = Summary()
         self._sections = {s.key: s for s in self.info.sections}
         self._positions = {s.key: i for i, s in enumerate(self.info.sections)}
@@ -297,8 +349,8 @@ class Matrix:
     # --- what is read before the rows ----------------------------------------------------------
 
     def _info(self) -> RoundInfo:
-        version, document_title = self.session.execute(
-            select(DocumentVersion, Document.title)
+        version, document_title, language, consultation_id = self.session.execute(
+            select(DocumentVersion, Document.title, Document.language, Document.consultation_id)
             .join(Document, Document.id == DocumentVersion.document_id)
             .where(DocumentVersion.id == self.round.document_version_id)
         ).one()
@@ -317,6 +369,8 @@ class Matrix:
             opens_at=self.round.opens_at,
             closes_at=self.round.closes_at,
             sections=[SectionInfo(key, number, heading, level) for key, number, heading, level in sections],
+            language=language.value,
+            zone=consultation_zone(self.session, consultation_id),
         )
 
     def _taken_up_labels(self) -> dict[tuple[UUID, str], str]:
@@ -340,7 +394,7 @@ class Matrix:
             )
         ).all()
         return {
-            (version_id, key): f"version {version}, {number} {heading}"
+            (version_id, key): self.labels.t(L.VERSION_SECTION, number=version, section=f"{number} {heading}")
             for version_id, key, version, number, heading in rows
         }
 
@@ -469,14 +523,15 @@ class Matrix:
             section_heading=section.heading if section else None,
             quote=r.quote,
             organisation=shown.organisation_name,
-            organisation_kind=label(shown.organisation_kind.value) if shown.organisation_kind else None,
+            organisation_kind=shown.organisation_kind.value if shown.organisation_kind else None,
             author=shown.full_name,
             attribution=r.attribution.value,
             kind=r.kind.value,
+            source=r.source.value,
             text=r.body,
             proposed_text=r.proposed_text,
             created_at=r.created_at,
-            decision=label(r.decision.value) if r.decision else None,
+            decision=r.decision.value if r.decision else None,
             rationale=r.rationale if r.decision else None,
             taken_up=self._taken_up.get((r.taken_up_version_id, r.taken_up_section_key))
             if r.taken_up_version_id
@@ -484,3 +539,15 @@ class Matrix:
             comment_id=r.id,
             parent_id=r.parent_id,
         )
+
+
+def consultation_zone(session: Session, consultation_id: UUID | None) -> str | None:
+    """The time zone of the consultation's first event (where it is held), if it has events."""
+    if consultation_id is None:
+        return None
+    return session.scalar(
+        select(Event.timezone)
+        .where(Event.consultation_id == consultation_id)
+        .order_by(Event.starts_at, Event.id)
+        .limit(1)
+    )

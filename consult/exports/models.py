@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from consult.claims import Leased
 from consult.db import Base, str_enum
+from consult.directory.models import Language
 
 
 class ExportFormat(enum.StrEnum):
@@ -21,6 +22,18 @@ class ExportFormat(enum.StrEnum):
     XLSX = "xlsx"
     DOCX = "docx"
     JSON = "json"
+
+
+class CsvDelimiter(enum.StrEnum):
+    """What separates a CSV export's values: Excel splits on the list separator of the reader's
+    locale, which is ``;`` where the decimal mark is a comma (az, ru, fr)."""
+
+    COMMA = "comma"
+    SEMICOLON = "semicolon"
+
+    @property
+    def char(self) -> str:
+        return ";" if self is CsvDelimiter.SEMICOLON else ","
 
 
 class ExportState(enum.StrEnum):
@@ -47,6 +60,9 @@ class ExportJob(Leased, Base):
     round_id: Mapped[UUID] = mapped_column(ForeignKey("comment_round.id", ondelete="CASCADE"), index=True)
     format: Mapped[ExportFormat] = mapped_column(str_enum(ExportFormat, 8))
     filters: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"), default=dict)
+    # The file's language (None: the draft's) and, for CSV, its delimiter.
+    language: Mapped[Language | None] = mapped_column(str_enum(Language, 2), default=None)
+    delimiter: Mapped[CsvDelimiter] = mapped_column(str_enum(CsvDelimiter, 9), default=CsvDelimiter.COMMA)
     state: Mapped[ExportState] = mapped_column(str_enum(ExportState, 16), default=ExportState.QUEUED)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text, default=None)

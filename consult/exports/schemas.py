@@ -8,18 +8,21 @@ import msgspec
 from msgspec import Struct
 
 from consult.crud import ModelOut
-from consult.directory.models import OrganisationKind
+from consult.directory.models import Language, OrganisationKind
 from consult.drafts.schemas import SectionKey
-from consult.exports.models import ExportFormat, ExportState
+from consult.exports.models import CsvDelimiter, ExportFormat, ExportState
 from consult.rounds.models import CommentKind, Decision
 from consult.types import AwareTime
 
 
 class ExportRequest(Struct, forbid_unknown_fields=True):
-    """An export job: the format and the comment list's filters (``from``/``to`` on when comments
-    were written)."""
+    """An export job: the format, the comment list's filters (``from``/``to`` on when comments
+    were written), the language of the file's labels (``lang``; default: the draft's) and, for CSV,
+    the ``delimiter``."""
 
     format: ExportFormat = ExportFormat.XLSX
+    lang: Language | None = None
+    delimiter: CsvDelimiter = CsvDelimiter.COMMA
     section_key: SectionKey | None = None
     organisation_id: UUID | None = None
     organisation_kind: OrganisationKind | None = None
@@ -34,6 +37,8 @@ class ExportJobOut(ModelOut):
     round_id: UUID
     format: ExportFormat
     filters: dict[str, Any]
+    language: Language | None
+    delimiter: CsvDelimiter
     state: ExportState
     progress: float
     error: str | None

@@ -18,18 +18,21 @@ from typing import IO
 from uuid import UUID
 
 import anyio
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, sessionmaker
 from uuid_utils.compat import uuid7
 
 from consult.auth.principals import Principal, StaffPrincipal
 from consult.claims import claim, due_for_relay, lost, renew
+from consult.drafts.models import Document, DocumentVersion
 from consult.errors import Conflict, Forbidden, NotFound
+from consult.exports import labels as L
 from consult.exports.csvjson import write_csv, write_json
 from consult.exports.docx import write_docx
-from consult.exports.matrix import ExportFilters, Matrix
-from consult.exports.models import ExportFormat, ExportJob, ExportState
+from consult.exports.labels import Labels, safe_file_name
+from consult.exports.matrix import ExportFilters, ExportOptions, Matrix, consultation_zone
+from consult.exports.models import CsvDelimiter, ExportFormat, ExportJob, ExportState
 from consult.exports.snapshot import MatrixSource, ReadMatrix
 from consult.exports.xlsx import write_xlsx
 from consult.jobs import defer
@@ -70,9 +73,16 @@ def write_export(
     fmt: ExportFormat,
     out: IO[bytes],
     progress: Callable[[int], None] | None = None,
+    options: ExportOptions | None = None,
 ) -> int:
     """Write the round's matrix to ``out`` in ``fmt``; returns the number of rows."""
-    return FORMATS[fmt].write(Matrix(session, round_id, filters), out, progress)
+    return FORMATS[fmt].write(Matrix(session, round_id, filters, options), out, progress)
+
+
+def export_options(
+    settings: Settings, language: str | None, delimiter: CsvDelimiter = CsvDelimiter.COMMA
+) -> ExportOptions:
+    return ExportOptions(language=language, delimiter=delimiter.char, zone=settings.exports.timezone)
 
 
 def _file_content(matrix: MatrixSource, fmt: ExportFormat) -> bytes:
@@ -82,8 +92,23 @@ def _file_content(matrix: MatrixSource, fmt: ExportFormat) -> bytes:
         return out.read()
 
 
-def filename(round_: CommentRound, fmt: ExportFormat) -> str:
-    return f"comments-{round_.id}.{FORMATS[fmt].extension}"
+def filename(labels: Labels, title: str, when: dt.datetime, fmt: ExportFormat) -> str:
+    """ "Strategy draft v2 comments 2026-11-30.xlsx": the round's title and the day, in the zone."""
+    day = labels.local(when).date().isoformat()
+    return safe_file_name(labels.t(L.FILE_NAME, title=title, date=day), FORMATS[fmt].extension)
+
+
+def round_labels(session: Session, round_id: UUID, language: str | None, settings: Settings) -> Labels:
+    """The labels an export of the round is written with (for its file name, before the rows)."""
+    row = session.execute(
+        select(Document.language, Document.consultation_id)
+        .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+        .join(CommentRound, CommentRound.document_version_id == DocumentVersion.id)
+        .where(CommentRound.id == round_id)
+    ).one_or_none()
+    draft_language, consultation_id = row if row else (None, None)
+    zone = consultation_zone(session, consultation_id) or settings.exports.timezone
+    return Labels.of(language or (draft_language.value if draft_language else None), zone)
 
 
 def _now() -> dt.datetime:
@@ -117,14 +142,22 @@ class ExportService:
             raise NotFound(f"comment round {round_id} does not exist")
         return round_
 
-    async def export_now(self, round_id: UUID, filters: ExportFilters, fmt: ExportFormat) -> ExportFile:
+    async def export_now(
+        self,
+        round_id: UUID,
+        filters: ExportFilters,
+        fmt: ExportFormat,
+        language: str | None = None,
+        delimiter: CsvDelimiter = CsvDelimiter.COMMA,
+    ) -> ExportFile:
         """The file, written in the request. Larger rounds go through a job (``create_job``)."""
         self._staff()
         filters.check()
         round_ = await self._round(round_id)
+        options = export_options(self.settings, language, delimiter)
 
         def read(session: Session) -> ReadMatrix:
-            matrix = Matrix(session, round_id, filters)
+            matrix = Matrix(session, round_id, filters, options)
             if matrix.count() > self.settings.exports.sync_max_comments:
                 raise Conflict(
                     f"more than {self.settings.exports.sync_max_comments} comments: "
@@ -136,9 +169,17 @@ class ExportService:
         # not wait for.
         matrix = await self.session.run_sync(read)
         content = await anyio.to_thread.run_sync(_file_content, matrix, fmt)
-        return ExportFile(content, filename(round_, fmt), FORMATS[fmt].media_type)
+        name = filename(matrix.labels, round_.title, _now(), fmt)
+        return ExportFile(content, name, FORMATS[fmt].media_type)
 
-    async def create_job(self, round_id: UUID, filters: ExportFilters, fmt: ExportFormat) -> ExportJob:
+    async def create_job(
+        self,
+        round_id: UUID,
+        filters: ExportFilters,
+        fmt: ExportFormat,
+        language: str | None = None,
+        delimiter: CsvDelimiter = CsvDelimiter.COMMA,
+    ) -> ExportJob:
         """Record the job; the workers get it once the request commits (a lost hand-over is redone by
         the scan)."""
         staff = self._staff()
@@ -149,6 +190,8 @@ class ExportService:
             round_id=round_id,
             format=fmt,
             filters=filters.to_json(),
+            language=language,
+            delimiter=delimiter,
             requested_by_id=staff.user_id,
             dispatched_at=_now(),
         )
@@ -164,7 +207,9 @@ class ExportService:
             raise NotFound(f"export {job_id} does not exist")
         return job
 
-    async def job_file(self, job_id: UUID) -> tuple[ExportJob, str]:
+    async def job_file(self, job_id: UUID) -> tuple[ExportJob, str, str]:
+        """The job, its file's path and the name to download it as (the round's title and the day
+        the file was written, in the job's language)."""
         job = await self.job(job_id)
         if job.state is not ExportState.DONE:
             raise Conflict(f"export {job_id} is {job.state.value}, not done")
@@ -172,7 +217,12 @@ class ExportService:
         path = self.settings.storage.export_dir / job.file_path if job.file_path else None
         if path is None or not path.is_file():
             raise NotFound(f"the file of export {job_id} is no longer there")
-        return job, str(path)
+        round_ = await self._round(job.round_id)
+        labels = await self.session.run_sync(
+            lambda session: round_labels(session, job.round_id, job.language, self.settings)
+        )
+        name = filename(labels, round_.title, job.finished_at or _now(), job.format)
+        return job, str(path), name
 
 
 def download_url(settings: Settings, job: ExportJob) -> str | None:
@@ -222,7 +272,8 @@ def run_job(sessions: sessionmaker[Session], settings: Settings, job_id: UUID) -
 
     try:
         with sessions() as reader, partial.open("wb") as out:
-            matrix = Matrix(reader, job.round_id, ExportFilters.from_json(job.filters))
+            options = export_options(settings, job.language, job.delimiter)
+            matrix = Matrix(reader, job.round_id, ExportFilters.from_json(job.filters), options)
             total = max(matrix.count(), 1)
             report(0.0)
             rows = spec.write(matrix, out, lambda done: report(min(done / total, 0.99)))

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from consult.exports.matrix import ExportFilters, Matrix, MatrixRow, RoundInfo, Summary
+from consult.exports.labels import Labels
+from consult.exports.matrix import ExportFilters, ExportOptions, Matrix, MatrixRow, RoundInfo, Summary
 
 
 class MatrixSource(Protocol):
-    """The round, the filters, the rows, and the summary the rows filled once they are consumed."""
+    """The round, the filters, the rows, and the summary the rows filled once they are consumed;
+    how to write them (``options``: language, zone, CSV delimiter, resolved) and the texts."""
 
     @property
     def info(self) -> RoundInfo: ...
@@ -23,6 +25,12 @@ class MatrixSource(Protocol):
     @property
     def summary(self) -> Summary: ...
 
+    @property
+    def options(self) -> ExportOptions: ...
+
+    @property
+    def labels(self) -> Labels: ...
+
     def rows(self) -> Iterator[MatrixRow]: ...
 
 
@@ -32,11 +40,13 @@ class ReadMatrix:
     filters: ExportFilters
     summary: Summary
     all_rows: tuple[MatrixRow, ...]
+    options: ExportOptions
+    labels: Labels
 
     @classmethod
     def read(cls, matrix: Matrix) -> ReadMatrix:
         all_rows = tuple(matrix.rows())  # fills matrix.summary
-        return cls(matrix.info, matrix.filters, matrix.summary, all_rows)
+        return cls(matrix.info, matrix.filters, matrix.summary, all_rows, matrix.options, matrix.labels)
 
     def rows(self) -> Iterator[MatrixRow]:
         return iter(self.all_rows)

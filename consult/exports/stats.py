@@ -9,13 +9,16 @@ counted as invited; hidden and withdrawn comments are not counted.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
+import anyio
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -26,9 +29,12 @@ from consult.directory.models import Organisation, Person
 from consult.drafts.models import Document, DocumentVersion
 from consult.errors import NotFound
 from consult.events.models import Consultation, Event
+from consult.exports import labels as L
 from consult.exports import schemas
 from consult.exports.cells import spreadsheet_cell
-from consult.exports.matrix import label
+from consult.exports.labels import Labels, safe_file_name
+from consult.exports.matrix import consultation_zone, label
+from consult.exports.xlsx import DATE_TIME, PERCENT, PERCENT_1, add_bar_chart, set_up_printing, sheet_title
 from consult.invitations.models import Invitation, Rsvp
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
 from consult.rounds.visibility import comment_table, person_table, published, speaks_for
@@ -283,18 +289,30 @@ class StatsService:
 
 # --- the workbook --------------------------------------------------------------------------------
 
-_FIGURE_HEADERS = [
-    "Invited",
-    "Accepted",
-    "Declined",
-    "Tentative",
-    "No answer",
-    "Attended",
-    "of whom not invited",
-    "checked in at the door",
-    "in the online meeting",
-    "Minutes online (all)",
-]
+
+@dataclass(frozen=True)
+class StatsFile:
+    content: bytes
+    filename: str
+
+
+async def consultation_workbook(
+    session: AsyncSession, principal: Principal, consultation_id: UUID, language: str | None, zone: str
+) -> StatsFile:
+    """The statistics as a workbook in ``language`` (default: the consultation's first draft's), its
+    times in the consultation's zone (its first event's; else ``zone``)."""
+    stats = await StatsService(session, principal).consultation_stats(consultation_id)
+    draft_language = await session.scalar(
+        select(Document.language)
+        .where(Document.consultation_id == consultation_id)
+        .order_by(Document.created_at, Document.id)
+        .limit(1)
+    )
+    own_zone = await session.run_sync(lambda sync: consultation_zone(sync, consultation_id))
+    labels = Labels.of(language or (draft_language.value if draft_language else None), own_zone or zone)
+    day = labels.local(dt.datetime.now(dt.UTC)).date().isoformat()
+    name = safe_file_name(labels.t(L.PARTICIPATION_FILE_NAME, title=stats.title, date=day), "xlsx")
+    return StatsFile(await anyio.to_thread.run_sync(stats_workbook, stats, labels), name)
 
 
 def _figures(f: schemas.Figures) -> list[int]:
@@ -304,71 +322,113 @@ def _figures(f: schemas.Figures) -> list[int]:
     ]
 
 
-def stats_workbook(stats: schemas.ConsultationStats) -> bytes:
-    """Sheets: Summary (the headline), Events (per event, kind and organisation), Rounds."""
+def stats_workbook(stats: schemas.ConsultationStats, labels: Labels | None = None) -> bytes:
+    """Sheets: Summary (the headline, with a chart of participants by kind of organisation), Events
+    (per event, kind and organisation), Rounds; every sheet set up to print on landscape A4."""
+    labels = labels or Labels.of(None, "UTC")
+    t = labels.t
     workbook = Workbook()
     bold = Font(bold=True)
 
-    def header(sheet: object, values: list[str]) -> None:
-        sheet.append(values)  # type: ignore[attr-defined]
-        for cell in sheet[sheet.max_row]:  # type: ignore[attr-defined, index]
+    def header(sheet: Any, values: list[str]) -> None:
+        sheet.append(values)
+        for cell in sheet[sheet.max_row]:
             cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
 
     summary = workbook.active
     assert summary is not None
-    summary.title = "Summary"
+    summary.title = sheet_title(t(L.SUMMARY))
     summary.append([spreadsheet_cell(stats.title)])
     summary["A1"].font = Font(bold=True, size=14)
     h = stats.headline
-    summary.append(["Participants (attended at least one event)", h.participants])
-    summary.append(["Their organisations", h.organisations])
-    summary.append(["Comments received", h.comments])
-    summary.append(["Organisations that commented", h.commenting_organisations])
+    summary.append([t(L.PARTICIPANTS), h.participants])
+    summary.append([t(L.THEIR_ORGANISATIONS), h.organisations])
+    summary.append([t(L.COMMENTS_RECEIVED), h.comments])
+    summary.append([t(L.ORGANISATIONS_THAT_COMMENTED), h.commenting_organisations])
     summary.append([])
-    header(summary, ["Participants by kind of organisation", "People"])
+    header(summary, [t(L.PARTICIPANTS_BY_KIND), t(L.PEOPLE), t(L.SHARE)])
+    first = summary.max_row + 1
     for group in h.by_organisation_kind:
-        summary.append([group.label, group.count])
+        summary.append(
+            [
+                labels.organisation_kind(group.key),
+                group.count,
+                group.count / h.participants if h.participants else 0,
+            ]
+        )
+        summary.cell(summary.max_row, 3).number_format = PERCENT_1
+    last = summary.max_row
     summary.column_dimensions["A"].width = 45
+    summary.column_dimensions["C"].width = 10
+    set_up_printing(summary)
+    if last >= first:
+        add_bar_chart(
+            summary,
+            title=t(L.PARTICIPANTS_BY_KIND),
+            categories=(1, first, last),
+            values=(2, first - 1, last),
+            anchor="E2",
+        )
 
-    events = workbook.create_sheet("Events")
+    events = workbook.create_sheet(sheet_title(t(L.EVENTS)))
+    figure_headers = [t(text) for text in L.FIGURE_HEADERS]
     header(
-        events, ["Event", "Starts (UTC)", "Group", "Kind of organisation / organisation", *_FIGURE_HEADERS]
+        events,
+        [
+            t(L.EVENT),
+            t(L.STARTS, zone=labels.zone_name),
+            t(L.GROUP),
+            t(L.KIND_OR_ORGANISATION),
+            *figure_headers,
+        ],
     )
     for event in stats.events:
-        start = event.starts_at.strftime("%Y-%m-%d %H:%M")
+        start = labels.local(event.starts_at)
         title = spreadsheet_cell(event.title)
-        events.append([title, start, "total", "", *_figures(event.totals)])
+        events.append([title, start, t(L.GROUP_TOTAL), "", *_figures(event.totals)])
         for by_kind in event.by_organisation_kind:
-            events.append([title, start, "kind", by_kind.label, *_figures(by_kind.figures)])
-        for by_org in event.by_organisation:
             events.append(
-                [title, start, "organisation", spreadsheet_cell(by_org.label), *_figures(by_org.figures)]
+                [
+                    title,
+                    start,
+                    t(L.GROUP_KIND),
+                    labels.organisation_kind(by_kind.key),
+                    *_figures(by_kind.figures),
+                ]
             )
+        for by_org in event.by_organisation:
+            name = spreadsheet_cell(by_org.label) if by_org.key else t(L.INDIVIDUALS)
+            events.append([title, start, t(L.GROUP_ORGANISATION), name, *_figures(by_org.figures)])
+    for (cell,) in events.iter_rows(min_row=2, min_col=2, max_col=2):
+        cell.number_format = DATE_TIME
     events.freeze_panes = "A2"
     events.auto_filter.ref = events.dimensions
-    for column, width in zip("ABCD", (40, 17, 13, 40), strict=True):
+    for column, width in zip("ABCD", (40, 17, 16, 40), strict=True):
         events.column_dimensions[column].width = width
+    set_up_printing(events, title_rows="1:1")
 
-    rounds = workbook.create_sheet("Rounds")
+    rounds = workbook.create_sheet(sheet_title(t(L.ROUNDS)))
     header(
         rounds,
         [
-            "Round",
-            "Draft",
-            "Comments",
-            "Threads",
-            "Replies",
-            "Authors",
-            "Organisations",
-            "Invited organisations",
-            "Invited organisations that commented",
+            t(L.ROUND),
+            t(L.DRAFT),
+            t(L.COMMENTS),
+            t(L.THREADS),
+            t(L.REPLIES),
+            t(L.AUTHORS),
+            t(L.ORGANISATIONS),
+            t(L.INVITED_ORGANISATIONS),
+            t(L.INVITED_THAT_COMMENTED),
+            t(L.RESPONSE_RATE),
         ],
     )
     for r in stats.rounds:
         rounds.append(
             [
                 spreadsheet_cell(r.title),
-                spreadsheet_cell(f"{r.document_title} (version {r.version_number})"),
+                spreadsheet_cell(t(L.DRAFT_VERSION, title=r.document_title, number=r.version_number)),
                 r.comments,
                 r.threads,
                 r.replies,
@@ -376,11 +436,14 @@ def stats_workbook(stats: schemas.ConsultationStats) -> bytes:
                 r.organisations,
                 r.invited_organisations,
                 r.organisations_that_commented,
+                r.organisations_that_commented / r.invited_organisations if r.invited_organisations else None,
             ]
         )
+        rounds.cell(rounds.max_row, 10).number_format = PERCENT
     rounds.freeze_panes = "A2"
     rounds.column_dimensions["A"].width = 40
     rounds.column_dimensions["B"].width = 40
+    set_up_printing(rounds, title_rows="1:1")
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

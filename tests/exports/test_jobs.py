@@ -11,12 +11,15 @@ from docx import Document
 from sqlalchemy import update
 
 from consult.db import sync_session_factory
+from consult.exports.matrix import COLUMNS
 from consult.exports.models import ExportJob
 from consult.exports.service import requeue_lost
 from consult.settings import get_settings
 from tests.exports.conftest import FORMULAS, Scenario, xlsx_rows
 from tests.helpers import problem
 from tests.waiting import wait_until
+
+COLUMN_KEYS = [c.key for c in COLUMNS]
 
 
 def wait_done(client, job_id: str, timeout: float = 60) -> dict:
@@ -48,7 +51,7 @@ def test_export_job_is_written_by_the_worker_and_mailed(worker, smtp, facilitato
     assert file.status_code == 200
     _header, *rows = xlsx_rows(file.content)
     assert [r[0] for r in rows] == ["1", "2", "3", "4", "5", "6", "6.1", "6.1.1", "6.2"]
-    assert rows[3][9] == "'" + FORMULAS[0]
+    assert rows[3][COLUMN_KEYS.index("text")] == "'" + FORMULAS[0]
     # Organisers read jobs and their files; nobody without a token does.
     assert organiser.get(f"/api/v1/exports/{job['id']}/file").status_code == 200
     problem(organiser.get("/api/v1/exports/0190f5e0-0000-7000-8000-000000000000"), 404)
@@ -69,7 +72,7 @@ def test_filtered_docx_job(worker, smtp, facilitator, scenario: Scenario):
     job = wait_done(facilitator, queued.json()["id"])
     assert job["state"] == "done" and job["row_count"] == 1 and job["filters"] == {"decision": "not_accepted"}
     document = Document(io.BytesIO(facilitator.get(f"/api/v1/exports/{job['id']}/file").content))
-    (table,) = document.tables
+    table = document.tables[-1]  # after the summary's tables
     assert table.rows[1].cells[2].text.endswith(FORMULAS[0])  # Word runs no formulas: kept as written
 
 

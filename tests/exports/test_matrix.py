@@ -13,7 +13,25 @@ from consult.exports.matrix import COLUMNS
 from tests.exports.conftest import FORMULAS, Scenario, export, xlsx_rows
 from tests.helpers import problem
 
-HEADERS = [c.header for c in COLUMNS]
+HEADERS = [
+    "No.",
+    "Reply to",
+    "Section",
+    "Heading",
+    "Quoted passage",
+    "Organisation",
+    "Kind of organisation",
+    "Author",
+    "Shown as",
+    "Comment kind",
+    "Source",
+    "Comment",
+    "Proposed text",
+    "Written (UTC)",  # the consultation has no events: CONSULT_EXPORT_TIMEZONE
+    "Decision",
+    "Rationale",
+    "Taken up in",
+]
 COL = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
@@ -48,11 +66,11 @@ def test_xlsx_matrix_in_draft_order_with_threads(facilitator, scenario: Scenario
     desk = rows[5]
     assert desk[COL["quote"]] == "works in Azerbaijani, Russian and English"
     assert desk[COL["proposed_text"]] == "works in Azerbaijani, Russian, English, Farsi and Arabic"
-    assert desk[COL["kind"]] == "amendment"
+    assert desk[COL["kind"]] == "Amendment" and desk[COL["source"]] == "Website"
     assert desk[COL["author"]] == "Gülnarə Şükürova"
     assert desk[COL["organisation"]] == "State Migration Service"
-    assert desk[COL["organisation_kind"]] == "government"
-    assert desk[COL["decision"]] == "accepted"
+    assert desk[COL["organisation_kind"]] == "Government"
+    assert desk[COL["decision"]] == "Accepted"
     assert desk[COL["rationale"]] == "Farsi and Arabic added."
     assert desk[COL["taken_up"]].startswith("version 2, 1.1.3 Action 1.1.3")
     assert desk[COL["section_heading"]].startswith("Action 1.1.3")
@@ -61,6 +79,7 @@ def test_xlsx_matrix_in_draft_order_with_threads(facilitator, scenario: Scenario
     # Attribution: organisation only, then anonymous (neither name nor organisation nor its kind).
     org_only, anonymous = rows[6], rows[7]
     assert (org_only[COL["author"]], org_only[COL["organisation"]]) == (None, "Migrant Support NGO")
+    assert (org_only[COL["attribution"]], anonymous[COL["attribution"]]) == ("Organisation only", "Anonymous")
     assert org_only[COL["text"]] == "Мы поддерживаем это предложение."
     assert anonymous[COL["author"]] is None and anonymous[COL["organisation"]] is None
     assert anonymous[COL["organisation_kind"]] is None
@@ -76,7 +95,7 @@ def test_xlsx_layout_and_summary(facilitator, scenario: Scenario):
     assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(COLUMNS)).column_letter}10"
     assert sheet.cell(2, COL["text"] + 1).alignment.wrap_text
     assert sheet.cell(9, COL["text"] + 1).alignment.indent == 2  # a reply to a reply
-    assert sheet.column_dimensions["J"].width == 60
+    assert sheet.column_dimensions[sheet.cell(1, COL["text"] + 1).column_letter].width == 60
     cells = [c for row in workbook["Summary"].iter_rows(values_only=True) for c in row if c is not None]
     assert cells[0] == "First comment round on the strategy"
     assert "Comments by section" in cells and "Comments by decision" in cells
@@ -85,8 +104,9 @@ def test_xlsx_layout_and_summary(facilitator, scenario: Scenario):
     summary = workbook["Summary"]
     lines = {row[1]: row[2] for row in summary.iter_rows(values_only=True) if len(row) > 2 and row[1]}
     assert lines["Whole draft"] == 3
-    assert lines["accepted"] == 1 and lines["not accepted"] == 1 and lines["not answered yet"] == 7
-    assert lines["government"] == 5  # Gülnarə and Rauf's four (the replies included)
+    assert lines["Accepted"] == 1 and lines["Not accepted"] == 1 and lines["Not answered yet"] == 7
+    assert lines["Government"] == 5  # Gülnarə and Rauf's four (the replies included)
+    assert lines["Website"] == 9
 
 
 def test_csv_has_a_bom_and_neutralised_cells(facilitator, scenario: Scenario):
@@ -111,6 +131,10 @@ def test_json_has_the_same_rows_raw(facilitator, scenario: Scenario):
     assert rows[0]["text"] == "+1"  # data for tools: not a spreadsheet, nothing to neutralise
     assert rows[5]["comment_id"] == scenario.id("desk")
     assert rows[7]["author"] is None and rows[7]["attribution"] == "anonymous"
+    # Codes, not labels, for programs.
+    assert (rows[5]["kind"], rows[5]["decision"], rows[5]["source"]) == ("amendment", "accepted", "web")
+    assert rows[5]["organisation_kind"] == "government"
+    assert data["summary"]["by_decision"] == {"accepted": 1, "not_accepted": 1, "unanswered": 7}
     assert data["summary"]["comments"] == 9 and data["summary"]["replies"] == 3
     assert data["summary"]["organisations_that_did_not_comment"] == []
     assert data["summary"]["response_rate"] == 1.0
@@ -122,20 +146,33 @@ def test_docx_report_follows_the_draft(facilitator, scenario: Scenario):
     paragraphs = [p.text for p in document.paragraphs]
     assert paragraphs[0] == "Consolidated feedback"
     assert "First comment round on the strategy" in paragraphs
-    assert any("9 comments" in p for p in paragraphs)
+    figures = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert figures[0] == ["Figure", "Count", "Share"]
+    assert figures[1][:2] == ["Comments and replies exported", "9"]
+    assert figures[2] == ["Top-level comments", "6", "67%"]
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:5] == [
+        "Figures",
+        "Comments by section",
+        "Comments by kind of organisation",
+        "Comments by decision",
+        "Comments by source",
+    ]
+    headings = headings[5:]
     assert headings[0] == "Whole draft"
     assert headings.index("1.1 Objective 1.1 — Recognition of qualifications") < headings.index(
         "1.1.3 Action 1.1.3 — One-stop information desk at the State Employment Agency"
     )
     assert "2 Pillar 2 — Housing, social and legal assistance, and health" in headings  # no comments
-    tables = document.tables
-    assert len(tables) == 3  # whole draft, 1.1, 1.1.3
+    # The summary's tables (figures, sections, kinds of organisation, decisions, sources), then the
+    # matrix: whole draft, 1.1, 1.1.3.
+    assert len(document.tables) == 8
+    tables = document.tables[5:]
     desk = [[c.text for c in row.cells] for row in tables[2].rows]
     assert [r[0] for r in desk] == ["No.", "6", "6.1", "6.1.1", "6.2"]
     assert "Gülnarə Şükürova" in desk[1][1] and "Farsi and Arabic" in desk[1][2]
     assert desk[1][3].startswith("Accepted\nFarsi and Arabic added.")
-    assert desk[3][1] == "Anonymous"
+    assert desk[3][1] == "Anonymous\nWebsite"
     text = "\n".join(c.text for t in tables for row in t.rows for c in row.cells)
     assert "Spam spam spam" not in text and "I take this back" not in text
 

@@ -1,4 +1,5 @@
-"""A real office suite opens what we produce: LibreOffice converts the XLSX and DOCX exports to PDF."""
+"""A real office suite opens what we produce: LibreOffice converts the XLSX and DOCX exports to PDF
+(summary tables, a landscape section, a chart, Cyrillic labels included)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ SOFFICE = shutil.which("soffice")
     reason="soffice is not installed: apt-get install libreoffice-calc-nogui libreoffice-writer-nogui "
     "(.ci/run does)",
 )
-@pytest.mark.parametrize("fmt", ["xlsx", "docx"])
-def test_libreoffice_opens_the_export(fmt: str, facilitator, scenario: Scenario, tmp_path: Path):
+@pytest.mark.parametrize(("fmt", "lang"), [("xlsx", "en"), ("docx", "en"), ("docx", "ru"), ("xlsx", "az")])
+def test_libreoffice_opens_the_export(fmt: str, lang: str, facilitator, scenario: Scenario, tmp_path: Path):
     source = tmp_path / f"comments.{fmt}"
-    source.write_bytes(export(facilitator, scenario.round["id"], fmt).content)
+    source.write_bytes(export(facilitator, scenario.round["id"], fmt, lang=lang).content)
     assert SOFFICE is not None
     result = subprocess.run(
         [
