@@ -60,7 +60,8 @@ class ExportFilters(CommentFilters):
     """
 
     def to_json(self) -> dict[str, str]:
-        return {name: _plain(value) for name, value in asdict(self).items() if value is not None}
+        """The filters given: the unset ones (None, or a flag left off) are not stored."""
+        return {name: _plain(value) for name, value in asdict(self).items() if value not in (None, False)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ExportFilters:
