@@ -337,6 +337,17 @@ def _replies(comments: list[WordComment], items: dict[str, Item]) -> list[Item]:
     return ordered
 
 
+_WORD_TYPES = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-word.document.macroenabled.12",
+}
+
+
+def is_word_file(filename: str, content_type: str) -> bool:
+    """An attachment to take for a returned draft: a .docx by name or by type."""
+    return filename.lower().endswith((".docx", ".docm")) or content_type.lower() in _WORD_TYPES
+
+
 def file_digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
