@@ -509,9 +509,10 @@ class WordImportService(ActingService):
                     on_behalf_of_organisation=official,
                     attribution=Attribution.ORGANISATION if official else Attribution.NAMED,
                 )
-                comment = await writing.create(author.round_id, data, key, source=source)
+                comment = await writing.create(author.round_id, data, key, source=source, flush=False)
             made[item.key] = comment
             lines.append(_line(comment, item, new, by_key.get(comment.section_key or "")))
+        await self.session.flush()
         return lines
 
 
