@@ -5,7 +5,9 @@ insertions and deletions, in body text, lists and tables, in English, Russian an
 They are built with python-docx plus the raw WordprocessingML Word itself writes for what
 python-docx does not (``w:ins``/``w:del`` with author and date, comment ranges, ``comments.xml``
 with ``w14:paraId``, ``commentsExtended.xml`` linking replies), and kept as files in
-fixtures/import/ (``python -m tests.word.import_docs`` writes them again). ``draft()`` is the same
+fixtures/import/ (``python -m tests.word.import_docs`` writes them again): ``strategy_word.docx``
+as Word writes it, ``strategy_libreoffice.docx`` the same file opened and saved again by LibreOffice,
+``strategy_writer.docx`` made by LibreOffice from a Writer document (``strategy_libreoffice.fodt``). ``draft()`` is the same
 document without any of it: the draft version the round is on.
 """
 
@@ -335,12 +337,36 @@ def libreoffice(content: bytes, name: str) -> bytes:
         return (docx_dir / f"{name}.docx").read_bytes()
 
 
+def writer_file() -> bytes:
+    """strategy_libreoffice.fodt (written by hand in LibreOffice Writer's flat ODF) saved as .docx by
+    LibreOffice: the same comments and changes as ``strategy()``, in LibreOffice's own markup."""
+    source = FIXTURES / "strategy_libreoffice.fodt"
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{tmp}/profile",
+                "--headless",
+                "--convert-to",
+                "docx",
+                "--outdir",
+                tmp,
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return (Path(tmp) / "strategy_libreoffice.docx").read_bytes()
+
+
 def write_fixtures() -> None:
     FIXTURES.mkdir(parents=True, exist_ok=True)
     file = strategy()
     (FIXTURES / "strategy_draft.docx").write_bytes(file.draft())
     (FIXTURES / "strategy_word.docx").write_bytes(file.returned())
     (FIXTURES / "strategy_libreoffice.docx").write_bytes(libreoffice(file.returned(), "strategy"))
+    (FIXTURES / "strategy_writer.docx").write_bytes(writer_file())
     draft, returned = retitled()
     (FIXTURES / "retitled_draft.docx").write_bytes(draft.draft())
     (FIXTURES / "retitled_word.docx").write_bytes(returned.returned())

@@ -97,7 +97,7 @@ def by_quote(found: list[dict], quote: str | None, number: str | None) -> dict:
     return match
 
 
-@pytest.mark.parametrize("name", ["strategy_word", "strategy_libreoffice"])
+@pytest.mark.parametrize("name", ["strategy_word", "strategy_libreoffice", "strategy_writer"])
 def test_a_returned_word_file_becomes_comments_in_their_sections(
     word_round, link_for, facilitator, directory, name
 ):
