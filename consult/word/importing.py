@@ -35,7 +35,7 @@ from consult.rounds.models import Attribution, Comment, CommentKind, CommentSour
 from consult.rounds.service import ActingService, RoundService
 from consult.rounds.writing import WritingService
 from consult.types import COMMENT_MAX_LENGTH
-from consult.word.reading import Paragraph, WordComment, WordFeedback, read_feedback
+from consult.word.reading import Paragraph, Place, WordComment, WordFeedback, read_feedback
 
 KEY_PREFIX = "word:"
 _EXCERPT = 300  # characters of a passage repeated in a comment's text or the report
@@ -155,18 +155,91 @@ def _fit(body: str) -> str:
     return body
 
 
-def _change_span(paragraph: Paragraph) -> tuple[str, str]:
-    """The paragraph's changed stretch as it was and as changed, widened to whole words (a lone
-    insertion takes the word before it, or after it), so the quote is a passage a reader can find
-    and the proposal replaces it."""
+@dataclass
+class _Said:
+    """What a Word comment says; for a comment of consult's own annotated export
+    (consult.word.annotated), its text without the header and the lines the export adds."""
+
+    text: str
+    kind: CommentKind | None = None
+    exported: bool = False
+    passage: str | None = None  # "On the passage: “…”": the quote the export could not anchor
+    proposed: str | None = None  # "Proposed text: …": an amendment without a passage
+
+
+# "<number>[ · reply to <number>] · <kind>[ · <organisation>] · <YYYY-MM-DD HH:MM> UTC"
+_EXPORT_HEADER = re.compile(
+    r"\S+(?: · reply to \S+)? · (?P<kind>[^·]+?)(?: · [^·]+)? · "
+    r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC"
+)
+_EXPORT_ANSWER = re.compile(r"Answer to \S+ · ")
+_EXPORT_PASSAGE = re.compile(r"On the passage: “(.*)”", re.S)
+_EXPORT_PROPOSED = "Proposed text: "
+_EXPORT_SHARED = "Another amendment changes this passage too"
+_KINDS = {kind.value: kind for kind in CommentKind}
+
+
+def _said(comment: WordComment) -> _Said | None:
+    """None for the facilitators' answer an export adds to a thread: it is not feedback."""
+    lines = list(comment.lines)
+    first = lines[0].strip() if lines else ""
+    if _EXPORT_ANSWER.match(first):
+        return None
+    header = _EXPORT_HEADER.fullmatch(first)
+    if header is None:
+        return _Said(comment.text)
+    said = _Said("", kind=_KINDS.get(header["kind"].strip().casefold()), exported=True)
+    body = lines[1:]
+    while body:
+        last = body[-1]
+        found = _EXPORT_PASSAGE.fullmatch(last)
+        if found:
+            said.passage = found[1]
+        elif last.startswith(_EXPORT_PROPOSED):
+            said.proposed = last.removeprefix(_EXPORT_PROPOSED)
+        elif not last.startswith(_EXPORT_SHARED):
+            break
+        body.pop()
+    said.text = "\n".join(body).strip()
+    return said
+
+
+def _range_change(paragraph: Paragraph, start: Place, end: Place) -> tuple[str, str, set[int]] | None:
+    """The tracked changes inside a comment's range, which make the comment an amendment: the
+    range's text as it was and as changed, and the changes it takes (the paragraph's other changes
+    become an amendment of their own). The reader starts a segment at each end of a range."""
+    inside = range(start.segment, end.segment)
+    taken = {i for i in inside if paragraph.segments[i].kind != "orig" and paragraph.segments[i].text}
+    if not taken:
+        return None
+    now = "".join(paragraph.segments[i].text for i in inside if paragraph.segments[i].kind != "del")
+    return paragraph.original[start.offset : end.offset], now, taken
+
+
+def _change_span(paragraph: Paragraph, taken: set[int]) -> tuple[str, str] | None:
+    """The paragraph's changed stretch (but for the changes comments took) as it was and as
+    changed, widened to whole words (a lone insertion takes the word before it, or after it), so the
+    quote is a passage a reader can find and the proposal replaces it."""
     segments = paragraph.segments
-    changed = [i for i, s in enumerate(segments) if s.kind != "orig" and s.text]
+    changed = [i for i, s in enumerate(segments) if s.kind != "orig" and s.text and i not in taken]
+    if not changed:
+        return None
     first, last = changed[0], changed[-1]
-    before = "".join(s.text for s in segments[:first])
-    after = "".join(s.text for s in segments[last + 1 :])
-    middle = segments[first : last + 1]
-    was = "".join(s.text for s in middle if s.kind != "ins")
-    now = "".join(s.text for s in middle if s.kind != "del")
+
+    def text(indices: range, drop: str) -> str:
+        """The segments' text without those of kind ``drop``; a change a comment took reads as
+        the draft had it (its deletion kept, its insertion left out)."""
+        kept = []
+        for i in indices:
+            kind = segments[i].kind
+            if kind == "orig" or kind != ("ins" if i in taken else drop):
+                kept.append(segments[i].text)
+        return "".join(kept)
+
+    before = text(range(first), "ins")
+    after = text(range(last + 1, len(segments)), "ins")
+    was = text(range(first, last + 1), "ins")
+    now = text(range(first, last + 1), "del")
     left = re.search(r"\S*$", before)
     right = re.match(r"\S*", after)
     lead, tail = (left.group(0) if left else ""), (right.group(0) if right else "")
@@ -185,6 +258,9 @@ def _authors(paragraph: Paragraph) -> str | None:
     return ", ".join(names) or None
 
 
+Places = list[DocumentSection | str | None]
+
+
 def plan(
     feedback: WordFeedback, sections: list[DocumentSection], uploader: str
 ) -> tuple[list[Item], int, list[str]]:
@@ -193,7 +269,7 @@ def plan(
     draft = _Sections(sections)
     # The section each paragraph is in: None before the first heading (the title, the preamble),
     # a heading's text when the draft has no such heading.
-    places: list[DocumentSection | str | None] = []
+    places: Places = []
     current: DocumentSection | str | None = None
     matched: set[str] = set()
     unmatched: list[str] = []
@@ -208,14 +284,29 @@ def plan(
                     matched.add(current.key)
         places.append(current)
 
+    taken: dict[int, set[int]] = {}  # per paragraph, the changes comments took
+    proposed: set[tuple[str | None, str]] = set()  # exported amendments without a passage
+    comment_items: dict[str, Item] = {}
+    for comment in feedback.comments:
+        said = _said(comment)
+        if said is not None:
+            item = _comment_item(feedback, comment, said, places, uploader, taken)
+            comment_items[comment.comment_id] = item
+            if said.proposed is not None and item.proposed_text is not None:
+                proposed.add((item.section.key if item.section else None, item.proposed_text.strip()))
     items: list[Item] = []
     for number, paragraph in enumerate(feedback.paragraphs):
         if paragraph.changed:
-            items.append(_amendment(number, paragraph, places[number]))
-    placed_comments = {c.comment_id: _comment_item(feedback, c, places, uploader) for c in feedback.comments}
-    items.extend(item for item in placed_comments.values() if item.parent is None)
+            amendment = _amendment(number, paragraph, places[number], taken.get(number, set()))
+            # The export writes an amendment without a passage as an inserted paragraph as well.
+            if amendment is None:
+                continue
+            key = amendment.section.key if amendment.section else None
+            if not (amendment.quote is None and (key, (amendment.proposed_text or "").strip()) in proposed):
+                items.append(amendment)
+    items.extend(item for item in comment_items.values() if item.parent is None)
     items.sort(key=lambda item: item.position)
-    items.extend(_replies(feedback.comments, placed_comments))
+    items.extend(_replies(feedback.comments, comment_items))
     return items, len(matched), list(dict.fromkeys(unmatched))
 
 
@@ -233,13 +324,18 @@ def _where(place: DocumentSection | str | None) -> tuple[DocumentSection | None,
     return place, None
 
 
-def _amendment(number: int, paragraph: Paragraph, place: DocumentSection | str | None) -> Item:
+def _amendment(
+    number: int, paragraph: Paragraph, place: DocumentSection | str | None, taken: set[int]
+) -> Item | None:
     section, why = _where(place)
     author = _authors(paragraph)
     if not paragraph.original.strip():
         was, now = "", _new_text(paragraph)
     else:
-        was, now = _change_span(paragraph)
+        span = _change_span(paragraph, taken)
+        if span is None:
+            return None
+        was, now = span
     quote = passage(was, section) if section is not None else None
     by = f" by {author}" if author else ""
     if not now.strip():
@@ -258,15 +354,13 @@ def _amendment(number: int, paragraph: Paragraph, place: DocumentSection | str |
         body += f"\n\n(Imported from Word onto the whole draft: {why}.)"
     elif section is None and was.strip():
         note = "it changes text before the first heading"
-    if proposed is not None and len(proposed) > COMMENT_MAX_LENGTH:
-        proposed = proposed[:COMMENT_MAX_LENGTH]
     return Item(
         key=f"t{number}",
         kind=kind,
         body=_fit(body),
         section=section,
         quote=quote,
-        proposed_text=proposed,
+        proposed_text=proposed[:COMMENT_MAX_LENGTH] if proposed is not None else None,
         parent=None,
         position=number,
         word_author=author,
@@ -276,41 +370,68 @@ def _amendment(number: int, paragraph: Paragraph, place: DocumentSection | str |
 
 
 def _comment_item(
-    feedback: WordFeedback, comment: WordComment, places: list[DocumentSection | str | None], uploader: str
+    feedback: WordFeedback,
+    comment: WordComment,
+    said: _Said,
+    places: Places,
+    uploader: str,
+    taken: dict[int, set[int]],
 ) -> Item:
     author = comment.author or None
-    said = comment.text
-    if author and _norm(author) != _norm(uploader):
-        said = f"{author} (in Word): {said}"
+    text = said.text
+    # A comment of consult's export keeps its text as written; the uploader's file otherwise names
+    # whoever wrote the comment in Word, when that is someone else.
+    if author and not said.exported and _norm(author) != _norm(uploader):
+        text = f"{author} (in Word): {text}"
+    kind = said.kind or CommentKind.COMMENT
+    proposed: str | None = said.proposed
+    quote: str | None = None
+    anchored = ""
     if comment.parent is not None:  # a reply: where the comment it answers is
-        why: str | None = None
-        section, anchored = None, ""
+        section, why = None, None
     elif comment.start is None:
-        why = "its place in the file was not found (a text box, header, footer or footnote)"
-        section = None
-        anchored = ""
+        section, why = None, "its place in the file was not found (a text box, header, footer or footnote)"
     else:
         section, why = _where(places[comment.start.paragraph])
         anchored = feedback.anchored_text(comment)
-    quote: str | None = None
     note = why
+    end = comment.end or comment.start
+    if comment.parent is None and comment.start is not None and end is not None:
+        paragraph = feedback.paragraphs[comment.start.paragraph]
+        changed = None
+        if end.paragraph == comment.start.paragraph and paragraph.changed:
+            changed = _range_change(paragraph, comment.start, end)
+        if changed is not None:
+            # A comment on a tracked change is its reason: one amendment.
+            was, now, segments = changed
+            taken.setdefault(comment.start.paragraph, set()).update(segments)
+            anchored, proposed = was, now.strip() or None
+            kind = CommentKind.AMENDMENT if proposed else CommentKind.COMMENT
+            if proposed is None:
+                text = f"Delete \u201c{_excerpt(was)}\u201d. {text}"
     if comment.parent is None and section is not None and anchored:
         heading_only = _norm(anchored) in (_norm(section.heading), _norm(split_heading(section.heading)[1]))
         quote = None if heading_only else passage(anchored, section)
         if quote is None and not heading_only:
             note = "the text it is anchored on is not a passage of this section of the draft"
-            said = f"On \u201c{_excerpt(anchored)}\u201d: {said}"
+            text = f"On \u201c{_excerpt(anchored)}\u201d: {text}"
     elif why is not None and anchored:
-        said = f"On \u201c{_excerpt(anchored)}\u201d: {said}"
+        text = f"On \u201c{_excerpt(anchored)}\u201d: {text}"
+    if said.passage is not None:
+        quote = quote or (passage(said.passage, section) if section is not None else None)
+        if quote is None:
+            text += f"\n\nOn the passage: \u201c{said.passage}\u201d"
+    if kind is CommentKind.AMENDMENT and not (proposed or "").strip():
+        kind = CommentKind.COMMENT  # an amendment needs its text; the export's shared passage lost it
     if why is not None:
-        said += f"\n\n(Imported from Word onto the whole draft: {why}.)"
+        text += f"\n\n(Imported from Word onto the whole draft: {why}.)"
     return Item(
         key=f"c{comment.comment_id}",
-        kind=CommentKind.COMMENT,
-        body=_fit(said),
+        kind=kind,
+        body=_fit(text),
         section=section,
         quote=quote,
-        proposed_text=None,
+        proposed_text=proposed[:COMMENT_MAX_LENGTH] if proposed and kind is CommentKind.AMENDMENT else None,
         parent=f"c{comment.parent}" if comment.parent is not None else None,
         position=comment.start.paragraph if comment.start else len(places),
         word_author=author,
@@ -321,9 +442,10 @@ def _comment_item(
 
 def _replies(comments: list[WordComment], items: dict[str, Item]) -> list[Item]:
     """Replies after the comments they answer, level by level (a reply to a reply after both); a
-    reply in a loop of replies (a damaged file) is answered to nothing and stands alone."""
+    reply to nothing the import keeps (a loop of replies in a damaged file, the answer of an export)
+    stands alone."""
     done = {item.key for item in items.values() if item.parent is None}
-    waiting = [items[c.comment_id] for c in comments if items[c.comment_id].parent is not None]
+    waiting = [items[c.comment_id] for c in comments if c.comment_id in items and items[c.comment_id].parent]
     ordered: list[Item] = []
     while waiting:
         ready = [item for item in waiting if item.parent in done]

@@ -89,17 +89,22 @@ class Paragraph:
 class Place:
     paragraph: int
     offset: int  # in the paragraph's original text
+    segment: int = 0  # the paragraph's segments before it: a tracked change is inside a range or not
 
 
 @dataclass
 class WordComment:
     comment_id: str
     author: str
-    text: str
+    lines: list[str]  # its paragraphs, as Word keeps a comment's lines
     para_id: str | None  # of its last paragraph: what commentsExtended refers to
     parent: str | None = None  # the comment_id of the comment it answers
     start: Place | None = None
     end: Place | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines).strip()
 
 
 @dataclass
@@ -234,10 +239,12 @@ def _read_paragraph(
 ) -> Paragraph:
     paragraph = Paragraph(heading_level=heading)
     offset = 0  # in the original text
+    marked = False  # a comment's range starts or ends here: the next text starts a segment
 
     def add(kind: str, text: str, author: str | None) -> None:
-        nonlocal offset
-        last = paragraph.segments[-1] if paragraph.segments else None
+        nonlocal offset, marked
+        last = paragraph.segments[-1] if paragraph.segments and not marked else None
+        marked = False
         if last is not None and last.kind == kind and (kind == "orig" or last.author == author):
             last.text += text
         else:
@@ -264,7 +271,8 @@ def _read_paragraph(
         elif tag in (_RANGE_START, _RANGE_END, _REFERENCE):
             comment = comments.get(child.get(_ID) or "")
             if comment is not None:
-                here = Place(index, offset)
+                here = Place(index, offset, len(paragraph.segments))
+                marked = True
                 if tag == _RANGE_START and comment.start is None:
                     comment.start = here
                 elif tag == _RANGE_END:
@@ -349,7 +357,7 @@ def _read_comments(part: etree._Element | None) -> list[WordComment]:
             WordComment(
                 comment_id=element.get(_ID) or "",
                 author=" ".join((element.get(_AUTHOR) or "").split()),
-                text="\n\n".join(t for t in texts if t.strip()).strip(),
+                lines=texts,
                 para_id=para_id.upper() if para_id else None,
             )
         )

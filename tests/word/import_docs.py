@@ -67,7 +67,15 @@ class Note:
     parent: str | None = None  # the name of the note it answers
 
 
-Piece = str | Ins | Del | On
+@dataclass(frozen=True)
+class Around:
+    """A Word comment around other pieces: tracked changes the comment explains."""
+
+    comment: str
+    pieces: tuple[str | Ins | Del, ...]
+
+
+Piece = str | Ins | Del | On | Around
 
 
 @dataclass
@@ -140,6 +148,12 @@ def _run(text: str, tag: str = "t") -> str:
 def _fill(
     p, pieces: tuple[Piece, ...], marked: bool, ids: dict[str, str], replies: dict[str, list[str]], changes
 ) -> None:
+    xml = _pieces(pieces, marked, ids, replies, changes)
+    for element in parse_xml(f"<w:p {NSDECLS}>{''.join(xml)}</w:p>"):
+        p.append(element)
+
+
+def _pieces(pieces, marked: bool, ids: dict[str, str], replies: dict[str, list[str]], changes) -> list[str]:
     xml: list[str] = []
     for piece in pieces:
         if isinstance(piece, str):
@@ -159,24 +173,27 @@ def _fill(
             else:
                 xml.append(_run(piece.text))
         else:
-            runs = [piece.text]
-            if piece.split:
-                half = len(piece.text) // 2
-                runs = [piece.text[:half], piece.text[half:]]
+            if isinstance(piece, Around):
+                inner = _pieces(piece.pieces, marked, ids, replies, changes)
+            else:
+                runs = [piece.text]
+                if piece.split:
+                    half = len(piece.text) // 2
+                    runs = [piece.text[:half], piece.text[half:]]
+                inner = [_run(r) for r in runs]
             if not marked:
-                xml.extend(_run(r) for r in runs)
+                xml.extend(inner)
                 continue
             # Word anchors a reply on the range of the comment it answers, repeating the markers.
             cids = [ids[piece.comment], *(ids[name] for name in replies.get(piece.comment, []))]
             xml.extend(f'<w:commentRangeStart w:id="{cid}"/>' for cid in cids)
-            xml.extend(_run(r) for r in runs)
+            xml.extend(inner)
             for cid in cids:
                 xml.append(f'<w:commentRangeEnd w:id="{cid}"/>')
                 xml.append(
                     f'<w:r><w:rPr><w:rStyle w:val="CommentReference"/></w:rPr><w:commentReference w:id="{cid}"/></w:r>'
                 )
-    for element in parse_xml(f"<w:p {NSDECLS}>{''.join(xml)}</w:p>"):
-        p.append(element)
+    return xml
 
 
 def _para_id(number: int) -> str:
@@ -189,7 +206,7 @@ def _add_comment_parts(document, notes: list[Note], ids: dict[str, str]) -> None
     extended = []
     para_ids = {note.name: _para_id(n) for n, note in enumerate(notes)}
     for note in notes:
-        paragraphs = note.text.split("\n\n")
+        paragraphs = note.text.split("\n")
         body = []
         for index, text in enumerate(paragraphs):
             last = index == len(paragraphs) - 1
@@ -273,7 +290,7 @@ def strategy() -> WordFile:
         .note("c-diplomas", "Rauf Məmmədov", "Which diplomas: higher education only, or vocational too?")
         .note("c-reply", "Ирина Петрова", "Vocational diplomas too, please.", parent="c-diplomas")
         .note("c-heading", "Rauf Məmmədov", "This objective needs a budget line.")
-        .note("c-list", "Rauf Məmmədov", "Also to apprenticeships.\n\nSee the Labour Code, article 12.")
+        .note("c-list", "Rauf Məmmədov", "Also to apprenticeships.\nSee the Labour Code, article 12.")
         .note("c-table", "Rauf Məmmədov", "120 hours are too few for beginners.")
         .note("c-russian", "Ирина Петрова", "Руководство должно выходить на трёх языках.")
         .note("c-azerbaijani", "Gülnarə Şükürova", "Sumqayıt da əlavə edilməlidir.")
@@ -309,6 +326,43 @@ def retitled() -> tuple[WordFile, WordFile]:
         .note("c-new", "Ministry of Labour", "We propose a helpline.")
     )
     return draft, returned
+
+
+def commented_changes() -> WordFile:
+    """Comments on tracked changes, as a Word user writes the reason for a change and as consult's
+    own annotated export writes amendments (a header line, the passage deleted and the proposal
+    inserted inside the comment's range, the facilitators' answer as a reply, an amendment without a
+    passage as an inserted paragraph and a "Proposed text:" line)."""
+    return (
+        WordFile()
+        .title("Integration strategy 2026–2030")
+        .heading(1, "1. Access to employment")
+        .para(
+            "The procedure takes ",
+            Around("c-why", (Del("60"), Ins("30"))),
+            " days, and ",
+            Del("costs"),
+            Ins("is free of charge"),
+            ".",
+        )
+        .heading(1, On("2. Housing", "c-proposed"))
+        .para("Municipalities provide ", Around("c-export", (Del("temporary"), Ins("decent"))), " housing.")
+        .para(Ins("Rents are capped for the first year."))
+        .heading(1, "3. Health")
+        .para("Migrants are registered with a family doctor.")
+        .note("c-why", "Rauf Məmmədov", "Thirty days is what the law on services allows.")
+        .note(
+            "c-export",
+            "Migrant Support NGO",
+            "3 · amendment · Migrant Support NGO · 2026-11-20 10:15 UTC\nDecent, not temporary.\nFor families too.",
+        )
+        .note(
+            "c-proposed",
+            "Anna Gruber",
+            "4 · amendment · 2026-11-21 09:00 UTC\nA cap on rents.\nProposed text: Rents are capped for the first year.",
+        )
+        .note("c-answer", "Facilitators", "Answer to 3 · accepted\nTaken up.", parent="c-export")
+    )
 
 
 def libreoffice(content: bytes, name: str) -> bytes:
@@ -367,6 +421,9 @@ def write_fixtures() -> None:
     (FIXTURES / "strategy_word.docx").write_bytes(file.returned())
     (FIXTURES / "strategy_libreoffice.docx").write_bytes(libreoffice(file.returned(), "strategy"))
     (FIXTURES / "strategy_writer.docx").write_bytes(writer_file())
+    changes = commented_changes()
+    (FIXTURES / "changes_draft.docx").write_bytes(changes.draft())
+    (FIXTURES / "changes_word.docx").write_bytes(changes.returned())
     draft, returned = retitled()
     (FIXTURES / "retitled_draft.docx").write_bytes(draft.draft())
     (FIXTURES / "retitled_word.docx").write_bytes(returned.returned())

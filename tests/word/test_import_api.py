@@ -133,7 +133,7 @@ def test_a_returned_word_file_becomes_comments_in_their_sections(
     heading = by_quote(found, None, "1.1")  # on the heading: the section, no quote
     assert heading["body"] == "This objective needs a budget line."
     in_list = by_quote(found, "refers migrants to vacancies", "1.1")
-    assert in_list["body"] == "Also to apprenticeships.\n\nSee the Labour Code, article 12."
+    assert in_list["body"] == "Also to apprenticeships.\nSee the Labour Code, article 12."
     in_table = by_quote(found, "Azerbaijani for adults", "1.2")
     assert in_table["body"] == "120 hours are too few for beginners."
     russian = by_quote(found, "публикует руководство для работодателей", "2")
@@ -388,3 +388,33 @@ def test_the_fixtures_are_the_files_the_builder_makes():
     assert parts(strategy().draft()) == parts(fixture("strategy_draft"))
     assert docx.Document(io.BytesIO(fixture("strategy_libreoffice"))).paragraphs
     assert Path(FIXTURES / "strategy_libreoffice.docx").stat().st_size > 0
+
+
+def test_a_comment_on_a_tracked_change_is_its_reason_and_consults_own_export_reads_back(
+    word_round, link_for, facilitator, directory
+):
+    """A Word user's comment on a change, and an amendment as the annotated export writes it (the
+    header, the passage deleted and the proposal inserted inside the comment's range, the answer as
+    a reply, an amendment without a passage as an inserted paragraph), each become one amendment
+    with the comment's own text; the facilitators' answer is not feedback and is left out."""
+    round_ = word_round("changes_draft")
+    rauf = link_for(round_["id"], directory.person(RAUF))
+
+    report = send(rauf, round_["id"], fixture("changes_word")).json()
+
+    assert report["counts"]["amendments"] == 4 and report["counts"]["replies"] == 0
+    found = {(c["number"], c["quote"]): c for c in comments(facilitator, round_["id"])}
+    assert len(found) == 4
+    assert all(c["kind"] == "amendment" for c in found.values())
+    why = found["1", "60"]
+    assert (why["proposed_text"], why["body"]) == ("30", "Thirty days is what the law on services allows.")
+    other = found["1", "costs."]  # the paragraph's change nobody commented on
+    assert other["proposed_text"] == "is free of charge."
+    exported = found["2", "temporary"]
+    assert exported["proposed_text"] == "decent"
+    assert exported["body"] == "Decent, not temporary.\nFor families too."  # no header, no author prefix
+    no_passage = found["2", None]
+    assert (no_passage["proposed_text"], no_passage["body"]) == (
+        "Rents are capped for the first year.",
+        "A cap on rents.",
+    )
