@@ -41,6 +41,7 @@ def word_feedback(text: str) -> bytes:
         .returned()
     )
 
+
 Prepare = Callable[["World"], Send]
 
 EVENT = {
