@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
@@ -27,9 +28,10 @@ from sqlalchemy.exc import IntegrityError
 from consult.auth.models import Role
 from consult.auth.principals import StaffPrincipal, StakeholderPrincipal
 from consult.directory.models import Person
-from consult.drafts.models import DocumentSection
+from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.drafts.parsing import split_heading
 from consult.errors import Conflict, Forbidden, Invalid
+from consult.mail.i18n import N_, gettext
 from consult.rounds import schemas as round_schemas
 from consult.rounds.models import Attribution, Comment, CommentKind, CommentSource, RoundInvitee
 from consult.rounds.service import ActingService, RoundService
@@ -146,11 +148,45 @@ def passage(text: str, section: DocumentSection) -> str | None:
     return None
 
 
-def _fit(body: str) -> str:
+Say = Callable[..., str]
+
+
+def _sayer(language: str) -> Say:
+    """What the import writes into a comment's text, in the draft's language: a message id, filled."""
+
+    def say(message: str, **values: str) -> str:
+        return gettext(language, message) % values if values else gettext(language, message)
+
+    return say
+
+
+def _english(message: str, **values: str) -> str:
+    return message % values if values else message
+
+
+@dataclass(frozen=True)
+class _Reason:
+    """Why something went on the whole draft: English in the report, the draft's language in the
+    comment's text."""
+
+    message: str
+    values: dict[str, str]
+
+    def in_(self, say: Say) -> str:
+        return say(self.message, **self.values)
+
+
+_NOT_IN_DRAFT = N_("it is under the heading \u201c%(heading)s\u201d, which this draft does not have")
+_NOT_FOUND = N_("its place in the file was not found (a text box, header, footer or footnote)")
+_ON_WHOLE_DRAFT = N_("(Imported from Word onto the whole draft: %(reason)s.)")
+_ON_PASSAGE = N_("On \u201c%(passage)s\u201d: %(text)s")
+
+
+def _fit(body: str, say: Say) -> str:
     """A comment's text within the limit (Word comments have none); never empty."""
-    body = body.strip() or "(an empty comment in Word)"
+    body = body.strip() or say(N_("(an empty comment in Word)"))
     if len(body) > COMMENT_MAX_LENGTH:
-        cut = "\n\n[\u2026 the rest of this Word comment is longer than a comment can be]"
+        cut = "\n\n" + say(N_("[\u2026 the rest of this Word comment is longer than a comment can be]"))
         body = body[: COMMENT_MAX_LENGTH - len(cut)].rstrip() + cut
     return body
 
@@ -262,10 +298,12 @@ Places = list[DocumentSection | str | None]
 
 
 def plan(
-    feedback: WordFeedback, sections: list[DocumentSection], uploader: str
+    feedback: WordFeedback, sections: list[DocumentSection], uploader: str, language: str = "en"
 ) -> tuple[list[Item], int, list[str]]:
     """What the file becomes: the items in draft order (a reply after what it answers), how many
-    headings of the file were found in the draft, and the headings that were not."""
+    headings of the file were found in the draft, and the headings that were not. What the import
+    writes into the comments' text is in ``language``, the draft's."""
+    say = _sayer(language)
     draft = _Sections(sections)
     # The section each paragraph is in: None before the first heading (the title, the preamble),
     # a heading's text when the draft has no such heading.
@@ -290,14 +328,14 @@ def plan(
     for comment in feedback.comments:
         said = _said(comment)
         if said is not None:
-            item = _comment_item(feedback, comment, said, places, uploader, taken)
+            item = _comment_item(feedback, comment, said, places, uploader, taken, say)
             comment_items[comment.comment_id] = item
             if said.proposed is not None and item.proposed_text is not None:
                 proposed.add((item.section.key if item.section else None, item.proposed_text.strip()))
     items: list[Item] = []
     for number, paragraph in enumerate(feedback.paragraphs):
         if paragraph.changed:
-            amendment = _amendment(number, paragraph, places[number], taken.get(number, set()))
+            amendment = _amendment(number, paragraph, places[number], taken.get(number, set()), say)
             # The export writes an amendment without a passage as an inserted paragraph as well.
             if amendment is None:
                 continue
@@ -314,18 +352,15 @@ def _new_text(paragraph: Paragraph) -> str:
     return "".join(s.text for s in paragraph.segments if s.kind != "del")
 
 
-def _where(place: DocumentSection | str | None) -> tuple[DocumentSection | None, str | None]:
+def _where(place: DocumentSection | str | None) -> tuple[DocumentSection | None, _Reason | None]:
     """The section, or why there is none."""
     if isinstance(place, str):
-        return (
-            None,
-            f"it is under the heading \u201c{_excerpt(place, 120)}\u201d, which this draft does not have",
-        )
+        return None, _Reason(_NOT_IN_DRAFT, {"heading": _excerpt(place, 120)})
     return place, None
 
 
 def _amendment(
-    number: int, paragraph: Paragraph, place: DocumentSection | str | None, taken: set[int]
+    number: int, paragraph: Paragraph, place: DocumentSection | str | None, taken: set[int], say: Say
 ) -> Item | None:
     section, why = _where(place)
     author = _authors(paragraph)
@@ -337,27 +372,40 @@ def _amendment(
             return None
         was, now = span
     quote = passage(was, section) if section is not None else None
-    by = f" by {author}" if author else ""
+    by = author or "?"
     if not now.strip():
         kind, proposed = CommentKind.COMMENT, None
-        body = f"Tracked change in Word{by}: delete \u201c{_excerpt(was)}\u201d."
+        body = say(
+            N_("Tracked change in Word by %(author)s: delete \u201c%(old)s\u201d."),
+            author=by,
+            old=_excerpt(was),
+        )
     elif not was.strip():
         kind, proposed = CommentKind.AMENDMENT, now.strip()
-        body = f"Tracked change in Word{by}: insert \u201c{_excerpt(now)}\u201d."
+        body = say(
+            N_("Tracked change in Word by %(author)s: insert \u201c%(new)s\u201d."),
+            author=by,
+            new=_excerpt(now),
+        )
     else:
         kind, proposed = CommentKind.AMENDMENT, now.strip()
-        body = f"Tracked change in Word{by}: replace \u201c{_excerpt(was)}\u201d with \u201c{_excerpt(now)}\u201d."
-    note = why
+        body = say(
+            N_("Tracked change in Word by %(author)s: replace \u201c%(old)s\u201d with \u201c%(new)s\u201d."),
+            author=by,
+            old=_excerpt(was),
+            new=_excerpt(now),
+        )
+    note = _english(why.message, **why.values) if why else None
     if why is None and section is not None and was.strip() and quote is None:
         note = "the text it changes is not a passage of this section of the draft"
     if why is not None:
-        body += f"\n\n(Imported from Word onto the whole draft: {why}.)"
+        body += "\n\n" + say(_ON_WHOLE_DRAFT, reason=why.in_(say))
     elif section is None and was.strip():
         note = "it changes text before the first heading"
     return Item(
         key=f"t{number}",
         kind=kind,
-        body=_fit(body),
+        body=_fit(body, say),
         section=section,
         quote=quote,
         proposed_text=proposed[:COMMENT_MAX_LENGTH] if proposed is not None else None,
@@ -376,25 +424,28 @@ def _comment_item(
     places: Places,
     uploader: str,
     taken: dict[int, set[int]],
+    say: Say,
 ) -> Item:
     author = comment.author or None
     text = said.text
     # A comment of consult's export keeps its text as written; the uploader's file otherwise names
     # whoever wrote the comment in Word, when that is someone else.
     if author and not said.exported and _norm(author) != _norm(uploader):
-        text = f"{author} (in Word): {text}"
+        text = say(N_("%(author)s (in Word): %(text)s"), author=author, text=text)
     kind = said.kind or CommentKind.COMMENT
     proposed: str | None = said.proposed
     quote: str | None = None
     anchored = ""
+    section: DocumentSection | None = None
+    why: _Reason | None = None
     if comment.parent is not None:  # a reply: where the comment it answers is
-        section, why = None, None
+        pass
     elif comment.start is None:
-        section, why = None, "its place in the file was not found (a text box, header, footer or footnote)"
+        why = _Reason(_NOT_FOUND, {})
     else:
         section, why = _where(places[comment.start.paragraph])
         anchored = feedback.anchored_text(comment)
-    note = why
+    note = _english(why.message, **why.values) if why else None
     end = comment.end or comment.start
     if comment.parent is None and comment.start is not None and end is not None:
         paragraph = feedback.paragraphs[comment.start.paragraph]
@@ -408,27 +459,27 @@ def _comment_item(
             anchored, proposed = was, now.strip() or None
             kind = CommentKind.AMENDMENT if proposed else CommentKind.COMMENT
             if proposed is None:
-                text = f"Delete \u201c{_excerpt(was)}\u201d. {text}"
+                text = say(N_("Delete \u201c%(old)s\u201d. %(text)s"), old=_excerpt(was), text=text)
     if comment.parent is None and section is not None and anchored:
         heading_only = _norm(anchored) in (_norm(section.heading), _norm(split_heading(section.heading)[1]))
         quote = None if heading_only else passage(anchored, section)
         if quote is None and not heading_only:
             note = "the text it is anchored on is not a passage of this section of the draft"
-            text = f"On \u201c{_excerpt(anchored)}\u201d: {text}"
+            text = say(_ON_PASSAGE, passage=_excerpt(anchored), text=text)
     elif why is not None and anchored:
-        text = f"On \u201c{_excerpt(anchored)}\u201d: {text}"
+        text = say(_ON_PASSAGE, passage=_excerpt(anchored), text=text)
     if said.passage is not None:
         quote = quote or (passage(said.passage, section) if section is not None else None)
         if quote is None:
-            text += f"\n\nOn the passage: \u201c{said.passage}\u201d"
+            text += "\n\n" + say(N_("On the passage: \u201c%(passage)s\u201d"), passage=said.passage)
     if kind is CommentKind.AMENDMENT and not (proposed or "").strip():
         kind = CommentKind.COMMENT  # an amendment needs its text; the export's shared passage lost it
     if why is not None:
-        text += f"\n\n(Imported from Word onto the whole draft: {why}.)"
+        text += "\n\n" + say(_ON_WHOLE_DRAFT, reason=why.in_(say))
     return Item(
         key=f"c{comment.comment_id}",
         kind=kind,
-        body=_fit(text),
+        body=_fit(text, say),
         section=section,
         quote=quote,
         proposed_text=proposed[:COMMENT_MAX_LENGTH] if proposed and kind is CommentKind.AMENDMENT else None,
@@ -521,7 +572,10 @@ class WordImportService(ActingService):
                 .order_by(DocumentSection.position)
             )
         )
-        items, matched, unmatched = plan(feedback, sections, person.full_name)
+        version = await self.session.get(DocumentVersion, round_.document_version_id)
+        document = await self.session.get(Document, version.document_id) if version else None
+        language = document.language.value if document is not None else "en"
+        items, matched, unmatched = plan(feedback, sections, person.full_name, language)
         if items and sections and matched == 0:
             found = (
                 f"none of its {len(unmatched)} headings is" if unmatched else "it has no headings, nor is any"

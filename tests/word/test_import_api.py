@@ -39,11 +39,15 @@ def files(content: bytes, name: str = "returned.docx") -> dict:
 def word_round(api, facilitator, directory: Directory):
     """A round on the draft the fixtures were made from, everyone of the directory invited."""
 
-    def make(draft: str = "strategy_draft", **overrides) -> dict:
+    def make(draft: str = "strategy_draft", language: str = "en", **overrides) -> dict:
         consultation = api.post("/api/v1/consultations", json={"title": "Integration strategy"}).json()
         document = api.post(
             "/api/v1/documents",
-            json={"consultation_id": consultation["id"], "title": "Integration strategy", "language": "en"},
+            json={
+                "consultation_id": consultation["id"],
+                "title": "Integration strategy",
+                "language": language,
+            },
         ).json()
         version = api.post(
             f"/api/v1/documents/{document['id']}/versions", files=files(fixture(draft), f"{draft}.docx")
@@ -418,3 +422,15 @@ def test_a_comment_on_a_tracked_change_is_its_reason_and_consults_own_export_rea
         "Rents are capped for the first year.",
         "A cap on rents.",
     )
+
+
+def test_what_the_import_writes_is_in_the_drafts_language(word_round, link_for, facilitator, directory):
+    round_ = word_round(language="ru")
+    rauf = link_for(round_["id"], directory.person(RAUF))
+
+    assert send(rauf, round_["id"], fixture("strategy_word")).status_code == 200
+
+    found = comments(facilitator, round_["id"])
+    bodies = {c["body"] for c in found}
+    assert "Ирина Петрова (в Word): Руководство должно выходить на трёх языках." in bodies
+    assert "Исправление в Word (Rauf Məmmədov): заменить «60» на «30»." in bodies
