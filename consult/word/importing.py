@@ -42,6 +42,8 @@ from consult.word.reading import Paragraph, Place, WordComment, WordFeedback, re
 KEY_PREFIX = "word:"
 _EXCERPT = 300  # characters of a passage repeated in a comment's text or the report
 _DIGEST_CHARS = 40
+# One request writes at most this many comments (about 15 s here): a file with more is sent in parts.
+MAX_ITEMS = 5_000
 NOT_RELATED = "does not look like this round's draft"
 
 
@@ -576,6 +578,12 @@ class WordImportService(ActingService):
         document = await self.session.get(Document, version.document_id) if version else None
         language = document.language.value if document is not None else "en"
         items, matched, unmatched = plan(feedback, sections, person.full_name, language)
+        if len(items) > MAX_ITEMS:
+            raise Invalid.field(
+                "file",
+                f"the file has {len(items):,} comments and changed paragraphs; an import takes at most "
+                f"{MAX_ITEMS:,}: send it in parts",
+            )
         if items and sections and matched == 0:
             found = (
                 f"none of its {len(unmatched)} headings is" if unmatched else "it has no headings, nor is any"
