@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from posixpath import dirname, join, normpath
@@ -163,8 +164,20 @@ def read_feedback(content: bytes, *, max_bytes: int) -> WordFeedback:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return _read(archive, names)
-    except (etree.XMLSyntaxError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, OSError):
-        # A damaged part, a member whose data fails its check, an encrypted zip member.
+    except (
+        etree.XMLSyntaxError,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+        OSError,
+    ):
+        # A damaged part, a member whose data fails its check or does not inflate, an encrypted zip
+        # member, a compression method zipfile does not know.
         raise _refuse(
             "the Word document cannot be read; open it in Word and save it again as .docx"
         ) from None

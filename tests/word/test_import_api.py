@@ -303,6 +303,27 @@ def _with_broken_xml() -> bytes:
     return _zip(members)
 
 
+def _corrupted() -> bytes:
+    """The document part's compressed bytes overwritten in the middle: it no longer inflates."""
+    content = bytearray(fixture("strategy_word"))
+    member = zipfile.ZipFile(io.BytesIO(bytes(content))).getinfo("word/document.xml")
+    start = member.header_offset + 30 + len(member.filename) + len(member.extra)
+    middle = start + member.compress_size // 2
+    content[middle : middle + 64] = bytes(range(64))
+    return bytes(content)
+
+
+def _unknown_method() -> bytes:
+    """The document part said (in the zip's central directory) to be compressed with a method
+    zipfile does not know (97: WavPack)."""
+    content = bytearray(fixture("strategy_word"))
+    entry = content.find(b"PK\x01\x02")  # the first central directory entry
+    while not content[entry + 46 :].startswith(b"word/document.xml"):
+        entry = content.find(b"PK\x01\x02", entry + 4)
+    content[entry + 10 : entry + 12] = (97).to_bytes(2, "little")
+    return bytes(content)
+
+
 MALFORMED = {
     "not a zip": (b"Dear colleagues, our comments are below.", 422, "not a Word document"),
     "a zip, not a .docx": (_zip({"notes.txt": b"hello"}), 422, "a zip archive, not a Word document"),
@@ -310,6 +331,8 @@ MALFORMED = {
     "encrypted (OLE2)": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000), 422, "password-protected"),
     "truncated zip": (fixture("strategy_word")[:5000], 422, "damaged"),
     "broken XML": (_with_broken_xml(), 422, "cannot be read"),
+    "corrupted compressed data": (_corrupted(), 422, "cannot be read"),
+    "unknown compression method": (_unknown_method(), 422, "cannot be read"),
     "empty": (b"", 422, "empty"),
 }
 
