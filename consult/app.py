@@ -60,6 +60,8 @@ from consult.web.ratelimit import (
     too_many_requests,
 )
 from consult.web.security import cors_config, security_headers
+from consult.word.controller import WordFeedbackController
+from consult.word.pages import WordFeedbackPageController
 
 # Links people open from their email: the path segment after each is a credential.
 TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/"]
@@ -88,7 +90,7 @@ class ConsultRequest(Request[Any, Any, Any]):
             raise SerializationException("the JSON body is nested too deeply") from exc
 
 
-def link_routes(*controllers: type[Controller]) -> Router:
+def link_routes(*controllers: type[Controller] | Router) -> Router:
     """The routes whose path carries a personal link's token: limited per client address, and their
     unknown tokens count as failed lookups (consult.web.ratelimit)."""
     return Router(path="/", route_handlers=list(controllers), opt=LINK_ROUTE)
@@ -135,12 +137,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InboundController,
             AttachmentController,
             PersonDataController,
+            with_upload_limit(WordFeedbackController, settings.uploads.draft_max_bytes),
             link_routes(
                 RsvpController,
                 RoundPageController,
                 UnsubscribeController,
                 PersonalPageController,
                 PollPageController,
+                with_upload_limit(WordFeedbackPageController, settings.uploads.draft_max_bytes),
             ),
             AuditController,
             StaffUserController,

@@ -260,6 +260,10 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
     elif operation_id == "PollTokenAnswer":
         responses["303"] = OpenAPIResponse(description="Recorded (or the poll has closed): back to the page.")
         responses["422"] = _files("A slot was left unanswered: the page again, saying which.", _HTML)
+    elif operation_id == "RTokenWordFeedbackUpload":
+        responses["303"] = OpenAPIResponse(description="Imported: to the page of what the file became.")
+        for status in ("409", "413", "422"):
+            responses[status] = _files("The file was refused: a page saying why.", _HTML)
     elif operation_id == "RTokenCommentsComment":
         responses["303"] = OpenAPIResponse(description="Written: back to the round page.")
         responses["422"] = _files("The form is invalid: the page again, saying why.", _HTML)
@@ -597,6 +601,19 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "RTokenCommentsComment": (
         "Comment from the round page",
         "The round page's form; answers with a redirect.",
+    ),
+    "ApiV1RoundsRoundIdWordFeedbackImportWordFeedback": (
+        "Import a Word file of comments",
+        "A .docx of the draft with Word comments and tracked changes becomes comments, replies and "
+        "amendments, placed by section; answers with a report of what was created.",
+    ),
+    "RTokenWordFeedbackUpload": (
+        "Send a Word file from the round page",
+        "The round page's Word upload; answers with a redirect to the page of what the file became.",
+    ),
+    "RTokenWordFeedbackDigestResult": (
+        "What a Word file became",
+        "The page after a Word upload: counts and one line per comment made from the file.",
     ),
     # exports and statistics
     "ApiV1RoundsRoundIdExportExportRound": (

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:11:02.078904
+Create Date: 2026-11-30 15:16:56.783688
 """
 
 from collections.abc import Sequence

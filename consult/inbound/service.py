@@ -28,7 +28,16 @@ from consult.directory.models import Person
 from consult.errors import ConsultError
 from consult.events.models import Event
 from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
-from consult.inbound.parsing import Bounce, CalendarReply, Parsed, content_hash, header, parse, read_message
+from consult.inbound.parsing import (
+    Attachment,
+    Bounce,
+    CalendarReply,
+    Parsed,
+    content_hash,
+    header,
+    parse,
+    read_message,
+)
 from consult.invitations.models import DeliveryState, Invitation, Rsvp
 from consult.invitations.service import InvitationService
 from consult.jobs import defer
@@ -45,6 +54,7 @@ from consult.rounds.service import is_open
 from consult.rounds.writing import WritingService
 from consult.settings import Settings
 from consult.types import COMMENT_MAX_LENGTH
+from consult.word.importing import WordImportService, is_word_file
 
 logger = logging.getLogger(__name__)
 
@@ -330,13 +340,16 @@ class Intake:
                 row, parsed, "unknown_token", f"no longer invited to the round {round_.title!r}", person
             )
             return
-        if not parsed.text:
+        word_files = [a for a in parsed.attachments if is_word_file(a.filename, a.content_type)]
+        if not parsed.text and not word_files:
             link = await self._fresh_link(round_, person)
             await self._reject(row, parsed, "empty", "no text of the sender's own", person, link)
             return
         principal = StakeholderPrincipal(person_id=person.id, round_id=round_.id)
         data = round_schemas.CommentCreate(
-            body=parsed.text[:COMMENT_MAX_LENGTH],
+            # A Word file sent without a word: the comment names the file it came with.
+            body=parsed.text[:COMMENT_MAX_LENGTH]
+            or ", ".join(a.filename for a in word_files)[:COMMENT_MAX_LENGTH],
             section_key=token.section_key if token.comment_id is None else None,
             parent_id=token.comment_id,
         )
@@ -362,7 +375,20 @@ class Intake:
             )
         row.comment_id = comment.id
         where = "a reply in the thread" if token.comment_id else "a comment on the round"
-        self._done(row, InboundOutcome.COMMENT, f"{where} {round_.title!r}")
+        imported = [await self._import_word(principal, a) for a in word_files]
+        self._done(row, InboundOutcome.COMMENT, "; ".join([f"{where} {round_.title!r}", *imported]))
+
+    async def _import_word(self, principal: StakeholderPrincipal, attachment: Attachment) -> str:
+        """A Word file attached to the reply goes through the round's Word import, as the sender's
+        comments; a file it refuses stays attached to the email's comment, and the reason is logged."""
+        try:
+            report = await WordImportService(self.session, self.settings, principal).import_file(
+                principal.round_id, attachment.data
+            )
+        except ConsultError as exc:
+            reason = exc.errors[0].reason if exc.errors else exc.detail
+            return f"Word file {attachment.filename!r} not imported: {reason}"
+        return f"Word file {attachment.filename!r}: {report.summary}"
 
 
 async def _send_answer(settings: Settings, answer: Answer) -> None:

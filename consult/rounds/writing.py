@@ -87,7 +87,12 @@ class WritingService(ActingService):
         data: schemas.CommentCreate,
         idempotency_key: str | None = None,
         source: CommentSource = CommentSource.WEB,
+        *,
+        flush: bool = True,
     ) -> Comment:
+        """A new comment or reply. ``flush=False`` leaves the insert to the next flush: an import
+        writing many comments sends them together (their ids are made here, so replies can point
+        at them already)."""
         author = self._stakeholder()
         round_ = await RoundService(self.session, self.settings, author).get(round_id)
         _require_open(round_)
@@ -128,7 +133,8 @@ class WritingService(ActingService):
         self.session.add(comment)
         if parent is not None and parent.author_id != person.id:
             self.session.add(ReplyNotice(person_id=parent.author_id, comment_id=comment.id))
-        await self.session.flush()
+        if flush:
+            await self.session.flush()
         return comment
 
     async def _check_content(self, comment: Comment, round_: CommentRound, person: Person) -> None:
@@ -141,12 +147,7 @@ class WritingService(ActingService):
             raise Invalid.field("attribution", "you do not belong to an organisation in the directory")
         section = None
         if comment.section_key is not None:
-            section = await self.session.scalar(
-                select(DocumentSection).where(
-                    DocumentSection.version_id == round_.document_version_id,
-                    DocumentSection.key == comment.section_key,
-                )
-            )
+            section = await self._section(round_.document_version_id, comment.section_key)
             if section is None:
                 raise Invalid.field("section_key", f"no section {comment.section_key!r} in this draft")
         if comment.quote is not None:
@@ -154,6 +155,17 @@ class WritingService(ActingService):
                 raise Invalid.field("quote", "a quote needs a section_key")
             if not comment.quote.strip() or not _quote_occurs(comment.quote, section):
                 raise Invalid.field("quote", "must be an exact passage of the section's heading or text")
+
+    async def _section(self, version_id: UUID, key: str) -> DocumentSection | None:
+        """A section of a draft version. A service writing many comments (an import) reads the
+        version's sections once: they never change."""
+        cache: dict[UUID, dict[str, DocumentSection]] = self.__dict__.setdefault("_sections", {})
+        if version_id not in cache:
+            found = await self.session.scalars(
+                select(DocumentSection).where(DocumentSection.version_id == version_id)
+            )
+            cache[version_id] = {section.key: section for section in found}
+        return cache[version_id].get(key)
 
     async def _own_comment_in_open_round(self, comment_id: UUID) -> tuple[Comment, CommentRound]:
         author = self._stakeholder()

@@ -25,10 +25,25 @@ from tests.directory.test_import import HEADER, csv_bytes
 from tests.helpers import problem
 from tests.polls.helpers import link_for
 from tests.test_fuzz import Seeded, admin, created, future, iso_from_now, poll_body, seeded
+from tests.word.import_docs import On, WordFile
 
 __all__ = ["admin", "seeded"]  # the fuzz test's builders: one record of every kind, and an admin's client
 
 Send = Callable[[], httpx.Response]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def word_feedback(text: str) -> bytes:
+    """The seeded draft returned as a Word file with one margin comment."""
+    return (
+        WordFile()
+        .heading(1, "Pillar 1 — Access to employment")
+        .para(On("Migrants who work legally", "c"), " settle faster.")
+        .note("c", "Reviewer", text)
+        .returned()
+    )
+
+
 Prepare = Callable[["World"], Send]
 
 EVENT = {
@@ -376,6 +391,18 @@ CALLS: dict[str, Prepare] = {
         lambda: w.public.post(f"/r/{w.seeded.round_token}/comments", data={"body": "Written on the page."})
     ),
     "POST /r/{token}/comments/{comment_id}": lambda w: _on_the_page(w, ""),
+    "POST /api/v1/rounds/{round_id}/word-feedback": call(
+        "stakeholder",
+        "POST",
+        "/api/v1/rounds/{round_id}/word-feedback",
+        files={"file": ("returned.docx", word_feedback("Sent through the API."), DOCX)},
+    ),
+    "POST /r/{token}/word-feedback": lambda w: (
+        lambda: w.public.post(
+            f"/r/{w.seeded.round_token}/word-feedback",
+            files={"file": ("returned.docx", word_feedback("Sent from the page."), DOCX)},
+        )
+    ),
     "POST /r/{token}/comments/{comment_id}/withdraw": lambda w: _on_the_page(w, "/withdraw"),
     "POST /api/v1/rounds/{round_id}/exports": call(
         "admin", "POST", "/api/v1/rounds/{round_id}/exports", json={"format": "csv"}
@@ -424,6 +451,8 @@ BY_STAKEHOLDER = {
     "POST /r/{token}/comments",
     "POST /r/{token}/comments/{comment_id}",
     "POST /r/{token}/comments/{comment_id}/withdraw",
+    "POST /api/v1/rounds/{round_id}/word-feedback",
+    "POST /r/{token}/word-feedback",
     "POST /unsubscribe/{token}",
     "POST /p/{token}/invitations/{target_id}",
     "POST /p/{token}/rounds/{target_id}",
