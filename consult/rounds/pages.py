@@ -93,17 +93,18 @@ def _section_anchor(key: str) -> str:
 @functools.cache
 def _written(language: str) -> Callable[[dt.datetime], str]:
     """``babel.dates.format_datetime(local, "medium", locale=language)`` for a time already in the
-    reader's zone, with the locale's patterns looked up once: a page formats a date for every
-    comment it shows."""
+    reader's zone, with the locale's patterns looked up once and each day's date formatted once: a
+    page formats a date for every comment it shows, and its comments share few days."""
     locale = Locale.parse(language)
     combined = str(get_datetime_format("medium", locale=locale)).replace("'", "")
     date, time = get_date_format("medium", locale=locale), get_time_format("medium", locale=locale)
 
+    @functools.lru_cache(maxsize=1024)
+    def day(value: dt.date) -> str:
+        return str(date.apply(value, locale))
+
     def written(local: dt.datetime) -> str:
-        shown: str = combined.replace("{0}", time.apply(local, locale)).replace(
-            "{1}", date.apply(local, locale)
-        )
-        return shown
+        return combined.replace("{0}", str(time.apply(local, locale))).replace("{1}", day(local.date()))
 
     return written
 

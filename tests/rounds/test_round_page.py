@@ -4,16 +4,20 @@ navigable (contents, anchors, Markdown, dates, language marks)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import random
 import re
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import httpx
+from babel.dates import format_datetime
 from sqlalchemy import func, select
 
 from consult.rounds.models import Comment, CommentRevision
-from consult.rounds.pages import _draft_html
+from consult.rounds.pages import _draft_html, _written
 from tests.helpers import problem
 
 GULNARA = "g.shukurova@migration.example.org"
@@ -225,3 +229,17 @@ def test_draft_markdown_lets_no_html_through():
     )
     assert "<script" not in rendered and "<img" not in rendered and 'href="javascript' not in rendered
     assert "<em>a</em>" in rendered
+
+
+def test_comment_dates_read_as_babel_writes_them():
+    """The page's date formatting (patterns looked up once, each day formatted once) says what
+    ``babel.dates.format_datetime`` says, in every language and across zones and DST changes."""
+    rng = random.Random(7)
+    for language in ("az", "ru", "en", "fr"):
+        for zone in map(ZoneInfo, ("Asia/Baku", "Europe/Brussels", "America/New_York")):
+            for _ in range(200):
+                when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(
+                    seconds=rng.randrange(400 * 86400)
+                )
+                expected = format_datetime(when, "medium", tzinfo=zone, locale=language)
+                assert _written(language)(when.astimezone(zone)) == expected, (language, zone, when)
