@@ -39,6 +39,8 @@ def _comment(row: MatrixRow) -> str:
     parts.append(f"[{row.kind}] {row.text}")
     if row.proposed_text:
         parts.append(f"Proposed text: {row.proposed_text}")
+    if row.source != "web":  # where it was said or sent from (issue 14: "round table, 8 April 2027")
+        parts.append(f"Source: {row.source}")
     return "\n".join(parts)
 
 

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session, aliased
 from consult.directory.models import Organisation, OrganisationKind, Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.errors import Invalid, NotFound
+from consult.events.models import Event
+from consult.minutes.service import comment_source_label
 from consult.rounds.models import Comment, CommentKind, CommentRound, Decision, RoundInvitee
 from consult.rounds.visibility import (
     Audience,
@@ -122,6 +124,8 @@ class MatrixRow:
     taken_up: str | None
     comment_id: UUID
     parent_id: UUID | None
+    # How the comment came: "web", "email", "word", "round table, 8 April 2027" (minutes, issue 14).
+    source: str = "web"
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -133,6 +137,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("organisation", "Organisation", 28, wrap=True),
     Column("organisation_kind", "Kind of organisation", 16),
     Column("author", "Author", 22, wrap=True),
+    Column("source", "Source", 24, wrap=True),
     Column("kind", "Comment kind", 12),
     Column("text", "Comment", 60, wrap=True),
     Column("proposed_text", "Proposed text", 45, wrap=True),
@@ -271,6 +276,11 @@ _ROW_COLUMNS = (
     Comment.rationale,
     Comment.taken_up_version_id,
     Comment.taken_up_section_key,
+    # The source and, for a point of an event's minutes, the event (issue 14).
+    Comment.source,
+    Event.kind.label("event_kind"),
+    Event.starts_at.label("event_starts_at"),
+    Event.timezone.label("event_timezone"),
 )
 
 
@@ -391,6 +401,7 @@ class Matrix:
             .join(root, root.id == Comment.thread_id)
             .join(author, author.c.id == Comment.author_id)
             .outerjoin(Organisation, Organisation.id == speaks_for(comment_table, author))
+            .outerjoin(Event, Event.id == Comment.event_id)
             .outerjoin(
                 DocumentSection,
                 and_(
@@ -483,4 +494,5 @@ class Matrix:
             else None,
             comment_id=r.id,
             parent_id=r.parent_id,
+            source=comment_source_label(r.source, r.event_kind, r.event_starts_at, r.event_timezone),
         )

@@ -39,6 +39,16 @@ def source_label(kind: EventKind, date: dt.date) -> str:
     return f"{kind.value.replace('_', ' ')}, {date.day} {date:%B} {date.year}"
 
 
+def comment_source_label(
+    source: str, event_kind: str | None, event_starts_at: dt.datetime | None, event_timezone: str | None
+) -> str:
+    """A comment's source as the matrix and exports show it: "web", "email", "word", or for a point
+    of an event's minutes "round table, 8 April 2027" (the event's day where it took place)."""
+    if source == CommentSource.ROUND_TABLE and event_kind and event_starts_at and event_timezone:
+        return source_label(EventKind(event_kind), in_zone(event_starts_at, event_timezone).date())
+    return CommentSource(source).value.replace("_", " ")
+
+
 def event_date(event: Event) -> dt.date:
     """The event's day where it takes place."""
     return in_zone(event.starts_at, event.timezone).date()
