@@ -137,7 +137,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("organisation", "Organisation", 28, wrap=True),
     Column("organisation_kind", "Kind of organisation", 16),
     Column("author", "Author", 22, wrap=True),
-    Column("source", "Source", 24, wrap=True),
     Column("kind", "Comment kind", 12),
     Column("text", "Comment", 60, wrap=True),
     Column("proposed_text", "Proposed text", 45, wrap=True),
@@ -145,6 +144,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("decision", "Decision", 18),
     Column("rationale", "Rationale", 50, wrap=True),
     Column("taken_up", "Taken up in", 30, wrap=True),
+    Column("source", "Source", 26, wrap=True),  # issue 14: "round table, 8 April 2027"
 )
 
 
