@@ -20,7 +20,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -37,11 +37,14 @@ from consult.directory.models import Person
 from consult.drafts.models import Document, DocumentVersion
 from consult.drafts.service import VersionService
 from consult.errors import ConsultError, Forbidden, NotFound
+from consult.events.agenda import Discussion, discussed_sections
+from consult.events.models import EventKind
 from consult.mail.i18n import best_language, format_when
 from consult.pagination import MAX_PAGE_SIZE, PageParams
 from consult.rounds import schemas
 from consult.rounds.links import resolve_round_token
 from consult.rounds.listing import ListingService
+from consult.rounds.models import CommentSource
 from consult.rounds.service import RoundService, is_open
 from consult.rounds.visibility import CommentFilters
 from consult.rounds.writing import WritingService
@@ -86,7 +89,8 @@ def _comment_view(comment: schemas.CommentOut, zone: ZoneInfo, language: str) ->
         "kind": comment.kind.value,
         "attribution": comment.attribution.value,
         "official": comment.on_behalf_of_organisation,
-        "mine": comment.mine,
+        # A point of a round table's minutes is the organisers' record to correct, not its speaker's.
+        "mine": comment.mine and comment.source is not CommentSource.ROUND_TABLE,
         "section_key": comment.section_key,
         "is_reply": comment.parent_id is not None,
         "written_iso": comment.created_at.astimezone(zone).isoformat(),
@@ -100,6 +104,14 @@ def _comment_view(comment: schemas.CommentOut, zone: ZoneInfo, language: str) ->
         "rationale": comment.response.rationale if comment.response else None,
         "replies": [_comment_view(reply, zone, language) for reply in comment.replies],
     }
+
+
+def _discussed(discussions: list[Discussion], language: str) -> list[dict[str, Any]]:
+    """The events whose agenda names a section (issue 14), each with its day as the reader writes it."""
+    return [
+        {"round_table": d.kind is EventKind.ROUND_TABLE, "date": format_date(d.date, "long", locale=language)}
+        for d in discussions
+    ]
 
 
 def _comment_count(threads: list[dict[str, Any]]) -> int:
@@ -127,6 +139,7 @@ async def _render(
     )
     language = best_language(person.language.value)
     zone = ZoneInfo(person.timezone)
+    discussed = await discussed_sections(session, version.id)
     threads = {
         group.key: [_comment_view(c, zone, language) for c in group.threads] for group in tree.sections
     }
@@ -155,6 +168,7 @@ async def _render(
                     "level": section.level,
                     "body": _draft_html(section.body) if section.body.strip() else None,
                     "count": _comment_count(threads.get(section.key, [])),
+                    "discussed": _discussed(discussed.get(section.key, []), language),
                 }
                 for section in sections
             ],

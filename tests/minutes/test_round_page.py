@@ -1,0 +1,58 @@
+"""The round page notes, on the sections an event's agenda names, the round table that discussed them,
+in the reader's language; points of the minutes read there like other comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from babel.dates import format_date
+
+from tests.minutes.conftest import GULNARA, IRINA
+from tests.rounds.test_pages import page_client
+
+
+def _section_html(page: str, anchor_key: str) -> str:
+    """The ``<section>`` of the draft whose id ends with the key."""
+    found = re.search(
+        rf'<section class="draft" id="[^"]*{re.escape(anchor_key)}">(.*?)</section>', page, re.S
+    )
+    assert found, anchor_key
+    return found.group(1)
+
+
+def test_sections_discussed_at_a_round_table_say_so(
+    round_table, facilitator, link_for, directory, draft, server
+):
+    day = dt.date.fromisoformat(round_table.event["starts_at_local"][:10])
+    browser, token = page_client(server, link_for(round_table.round["id"], directory.person(IRINA)))
+    page = browser.get(f"/r/{token}").text
+    note = f"Обсуждалось на круглом столе {format_date(day, 'long', locale='ru')}"
+    assert note in _section_html(page, draft.section("1.1")["key"])
+    assert note in _section_html(page, draft.section("1")["key"])
+    assert note not in _section_html(page, draft.section("1.1.1")["key"])
+    assert page.count(note) == 2
+
+    azeri, az_token = page_client(server, link_for(round_table.round["id"], directory.person(GULNARA)))
+    az_page = azeri.get(f"/r/{az_token}").text
+    assert f"{format_date(day, 'long', locale='az')} tarixli dəyirmi masada müzakirə olunub" in az_page
+
+    # A point of the minutes shows among the section's comments; its speaker gets no edit form for it.
+    recorded = facilitator.post(
+        round_table.minutes_url,
+        json={
+            "round_id": round_table.round["id"],
+            "points": [
+                {
+                    "person_id": directory.person(IRINA),
+                    "section_key": draft.section("1.1")["key"],
+                    "text": "Recognition must be free for refugees.",
+                }
+            ],
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    point_id = recorded.json()["points"][0]["id"]
+    page = browser.get(f"/r/{token}").text
+    assert "Recognition must be free for refugees." in _section_html(page, draft.section("1.1")["key"])
+    assert f"/r/{token}/comments/{point_id}" not in page  # neither the edit nor the withdraw form
