@@ -5,6 +5,7 @@ from typing import Annotated, Any, Self
 from uuid import UUID
 
 import msgspec
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from consult.crud import ModelOut
@@ -19,8 +20,12 @@ EventTime = Annotated[
 Capacity = Annotated[int, Meta(ge=1, le=100_000)]
 # Meeting links of some services (Teams) run to a few hundred characters.
 MeetingLink = Annotated[str, Meta(max_length=1_000, description="the online meeting's http(s) URL")]
+# The KwargDefinition repeats the limit for the OpenAPI document: Litestar reads a list item's limits
+# from it, not from msgspec's Meta (which is what checks the request).
 AgendaSectionKey = Annotated[
-    str, Meta(min_length=1, max_length=SECTION_KEY_LENGTH, description="a section's key in the draft version")
+    str,
+    Meta(min_length=1, max_length=SECTION_KEY_LENGTH, description="a section's key in the draft version"),
+    KwargDefinition(min_length=1, max_length=SECTION_KEY_LENGTH),
 ]
 
 
