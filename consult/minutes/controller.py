@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff
 from consult.auth.principals import Principal
 from consult.minutes import schemas
-from consult.minutes.service import MinutesService
+from consult.minutes.service import MAX_KEY_LENGTH, MinutesService
 from consult.rounds.listing import ListingService
 from consult.rounds.schemas import CommentOut
 
@@ -29,12 +30,24 @@ class MinutesController(Controller):
 
     @post("/")
     async def record_minutes(
-        self, db_session: AsyncSession, request: AnyRequest, event_id: UUID, data: schemas.MinutesIn
-    ) -> schemas.MinutesOut:
+        self,
+        db_session: AsyncSession,
+        request: AnyRequest,
+        event_id: UUID,
+        data: schemas.MinutesIn,
+        idempotency_key: str | None = Parameter(
+            header="Idempotency-Key",
+            default=None,
+            min_length=1,
+            max_length=MAX_KEY_LENGTH,
+            description="Any unique string per set of minutes: sending it again (a retry after a lost "
+            "answer) answers 200 with the points recorded the first time instead of recording them twice.",
+        ),
+    ) -> Response[schemas.MinutesOut]:
         """Every point or none: a refused point refuses the request, naming it (``points[2].section_key``)."""
         service = _service(db_session, request)
-        event, comments = await service.record(event_id, data)
-        return await service.minutes(event, comments)
+        event, comments, is_new = await service.record(event_id, data, idempotency_key)
+        return Response(await service.minutes(event, comments), status_code=201 if is_new else 200)
 
     @get("/")
     async def get_minutes(

@@ -15,6 +15,7 @@ import datetime as dt
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.crud import patch_fields
@@ -27,7 +28,7 @@ from consult.events.timing import in_zone
 from consult.invitations.models import Invitation
 from consult.minutes import schemas
 from consult.rounds.listing import ListingService
-from consult.rounds.models import Attribution, Comment, CommentRound, CommentSource
+from consult.rounds.models import IDEMPOTENCY_KEY_LENGTH, Attribution, Comment, CommentRound, CommentSource
 from consult.rounds.schemas import CommentCreate
 from consult.rounds.service import ActingService
 from consult.rounds.writing import WritingService
@@ -52,6 +53,15 @@ def comment_source_label(
 def event_date(event: Event) -> dt.date:
     """The event's day where it takes place."""
     return in_zone(event.starts_at, event.timezone).date()
+
+
+# Room in the comments' key column for the prefix and the point's index.
+MAX_KEY_LENGTH = IDEMPOTENCY_KEY_LENGTH - len("minutes::000")
+
+
+def _point_key(idempotency_key: str, index: str) -> str:
+    """The key stored on each point of minutes sent with an ``Idempotency-Key``."""
+    return f"minutes:{idempotency_key}:{index}"
 
 
 def _prefixed(error: Invalid, prefix: str) -> Invalid:
@@ -86,14 +96,48 @@ class MinutesService(ActingService):
             )
         return round_
 
-    async def record(self, event_id: UUID, data: schemas.MinutesIn) -> tuple[Event, list[Comment]]:
-        """All the points, or none: the first one refused refuses the request."""
+    async def record(
+        self, event_id: UUID, data: schemas.MinutesIn, idempotency_key: str | None = None
+    ) -> tuple[Event, list[Comment], bool]:
+        """All the points, or none: the first one refused refuses the request. With a key, the
+        minutes sent with it before are the answer (whether they are new is the last item): a retry
+        after a lost answer records nothing twice, also when both requests arrive at once (the
+        comments' unique (author, key) lets one through)."""
         event = await self._event(event_id)
         if event.status is EventStatus.CANCELLED:
             raise Conflict("the event was cancelled; it has no minutes")
         if event.starts_at > dt.datetime.now(dt.UTC):
             raise Conflict(f"the event has not begun yet: it starts at {event.starts_at.isoformat()}")
         round_ = await self._round(event, data.round_id)
+        if idempotency_key is None:
+            return event, await self._record_points(event, round_, data, None), True
+        earlier = await self._sent_with(event, idempotency_key)
+        if earlier:
+            return event, earlier, False
+        try:
+            async with self.session.begin_nested():
+                return event, await self._record_points(event, round_, data, idempotency_key), True
+        except IntegrityError:
+            earlier = await self._sent_with(event, idempotency_key)
+            if not earlier:
+                raise
+            return event, earlier, False
+
+    async def _sent_with(self, event: Event, idempotency_key: str) -> list[Comment]:
+        return list(
+            await self.session.scalars(
+                select(Comment)
+                .where(
+                    Comment.event_id == event.id,
+                    Comment.idempotency_key.startswith(_point_key(idempotency_key, ""), autoescape=True),
+                )
+                .order_by(Comment.created_at, Comment.id)
+            )
+        )
+
+    async def _record_points(
+        self, event: Event, round_: CommentRound, data: schemas.MinutesIn, idempotency_key: str | None
+    ) -> list[Comment]:
         writer = WritingService(self.session, self.settings, self.principal)
         comments = []
         for index, point in enumerate(data.points):
@@ -107,15 +151,22 @@ class MinutesService(ActingService):
                 proposed_text=point.proposed_text,
                 attribution=attribution,
             )
+            key = None if idempotency_key is None else _point_key(idempotency_key, str(index))
             try:
                 comments.append(
                     await writer.record(
-                        round_, speaker, comment, organisation_id, CommentSource.ROUND_TABLE, event.id
+                        round_,
+                        speaker,
+                        comment,
+                        organisation_id,
+                        CommentSource.ROUND_TABLE,
+                        event.id,
+                        idempotency_key=key,
                     )
                 )
             except Invalid as error:
                 raise _prefixed(error, prefix) from error
-        return event, comments
+        return comments
 
     async def _speaker(self, event: Event, point: schemas.PointIn, prefix: str) -> tuple[Person, UUID | None]:
         """The comment's author, and the organisation it speaks for."""

@@ -112,13 +112,22 @@ class WritingService(ActingService):
         on_behalf_of_organisation_id: UUID | None,
         source: CommentSource,
         event_id: UUID | None = None,
+        idempotency_key: str | None = None,
     ) -> Comment:
         """A comment staff record for someone who made it elsewhere (a point in the minutes of a round
         table). Staff write it after the fact, so the round may have closed; the content rules are
         those of any comment."""
         if not isinstance(self.principal, StaffPrincipal):
             raise Forbidden("only staff record comments made elsewhere")
-        return await self._add(round_, speaker, data, on_behalf_of_organisation_id, source, event_id=event_id)
+        return await self._add(
+            round_,
+            speaker,
+            data,
+            on_behalf_of_organisation_id,
+            source,
+            idempotency_key=idempotency_key,
+            event_id=event_id,
+        )
 
     async def _add(
         self,

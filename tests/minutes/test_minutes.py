@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 from docx import Document
 
+from consult.auth.models import Role
 from consult.db import create_api_engine
 from consult.events.agenda import discussed_sections
 from consult.settings import get_settings
@@ -270,3 +272,25 @@ def test_agenda_items_name_sections_of_the_draft(round_table, organiser, draft):
     # A cancelled round table discusses nothing.
     organiser.post(f"/api/v1/events/{round_table.event['id']}/cancel", json={"reason": "Postponed"})
     assert asyncio.run(discussed()) == {}
+
+
+def test_minutes_sent_twice_with_a_key_are_recorded_once(round_table, facilitator, client_for):
+    body = {"round_id": round_table.round["id"], "points": _points(round_table)}
+    first = facilitator.post(round_table.minutes_url, json=body, headers={"Idempotency-Key": "rt-1"})
+    assert first.status_code == 201, first.text
+    again = facilitator.post(round_table.minutes_url, json=body, headers={"Idempotency-Key": "rt-1"})
+    assert again.status_code == 200, again.text
+    assert [p["id"] for p in again.json()["points"]] == [p["id"] for p in first.json()["points"]]
+
+    # Two devices sending the same minutes at once.
+    clients = [client_for(Role.FACILITATOR), client_for(Role.ORGANISER)]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(
+                lambda c: c.post(round_table.minutes_url, json=body, headers={"Idempotency-Key": "rt-2"}),
+                clients,
+            )
+        )
+    assert sorted(a.status_code for a in answers) == [200, 201], [a.text for a in answers]
+    assert [p["id"] for p in answers[0].json()["points"]] == [p["id"] for p in answers[1].json()["points"]]
+    assert len(facilitator.get(round_table.minutes_url).json()["points"]) == 6
