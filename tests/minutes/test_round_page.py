@@ -8,6 +8,7 @@ import re
 
 from babel.dates import format_date
 
+from tests.browser.conftest import axe_violations, browser  # noqa: F401 - the chromium fixture
 from tests.minutes.conftest import GULNARA, IRINA
 from tests.rounds.test_pages import page_client
 
@@ -25,8 +26,8 @@ def test_sections_discussed_at_a_round_table_say_so(
     round_table, facilitator, link_for, directory, draft, server
 ):
     day = dt.date.fromisoformat(round_table.event["starts_at_local"][:10])
-    browser, token = page_client(server, link_for(round_table.round["id"], directory.person(IRINA)))
-    page = browser.get(f"/r/{token}").text
+    reader, token = page_client(server, link_for(round_table.round["id"], directory.person(IRINA)))
+    page = reader.get(f"/r/{token}").text
     note = f"Обсуждалось на круглом столе {format_date(day, 'long', locale='ru')}"
     assert note in _section_html(page, draft.section("1.1")["key"])
     assert note in _section_html(page, draft.section("1")["key"])
@@ -53,6 +54,21 @@ def test_sections_discussed_at_a_round_table_say_so(
     )
     assert recorded.status_code == 201, recorded.text
     point_id = recorded.json()["points"][0]["id"]
-    page = browser.get(f"/r/{token}").text
+    page = reader.get(f"/r/{token}").text
     assert "Recognition must be free for refugees." in _section_html(page, draft.section("1.1")["key"])
     assert f"/r/{token}/comments/{point_id}" not in page  # neither the edit nor the withdraw form
+
+
+def test_the_note_reads_in_a_browser_without_accessibility_faults(
+    round_table,
+    link_for,
+    directory,
+    draft,
+    server,
+    browser,  # noqa: F811 - the fixture imported above
+):
+    _, token = page_client(server, link_for(round_table.round["id"], directory.person(GULNARA)))
+    browser.get(f"{server}/r/{token}")
+    notes = [p.text for p in browser.find_elements("css selector", "p.discussed") if p.is_displayed()]
+    assert len(notes) == 2 and all("dəyirmi masada" in note for note in notes), notes
+    assert axe_violations(browser) == []
