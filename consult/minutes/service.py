@@ -223,11 +223,8 @@ class MinutesService(ActingService):
 
     async def minutes(self, event: Event, comments: list[Comment] | None = None) -> schemas.MinutesOut:
         """The event's points as comments (all of them, or those given), oldest first."""
-        listing = ListingService(self.session, self.settings, self.principal)
-        if comments is None:
-            points = await listing.of_event(event.id)
-        else:
-            points = [await listing.one(comment) for comment in comments]
+        only = None if comments is None else [comment.id for comment in comments]
+        points = await ListingService(self.session, self.settings, self.principal).of_event(event.id, only)
         date = event_date(event)
         return schemas.MinutesOut(
             event_id=event.id,

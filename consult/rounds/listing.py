@@ -60,13 +60,14 @@ class ListingService(ActingService):
         [shown] = _Projector(self.principal).nodes(rows)
         return shown
 
-    async def of_event(self, event_id: UUID) -> list[schemas.CommentOut]:
-        """The comments recorded in an event's minutes (staff only), oldest first."""
+    async def of_event(self, event_id: UUID, only: Sequence[UUID] | None = None) -> list[schemas.CommentOut]:
+        """The comments recorded in an event's minutes (staff only; ``only`` those), oldest first."""
         if not isinstance(self.principal, StaffPrincipal):
             raise Forbidden("the minutes of events are for staff")
-        stmt = _NODES.where(_comment.c.event_id == event_id).order_by(
-            _comment.c.created_at, _comment.c.id, _attachment.c.created_at, _attachment.c.id
-        )
+        stmt = _NODES.where(_comment.c.event_id == event_id)
+        if only is not None:
+            stmt = stmt.where(_comment.c.id.in_(only))
+        stmt = stmt.order_by(_comment.c.created_at, _comment.c.id, _attachment.c.created_at, _attachment.c.id)
         return _Projector(self.principal).nodes((await self.session.execute(stmt)).all())
 
     async def tree(self, round_id: UUID, filters: CommentFilters, page: PageParams) -> schemas.CommentTree:
