@@ -39,6 +39,8 @@ from consult.inbound.controller import (
 from consult.invitations.controller import InvitationController, RsvpController
 from consult.invitations.mailing import RSVP_PREFIX
 from consult.invitations.service import listen_to_events
+from consult.minutes.controller import MinutesController
+from consult.minutes.service import listen_to_agendas
 from consult.openapi import describe_api, docs_router, openapi_config
 from consult.pagination import provide_page_params
 from consult.people.page import PersonalPageController
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # The lower layers announce, the higher ones listen: wired here, so no import points up.
     event_hooks = EventHooks()
     listen_to_events(event_hooks)
+    listen_to_agendas(event_hooks)
     record_changes()
     link_resolvers = {ROUND_LINK_PREFIX: resolve_round_token}
     mask_tokens_in_access_log(TOKEN_PREFIXES, TOKEN_ROUTES)
@@ -130,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             with_upload_limit(DocumentController, settings.uploads.draft_max_bytes),
             RoundController,
             CommentController,
+            MinutesController,
             ExportController,
             StatsController,
             with_upload_limit(AttendanceController, settings.uploads.import_max_bytes),

@@ -450,6 +450,27 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "Cancel an event",
         "Marks the event cancelled and sends every invitee a cancellation with the reason given.",
     ),
+    # minutes
+    "ApiV1EventsEventIdMinutesRecordMinutes": (
+        "Record the minutes of an event",
+        "Each point said at the event (by an organisation, a person, or a person for their organisation; "
+        "a comment, question or amendment; on a section or the whole draft) joins the comment round "
+        "chosen as a comment with source `round_table` and the event, answered like any comment. The "
+        "round may have closed. All the points are recorded, or none.",
+    ),
+    "ApiV1EventsEventIdMinutesGetMinutes": (
+        "Get the minutes of an event",
+        "The points recorded for the event, as comments (withdrawn ones marked), with the source label "
+        'the matrix and exports show ("round table, 8 April 2027").',
+    ),
+    "ApiV1EventsEventIdMinutesCommentIdCorrectPoint": (
+        "Correct a point of the minutes",
+        "Changes its text, kind or proposed text; the earlier text is kept in the comment's history.",
+    ),
+    "ApiV1EventsEventIdMinutesCommentIdWithdrawWithdrawPoint": (
+        "Withdraw a point of the minutes",
+        "Takes a point recorded by mistake out of the round's comments and exports; kept for the record.",
+    ),
     # invitations
     "ApiV1EventsEventIdInvitationsInvite": (
         "Invite people",

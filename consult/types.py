@@ -14,6 +14,9 @@ from uuid import UUID
 
 from msgspec import Meta
 
+# A draft section's key ("art-3-2"); here so the events layer, below the drafts, names one too.
+SECTION_KEY_LENGTH = 16
+
 # One line of text: the title of a consultation, event, draft or round, the name of an organisation,
 # person or group.
 Title = Annotated[str, Meta(min_length=1, max_length=300)]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:16:56.783688
+Create Date: 2026-11-30 15:18:13.692184
 """
 
 from collections.abc import Sequence
@@ -275,25 +275,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_staff_token_user_id"), ["user_id"], unique=False)
 
     op.create_table(
-        "agenda_item",
-        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
-        sa.Column("event_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("starts_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
-        sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("speaker", sa.String(length=300), nullable=True),
-        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
-        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
-        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["event_id"], ["event.id"], name=op.f("fk_agenda_item_event_id_event"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_agenda_item")),
-    )
-    with op.batch_alter_table("agenda_item", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_agenda_item_event_id"), ["event_id"], unique=False)
-
-    op.create_table(
         "document_version",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("document_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -466,6 +447,41 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_scheduling_poll_consultation_id"), ["consultation_id"], unique=False
         )
+
+    op.create_table(
+        "agenda_item",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("event_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("starts_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("speaker", sa.String(length=300), nullable=True),
+        sa.Column("document_version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column(
+            "section_keys",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            server_default="[]",
+            nullable=False,
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["document_version_id"],
+            ["document_version.id"],
+            name=op.f("fk_agenda_item_document_version_id_document_version"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["event.id"], name=op.f("fk_agenda_item_event_id_event"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agenda_item")),
+    )
+    with op.batch_alter_table("agenda_item", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_agenda_item_document_version_id"), ["document_version_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_agenda_item_event_id"), ["event_id"], unique=False)
 
     op.create_table(
         "comment_round",
@@ -811,6 +827,7 @@ def upgrade() -> None:
             server_default="web",
             nullable=False,
         ),
+        sa.Column("event_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("edited_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("withdrawn_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
@@ -839,6 +856,9 @@ def upgrade() -> None:
         sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"], ["person.id"], name=op.f("fk_comment_author_id_person"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["event.id"], name=op.f("fk_comment_event_id_event"), ondelete="RESTRICT"
         ),
         sa.ForeignKeyConstraint(
             ["on_behalf_of_organisation_id"],
@@ -873,6 +893,7 @@ def upgrade() -> None:
     with op.batch_alter_table("comment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_comment_author_id"), ["author_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_comment_decision"), ["decision"], unique=False)
+        batch_op.create_index(batch_op.f("ix_comment_event_id"), ["event_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_comment_parent_id"), ["parent_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_comment_round_id"), ["round_id"], unique=False)
         batch_op.create_index(
@@ -1348,6 +1369,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_comment_round_root")
         batch_op.drop_index(batch_op.f("ix_comment_round_id"))
         batch_op.drop_index(batch_op.f("ix_comment_parent_id"))
+        batch_op.drop_index(batch_op.f("ix_comment_event_id"))
         batch_op.drop_index(batch_op.f("ix_comment_decision"))
         batch_op.drop_index(batch_op.f("ix_comment_author_id"))
 
@@ -1392,6 +1414,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_comment_round_closes_at"))
 
     op.drop_table("comment_round")
+    with op.batch_alter_table("agenda_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agenda_item_event_id"))
+        batch_op.drop_index(batch_op.f("ix_agenda_item_document_version_id"))
+
+    op.drop_table("agenda_item")
     with op.batch_alter_table("scheduling_poll", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_scheduling_poll_consultation_id"))
         batch_op.drop_index(batch_op.f("ix_scheduling_poll_closes_at"))
@@ -1411,10 +1438,6 @@ def downgrade() -> None:
 
     op.drop_table("group_member")
     op.drop_table("document_version")
-    with op.batch_alter_table("agenda_item", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_agenda_item_event_id"))
-
-    op.drop_table("agenda_item")
     with op.batch_alter_table("staff_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_token_user_id"))
 

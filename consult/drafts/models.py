@@ -8,8 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from consult.db import Base, str_enum
 from consult.directory.models import Language
+from consult.types import SECTION_KEY_LENGTH as SECTION_KEY_LENGTH  # re-exported for the layers above
 
-SECTION_KEY_LENGTH = 16
 SECTION_NUMBER_LENGTH = 64
 
 

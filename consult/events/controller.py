@@ -6,12 +6,13 @@ from uuid import UUID
 from litestar import Controller, get, patch, post
 from litestar.datastructures import State
 from litestar.params import Parameter
+from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.auth.guards import any_staff, organisers
 from consult.crud import RowRoutes
 from consult.events import schemas
-from consult.events.hooks import EventHooks
+from consult.events.hooks import AgendaSections, EventHooks
 from consult.events.models import EventFormat, EventKind, EventStatus
 from consult.events.service import ConsultationService, EventService
 from consult.events.timing import parse_bound
@@ -67,15 +68,31 @@ class EventController(Controller):
         )
         return Page.of([schemas.EventOut.from_model(r) for r in rows], total, page)
 
-    create_event = events.create(schemas.EventCreate)
+    @post("/", guards=[organisers])
+    async def create_event(
+        self, db_session: AsyncSession, state: State, data: schemas.EventCreate
+    ) -> schemas.EventOut:
+        hooks: EventHooks = state.event_hooks
+        await hooks.agenda_sections.send(
+            db_session, state.settings, AgendaSections(data.consultation_id, data.agenda)
+        )
+        event = await EventService(db_session).create(data)
+        return schemas.EventOut.from_model(event)
+
     get_event = events.read()
 
     @patch("/{event_id:uuid}", guards=[organisers])
     async def update_event(
         self, db_session: AsyncSession, state: State, event_id: UUID, data: schemas.EventPatch
     ) -> schemas.EventOut:
-        change = await EventService(db_session).update(event_id, data)
+        service = EventService(db_session)
         hooks: EventHooks = state.event_hooks
+        if data.agenda is not UNSET:
+            event = await service.get(event_id)
+            await hooks.agenda_sections.send(
+                db_session, state.settings, AgendaSections(event.consultation_id, data.agenda)
+            )
+        change = await service.update(event_id, data)
         await hooks.changed.send(db_session, state.settings, change)
         return schemas.EventOut.from_model(change.event)
 

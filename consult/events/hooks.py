@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.events.models import Event
+from consult.events.schemas import AgendaItemIn
 from consult.events.service import EventChange
 from consult.settings import Settings
 
@@ -37,8 +39,19 @@ class Hook(Generic[Subject]):
 
 
 @dataclass(frozen=True)
+class AgendaSections:
+    """The agenda of an event of the consultation, as the request sends it."""
+
+    consultation_id: UUID
+    agenda: list[AgendaItemIn]
+
+
+@dataclass(frozen=True)
 class EventHooks:
     """The app's hooks (in its state as ``event_hooks``)."""
 
+    # An agenda about to be stored that names draft sections: a listener refuses what the layers
+    # above know to be wrong (sections the draft lacks) by raising a problem, before anything is kept.
+    agenda_sections: Hook[AgendaSections] = field(default_factory=Hook)
     changed: Hook[EventChange] = field(default_factory=Hook)
     cancelled: Hook[Event] = field(default_factory=Hook)

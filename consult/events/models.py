@@ -6,7 +6,8 @@ import uuid
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.db import Base, str_enum
@@ -88,5 +89,13 @@ class AgendaItem(Base):
     starts_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     title: Mapped[str] = mapped_column(String(300))
     speaker: Mapped[str | None] = mapped_column(String(300), default=None)
+    # The draft sections the item discusses: the round page notes "discussed at the round table of
+    # <date>" on them, and minutes of the event are recorded against them.
+    document_version_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("document_version.id", ondelete="RESTRICT"), index=True, default=None
+    )
+    section_keys: Mapped[list[str]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=list, server_default="[]"
+    )
 
     event: Mapped[Event] = relationship(back_populates="agenda")

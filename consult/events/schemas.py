@@ -5,12 +5,13 @@ from typing import Annotated, Any, Self
 from uuid import UUID
 
 import msgspec
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from consult.crud import ModelOut
 from consult.events.models import Event, EventFormat, EventKind, EventStatus
 from consult.events.timing import in_zone
-from consult.types import Address, LongText, Reason, ShortText, TimeZoneName, Title
+from consult.types import SECTION_KEY_LENGTH, Address, LongText, Reason, ShortText, TimeZoneName, Title
 
 EventTime = Annotated[
     dt.datetime,
@@ -19,6 +20,13 @@ EventTime = Annotated[
 Capacity = Annotated[int, Meta(ge=1, le=100_000)]
 # Meeting links of some services (Teams) run to a few hundred characters.
 MeetingLink = Annotated[str, Meta(max_length=1_000, description="the online meeting's http(s) URL")]
+# The KwargDefinition repeats the limit for the OpenAPI document: Litestar reads a list item's limits
+# from it, not from msgspec's Meta (which is what checks the request).
+AgendaSectionKey = Annotated[
+    str,
+    Meta(min_length=1, max_length=SECTION_KEY_LENGTH, description="a section's key in the draft version"),
+    KwargDefinition(min_length=1, max_length=SECTION_KEY_LENGTH),
+]
 
 
 class ConsultationCreate(Struct, forbid_unknown_fields=True):
@@ -43,6 +51,11 @@ class AgendaItemIn(Struct, forbid_unknown_fields=True):
     starts_at: EventTime
     title: Title
     speaker: ShortText | None = None
+    # The draft sections the item discusses, in a version of the draft.
+    document_version_id: UUID | None = None
+    section_keys: Annotated[list[AgendaSectionKey], Meta(max_length=200)] = msgspec.field(
+        default_factory=list
+    )
 
 
 class EventCreate(Struct, forbid_unknown_fields=True):
@@ -85,6 +98,8 @@ class AgendaItemOut(ModelOut):
     starts_at_local: str
     title: str
     speaker: str | None
+    document_version_id: UUID | None
+    section_keys: list[str]
 
 
 class EventOut(ModelOut):

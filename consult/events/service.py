@@ -88,9 +88,23 @@ def _agenda(items: list[schemas.AgendaItemIn], schedule: Schedule) -> list[Agend
     ]
     if errors:
         raise Invalid("agenda items outside the event", errors=errors)
+    unanchored = [
+        FieldError(f"agenda[{index}].document_version_id", "section_keys name sections of a draft version")
+        for _, index, item in timed
+        if item.section_keys and item.document_version_id is None
+    ]
+    if unanchored:
+        raise Invalid("agenda items name sections without their draft version", errors=unanchored)
     timed.sort(key=lambda entry: (entry[0], entry[1]))
     return [
-        AgendaItem(position=position, starts_at=starts_at, title=item.title.strip(), speaker=item.speaker)
+        AgendaItem(
+            position=position,
+            starts_at=starts_at,
+            title=item.title.strip(),
+            speaker=item.speaker,
+            document_version_id=item.document_version_id,
+            section_keys=list(dict.fromkeys(item.section_keys)),
+        )
         for position, (starts_at, _, item) in enumerate(timed)
     ]
 

@@ -45,7 +45,7 @@ def _author(row: MatrixRow, labels: Labels) -> str:
         parts.append(f"({labels.organisation_kind(row.organisation_kind)})")
     if not parts:
         parts.append(labels.enum("attribution", "anonymous") or "")
-    parts.append(labels.enum("source", row.source) or "")
+    parts.append(labels.source(row.source, row.source_day))
     return "\n".join(parts)
 
 

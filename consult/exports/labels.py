@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from babel.dates import format_date
+
 from consult.mail.i18n import N_, best_language, gettext, zone_label
 
 # --- the matrix's column headers (consult.exports.matrix.COLUMNS) ----------------------------------
@@ -166,6 +168,14 @@ class Labels:
         if code is None:
             return None
         return self.t(ENUM_LABELS[group].get(code, code))
+
+    def source(self, code: str, day: dt.date | None = None) -> str:
+        """How a comment came, with the day of the event whose minutes it is a point of
+        ("Round-table minutes, 8 April 2027")."""
+        label = self.enum("source", code) or code
+        if day is None:
+            return label
+        return f"{label}, {format_date(day, 'long', locale=self.language)}"
 
     def organisation_kind(self, code: str | None) -> str:
         return self.enum("organisation_kind", code) or self.t(INDIVIDUALS)

@@ -31,6 +31,7 @@ from consult.directory.models import Organisation, OrganisationKind, Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.errors import Invalid, NotFound
 from consult.events.models import Event
+from consult.events.timing import in_zone
 from consult.exports import labels as L
 from consult.exports.labels import Labels
 from consult.rounds.models import Comment, CommentKind, CommentRound, Decision, RoundInvitee
@@ -146,6 +147,8 @@ class MatrixRow:
     taken_up: str | None
     comment_id: UUID
     parent_id: UUID | None
+    # For a point of an event's minutes: the event's day where it took place ("round table, 8 April").
+    source_day: dt.date | None = None
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -177,6 +180,8 @@ def cell_values(row: MatrixRow, labels: Labels) -> list[Any]:
         value = getattr(row, column.key)
         if isinstance(value, dt.datetime):
             value = labels.local(value)
+        elif column.key == "source":
+            value = labels.source(row.source, row.source_day)
         elif column.enum is not None:
             value = labels.enum(column.enum, value)
         values.append(value)
@@ -188,6 +193,7 @@ def json_row(row: MatrixRow) -> dict[str, Any]:
     data["created_at"] = row.created_at.astimezone(dt.UTC).isoformat()
     data["comment_id"] = str(row.comment_id)
     data["parent_id"] = str(row.parent_id) if row.parent_id else None
+    data["source_day"] = row.source_day.isoformat() if row.source_day else None
     return data
 
 
@@ -306,12 +312,15 @@ _ROW_COLUMNS = (
     Comment.quote,
     Comment.proposed_text,
     Comment.attribution,
-    Comment.source,
     Comment.created_at,
     Comment.decision,
     Comment.rationale,
     Comment.taken_up_version_id,
     Comment.taken_up_section_key,
+    # The source and, for a point of an event's minutes, the event (issue 14).
+    Comment.source,
+    Event.starts_at.label("event_starts_at"),
+    Event.timezone.label("event_timezone"),
 )
 
 
@@ -446,6 +455,7 @@ class Matrix:
             .join(root, root.id == Comment.thread_id)
             .join(author, author.c.id == Comment.author_id)
             .outerjoin(Organisation, Organisation.id == speaks_for(comment_table, author))
+            .outerjoin(Event, Event.id == Comment.event_id)
             .outerjoin(
                 DocumentSection,
                 and_(
@@ -539,6 +549,7 @@ class Matrix:
             else None,
             comment_id=r.id,
             parent_id=r.parent_id,
+            source_day=in_zone(r.event_starts_at, r.event_timezone).date() if r.event_starts_at else None,
         )
 
 

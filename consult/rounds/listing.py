@@ -60,6 +60,16 @@ class ListingService(ActingService):
         [shown] = _Projector(self.principal).nodes(rows)
         return shown
 
+    async def of_event(self, event_id: UUID, only: Sequence[UUID] | None = None) -> list[schemas.CommentOut]:
+        """The comments recorded in an event's minutes (staff only; ``only`` those), oldest first."""
+        if not isinstance(self.principal, StaffPrincipal):
+            raise Forbidden("the minutes of events are for staff")
+        stmt = _NODES.where(_comment.c.event_id == event_id)
+        if only is not None:
+            stmt = stmt.where(_comment.c.id.in_(only))
+        stmt = stmt.order_by(_comment.c.created_at, _comment.c.id, _attachment.c.created_at, _attachment.c.id)
+        return _Projector(self.principal).nodes((await self.session.execute(stmt)).all())
+
     async def tree(self, round_id: UUID, filters: CommentFilters, page: PageParams) -> schemas.CommentTree:
         """Top-level threads (a page of them) with all their replies, grouped by section in draft order.
 
@@ -174,6 +184,7 @@ _NODES = select(
     _comment.c.taken_up_section_key,
     _comment.c.responded_at,
     _comment.c.source,
+    _comment.c.event_id,
     _person.c.full_name.label("author_name"),
     _organisation.c.id.label("organisation_id"),
     _organisation.c.name.label("organisation_name"),
@@ -326,6 +337,7 @@ class _Projector:
             taken_up_section_key,
             responded_at,
             source,
+            event_id,
             author_name,
             organisation_id,
             organisation_name,
@@ -392,6 +404,7 @@ class _Projector:
             if decision is not None and responded_at is not None and full
             else None,
             hidden_reason=hidden_reason if self.audience is Audience.STAFF else None,
+            event_id=event_id,
         )
 
     def by_section(self, rows: Sequence[Sequence[Any]]) -> list[schemas.SectionThreads]:

@@ -138,6 +138,10 @@ class Comment(Base):
     source: Mapped[CommentSource] = mapped_column(
         str_enum(CommentSource, 16), default=CommentSource.WEB, server_default=CommentSource.WEB.value
     )
+    # The event (a round table) whose minutes recorded the comment, for ``round_table`` comments.
+    event_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("event.id", ondelete="RESTRICT"), index=True, default=None
+    )
     # The ``Idempotency-Key`` the author sent it with (the round page sends one per form shown).
     idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH), default=None)
     edited_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from babel import Locale
-from babel.dates import get_date_format, get_datetime_format, get_time_format
+from babel.dates import format_date, get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -46,12 +46,14 @@ from consult.db import fetch_rows
 from consult.directory.models import Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.errors import ConsultError, Forbidden, NotFound
+from consult.events.agenda import Discussion, discussed_sections
+from consult.events.models import EventKind
 from consult.mail.i18n import best_language, format_when
 from consult.pagination import PageParams
 from consult.rounds import schemas
 from consult.rounds.links import resolve_round_token
 from consult.rounds.listing import ListingService
-from consult.rounds.models import CommentRound
+from consult.rounds.models import CommentRound, CommentSource
 from consult.rounds.service import is_open
 from consult.rounds.visibility import CommentFilters, visible_comment
 from consult.rounds.writing import WritingService
@@ -146,7 +148,8 @@ def _comment_view(comment: schemas.CommentOut, zone: ZoneInfo, language: str) ->
         kind=comment.kind.value,
         attribution=comment.attribution.value,
         official=comment.on_behalf_of_organisation,
-        mine=comment.mine,
+        # A point of a round table's minutes is the organisers' record to correct, not its speaker's.
+        mine=comment.mine and comment.source is not CommentSource.ROUND_TABLE,
         section_key=comment.section_key,
         is_reply=comment.parent_id is not None,
         written_iso=local.isoformat(),
@@ -179,6 +182,14 @@ class Place:
         if self.section_key is not None:
             path += f"/sections/{quote(self.section_key)}"
         return path if self.page == 1 else f"{path}?page={self.page}"
+
+
+def _discussed(discussions: list[Discussion], language: str) -> list[dict[str, Any]]:
+    """The events whose agenda names a section, each with its day as the reader writes it."""
+    return [
+        {"round_table": d.kind is EventKind.ROUND_TABLE, "date": format_date(d.date, "long", locale=language)}
+        for d in discussions
+    ]
 
 
 def _pages(threads: int) -> int:
@@ -219,6 +230,7 @@ class _Head:
     preamble: str
     document_title: str
     document_language: str
+    version_id: UUID
     sections: list[_Section]  # in draft order
 
 
@@ -238,6 +250,7 @@ _HEAD = (
         _version.c.preamble,
         _document.c.title,
         _document.c.language,
+        _round.c.document_version_id,
         _section.c.key,
         _section.c.number,
         _section.c.heading,
@@ -271,7 +284,8 @@ async def _head(session: AsyncSession, principal: StakeholderPrincipal) -> _Head
         preamble,
         document,
         document_language,
-    ) = rows[0][:10]
+        version_id,
+    ) = rows[0][:11]
     return _Head(
         round_=CommentRound(title=title, opens_at=opens_at, closes_at=closes_at),
         person_name=name,
@@ -281,7 +295,8 @@ async def _head(session: AsyncSession, principal: StakeholderPrincipal) -> _Head
         preamble=preamble,
         document_title=document,
         document_language=document_language,
-        sections=[_Section(*row[10:]) for row in rows if row[10] is not None],
+        version_id=version_id,
+        sections=[_Section(*row[11:]) for row in rows if row[11] is not None],
     )
 
 
@@ -357,9 +372,11 @@ async def _render(
         context["draft_count"] = counts.get(None, 0)
     elif index is not None:
         section = sections[index]
+        discussed = await discussed_sections(session, head.version_id)
         context["section"] = section_view(index) | {
             "body": _draft_html(section.body) if section.body.strip() else None,
             "heading_level": min(section.level + 1, 6),
+            "discussed": _discussed(discussed.get(section.key, []), language),
         }
         context["previous_section"] = section_view(index - 1) if index > 0 else None
         context["next_section"] = section_view(index + 1) if index + 1 < len(sections) else None

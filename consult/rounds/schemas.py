@@ -146,6 +146,8 @@ class CommentOut(Struct):
     edited_at: dt.datetime | None
     response: ResponseOut | None
     hidden_reason: str | None = None
+    # The round table whose minutes recorded it (source ``round_table``).
+    event_id: UUID | None = None
     replies: list[CommentOut] = msgspec.field(default_factory=list)
     # Files that came with the comment, for readers who may see them (see visibility.may_see_files).
     attachments: list[AttachmentOut] = msgspec.field(default_factory=list)

@@ -1,16 +1,18 @@
 """Stakeholders writing comments: a new comment or reply, editing one's own (the earlier text is kept
-as a revision) and withdrawing it, all while the round is open."""
+as a revision) and withdrawing it, all while the round is open. Staff record comments made elsewhere
+(the minutes of a round table) under the same content rules, and correct or withdraw those."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
-from consult.auth.principals import StakeholderPrincipal
+from consult.auth.principals import StaffPrincipal, StakeholderPrincipal
 from consult.crud import patch_fields
 from consult.directory.models import Person
 from consult.drafts.models import DocumentSection
@@ -98,11 +100,59 @@ class WritingService(ActingService):
         _require_open(round_)
         person = await self.session.get(Person, author.person_id)
         assert person is not None
+        organisation_id = None
+        if data.on_behalf_of_organisation:
+            if person.organisation_id is None:
+                raise Invalid.field(
+                    "on_behalf_of_organisation", "you do not belong to an organisation in the directory"
+                )
+            organisation_id = person.organisation_id
+        return await self._add(
+            round_, person, data, organisation_id, source, idempotency_key=idempotency_key, flush=flush
+        )
+
+    async def record(
+        self,
+        round_: CommentRound,
+        speaker: Person,
+        data: schemas.CommentCreate,
+        on_behalf_of_organisation_id: UUID | None,
+        source: CommentSource,
+        event_id: UUID | None = None,
+        idempotency_key: str | None = None,
+    ) -> Comment:
+        """A comment staff record for someone who made it elsewhere (a point in the minutes of a round
+        table). Staff write it after the fact, so the round may have closed; the content rules are
+        those of any comment."""
+        if not isinstance(self.principal, StaffPrincipal):
+            raise Forbidden("only staff record comments made elsewhere")
+        return await self._add(
+            round_,
+            speaker,
+            data,
+            on_behalf_of_organisation_id,
+            source,
+            idempotency_key=idempotency_key,
+            event_id=event_id,
+        )
+
+    async def _add(
+        self,
+        round_: CommentRound,
+        person: Person,
+        data: schemas.CommentCreate,
+        on_behalf_of_organisation_id: UUID | None,
+        source: CommentSource,
+        *,
+        idempotency_key: str | None = None,
+        event_id: UUID | None = None,
+        flush: bool = True,
+    ) -> Comment:
         section_key = data.section_key
         parent: Comment | None = None
         if data.parent_id is not None:
-            parent = await visible_comment(self.session, author, data.parent_id)
-            if parent is None:
+            parent = await visible_comment(self.session, self.principal, data.parent_id)
+            if parent is None or parent.round_id != round_.id:
                 raise Invalid.field("parent_id", f"no comment {data.parent_id} in this round")
             if section_key is not None and section_key != parent.section_key:
                 raise Invalid.field("section_key", "a reply is on the section of the comment it answers")
@@ -120,15 +170,11 @@ class WritingService(ActingService):
             quote=data.quote,
             proposed_text=data.proposed_text,
             attribution=data.attribution,
+            on_behalf_of_organisation_id=on_behalf_of_organisation_id,
             source=source,
+            event_id=event_id,
             idempotency_key=idempotency_key,
         )
-        if data.on_behalf_of_organisation:
-            if person.organisation_id is None:
-                raise Invalid.field(
-                    "on_behalf_of_organisation", "you do not belong to an organisation in the directory"
-                )
-            comment.on_behalf_of_organisation_id = person.organisation_id
         await self._check_content(comment, round_, person)
         self.session.add(comment)
         if parent is not None and parent.author_id != person.id:
@@ -174,6 +220,10 @@ class WritingService(ActingService):
             raise NotFound(f"comment {comment_id} does not exist")
         if comment.author_id != author.person_id:
             raise Forbidden("only the author may change a comment")
+        if comment.source is CommentSource.ROUND_TABLE:
+            raise Forbidden(
+                "the comment was recorded in the minutes of a round table; the organisers correct it"
+            )
         round_ = await RoundService(self.session, self.settings, author).get(comment.round_id)
         _require_open(round_)
         if comment.withdrawn_at is not None:
@@ -182,9 +232,21 @@ class WritingService(ActingService):
 
     async def update(self, comment_id: UUID, patch: schemas.CommentPatch) -> Comment:
         comment, round_ = await self._own_comment_in_open_round(comment_id)
-        changes = {
-            name: value for name, value in patch_fields(patch).items() if getattr(comment, name) != value
-        }
+        return await self._edit(comment, round_, patch_fields(patch))
+
+    async def correct(self, comment: Comment, changes: dict[str, Any]) -> Comment:
+        """Staff correcting a comment they recorded (``record``): the earlier text is kept as a
+        revision, as for an author's edit, whether the round is open or not."""
+        if not isinstance(self.principal, StaffPrincipal):
+            raise Forbidden("only staff correct comments they recorded")
+        if comment.withdrawn_at is not None:
+            raise Conflict("the comment has been withdrawn")
+        round_ = await self.session.get(CommentRound, comment.round_id)
+        assert round_ is not None
+        return await self._edit(comment, round_, changes)
+
+    async def _edit(self, comment: Comment, round_: CommentRound, fields: dict[str, Any]) -> Comment:
+        changes = {name: value for name, value in fields.items() if getattr(comment, name) != value}
         if not changes:
             return comment
         self.session.add(await self._revision_of(comment))
@@ -213,6 +275,16 @@ class WritingService(ActingService):
 
     async def withdraw(self, comment_id: UUID) -> Comment:
         comment, _ = await self._own_comment_in_open_round(comment_id)
+        comment.withdrawn_at = dt.datetime.now(dt.UTC)
+        await self.session.flush()
+        return comment
+
+    async def withdraw_recorded(self, comment: Comment) -> Comment:
+        """Staff withdrawing a comment they recorded: it stays, for the record, out of what is shown."""
+        if not isinstance(self.principal, StaffPrincipal):
+            raise Forbidden("only staff withdraw comments they recorded")
+        if comment.withdrawn_at is not None:
+            raise Conflict("the comment has been withdrawn already")
         comment.withdrawn_at = dt.datetime.now(dt.UTC)
         await self.session.flush()
         return comment

@@ -215,6 +215,33 @@ def _new_round(w: World) -> str:
     return created(w.admin.post("/api/v1/rounds", json=body))["id"]
 
 
+def _held_event(w: World) -> str:
+    """A round table held yesterday (made once, then reused): its minutes may be recorded."""
+    if "held_event_id" not in w.ids:
+        yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date().isoformat()
+        held = {**EVENT, "starts_at": f"{yesterday}T10:00:00", "ends_at": f"{yesterday}T12:00:00"}
+        w.ids["held_event_id"] = created(w.admin.post("/api/v1/events", json=_fill(held, w.ids)))["id"]
+    return w.ids["held_event_id"]
+
+
+def _minutes(person_id: str, text: str) -> dict[str, Any]:
+    return {"round_id": "{round_id}", "points": [{"person_id": person_id, "text": text}]}
+
+
+def _on_a_new_point(action: str, **kwargs: Any) -> Prepare:
+    """A correction or withdrawal of a point recorded just before."""
+
+    def prepare(w: World) -> Send:
+        url = f"/api/v1/events/{_held_event(w)}/minutes"
+        point = created(w.admin.post(url, json=_fill(_minutes("{person_id}", "Said so."), w.ids)))["points"][
+            0
+        ]
+        method = "PATCH" if action == "" else "POST"
+        return lambda: w.admin.request(method, f"{url}/{point['id']}{action}", **kwargs)
+
+    return prepare
+
+
 def _on_the_page(w: World, action: str) -> Send:
     """An edit (or a withdrawal) of a new comment through the round page's form."""
     comment = w.comment()
@@ -387,6 +414,17 @@ CALLS: dict[str, Prepare] = {
         "/api/v1/comments/{comment_id}/response",
         json={"decision": "noted", "rationale": "Thanks."},
     ),
+    "POST /api/v1/events/{event_id}/minutes": call(
+        "admin",
+        "POST",
+        "/api/v1/events/{new}/minutes",
+        first=_held_event,
+        json=_minutes("{person_id}", "Agreed."),
+    ),
+    "PATCH /api/v1/events/{event_id}/minutes/{comment_id}": _on_a_new_point(
+        "", json={"text": "Said, with a date."}
+    ),
+    "POST /api/v1/events/{event_id}/minutes/{comment_id}/withdraw": _on_a_new_point("/withdraw"),
     "POST /r/{token}/comments": lambda w: (
         lambda: w.public.post(f"/r/{w.seeded.round_token}/comments", data={"body": "Written on the page."})
     ),
