@@ -527,7 +527,9 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     # exports and statistics
     "ApiV1RoundsRoundIdExportExportRound": (
         "Export the comments",
-        "The comment-response matrix as XLSX, DOCX, CSV or JSON (`format`), for rounds within the sync limit.",
+        "The comment-response matrix as XLSX, DOCX, CSV or JSON, or the draft annotated in Word "
+        "(`annotated_docx`: comments in the margin, amendments as tracked changes), for rounds within the "
+        "sync limit.",
     ),
     "ApiV1RoundsRoundIdExportsQueueExport": (
         "Queue an export",

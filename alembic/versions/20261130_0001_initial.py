@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 13:09:05.865431
+Create Date: 2026-11-30 14:13:29.544580
 """
 
 from collections.abc import Sequence
@@ -731,7 +731,16 @@ def upgrade() -> None:
         sa.Column("round_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column(
             "format",
-            sa.Enum("csv", "xlsx", "docx", "json", name="exportformat", native_enum=False, length=8),
+            sa.Enum(
+                "csv",
+                "xlsx",
+                "docx",
+                "json",
+                "annotated_docx",
+                name="exportformat",
+                native_enum=False,
+                length=16,
+            ),
             nullable=False,
         ),
         sa.Column(

@@ -168,6 +168,7 @@ class SectionInfo:
     number: str
     heading: str
     level: int
+    body: str = ""  # the section's text (the annotated draft shows it)
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ class RoundInfo:
     opens_at: dt.datetime
     closes_at: dt.datetime
     sections: list[SectionInfo]  # the draft's headings, in draft order
+    preamble: str = ""
 
 
 @dataclass
@@ -304,7 +306,11 @@ class Matrix:
         ).one()
         sections = self.session.execute(
             select(
-                DocumentSection.key, DocumentSection.number, DocumentSection.heading, DocumentSection.level
+                DocumentSection.key,
+                DocumentSection.number,
+                DocumentSection.heading,
+                DocumentSection.level,
+                DocumentSection.body,
             )
             .where(DocumentSection.version_id == version.id)
             .order_by(DocumentSection.position)
@@ -316,7 +322,8 @@ class Matrix:
             version_number=version.number,
             opens_at=self.round.opens_at,
             closes_at=self.round.closes_at,
-            sections=[SectionInfo(key, number, heading, level) for key, number, heading, level in sections],
+            sections=[SectionInfo(*section) for section in sections],
+            preamble=version.preamble,
         )
 
     def _taken_up_labels(self) -> dict[tuple[UUID, str], str]:

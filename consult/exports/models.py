@@ -21,6 +21,7 @@ class ExportFormat(enum.StrEnum):
     XLSX = "xlsx"
     DOCX = "docx"
     JSON = "json"
+    ANNOTATED_DOCX = "annotated_docx"  # the draft with the comments in the margin (consult.word)
 
 
 class ExportState(enum.StrEnum):
@@ -45,7 +46,7 @@ class ExportJob(Leased, Base):
     __table_args__ = (Index("ix_export_job_state", "state"),)
 
     round_id: Mapped[UUID] = mapped_column(ForeignKey("comment_round.id", ondelete="CASCADE"), index=True)
-    format: Mapped[ExportFormat] = mapped_column(str_enum(ExportFormat, 8))
+    format: Mapped[ExportFormat] = mapped_column(str_enum(ExportFormat, 16))
     filters: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"), default=dict)
     state: Mapped[ExportState] = mapped_column(str_enum(ExportState, 16), default=ExportState.QUEUED)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
