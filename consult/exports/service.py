@@ -35,9 +35,9 @@ from consult.exports.xlsx import write_xlsx
 from consult.jobs import defer
 from consult.mail.models import EmailKind
 from consult.mail.outbox import enqueue, mail_domain
-from consult.word.annotated import write_annotated_docx
 from consult.rounds.models import CommentRound
 from consult.settings import Settings
+from consult.word.annotated import write_annotated_docx
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,9 @@ FORMATS: dict[ExportFormat, FormatSpec] = {
     ExportFormat.CSV: FormatSpec(write_csv, "text/csv", "csv"),  # Litestar adds "; charset=utf-8"
     ExportFormat.JSON: FormatSpec(write_json, "application/json", "json"),
     ExportFormat.ANNOTATED_DOCX: FormatSpec(
-        write_annotated_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"
+        write_annotated_docx,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "docx",
     ),
 }
 

@@ -420,8 +420,8 @@ def write_annotated_docx(source: DraftSource, out: IO[bytes], progress: Progress
 
     for row in source.rows():
         count += 1
-        if row.level == 0 or thread is None:
-            for answered in answers if thread else ():
+        if thread is not None and row.level == 0:
+            for answered in answers:
                 answer(answered, thread)
             answers = []
         comment_id = ids.next_id()
@@ -436,7 +436,9 @@ def write_annotated_docx(source: DraftSource, out: IO[bytes], progress: Progress
             revision = Revision(ids, author, row.created_at)
             if row.quote and thread.found and row.level == 0:
                 if not layout.amend(thread.anchor, revision, row.proposed_text, comment_id):
-                    paragraphs.append("Another amendment changes this passage too; proposed text inserted after it.")
+                    paragraphs.append(
+                        "Another amendment changes this passage too; proposed text inserted after it."
+                    )
             else:
                 layout.add_paragraph(row.section_key, revision, row.proposed_text)
                 paragraphs.append(f"Proposed text: {row.proposed_text}")
@@ -447,7 +449,8 @@ def write_annotated_docx(source: DraftSource, out: IO[bytes], progress: Progress
             answers.append(row)
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
-    for answered in answers if thread else ():
+    for answered in answers:
+        assert thread is not None  # answers are of rows of a thread
         answer(answered, thread)
 
     document = docx.Document()

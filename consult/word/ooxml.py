@@ -150,7 +150,9 @@ def comment_xml(comment: WordComment, para_ids: Sequence[str]) -> str:
         body.append(paragraph(content, para_id=para_id))
     who = attribute(comment.author)
     short = attribute(initials(comment.author))
-    return f'<w:comment w:id="{comment.id}" w:author={who}{when} w:initials={short}>{"".join(body)}</w:comment>'
+    return (
+        f'<w:comment w:id="{comment.id}" w:author={who}{when} w:initials={short}>{"".join(body)}</w:comment>'
+    )
 
 
 def comment_parts(comments: Iterable[WordComment], ids: Ids) -> tuple[bytes, bytes]:

@@ -85,7 +85,9 @@ def read(content: bytes) -> Annotated:
             if "word/commentsExtended.xml" in names
             else None
         )
-        custom = etree.fromstring(archive.read("docProps/custom.xml")) if "docProps/custom.xml" in names else None
+        custom = (
+            etree.fromstring(archive.read("docProps/custom.xml")) if "docProps/custom.xml" in names else None
+        )
     if comments_xml is not None and extended is not None:
         last_para = {
             c.xpath("./w:p[last()]/@w14:paraId", namespaces={"w": W, "w14": W14})[0]: int(c.get(w("id")))
@@ -122,7 +124,13 @@ def read(content: bytes) -> Annotated:
             elif tag in (w("ins"), w("del")) and element.getparent().tag != w("rPr"):
                 text = "".join(t.text or "" for t in element.iter(w("t"), w("delText")))
                 changes.append(
-                    Change(tag.split("}")[1], element.get(w("author")), element.get(w("date")), text, element.get(w("id")))
+                    Change(
+                        tag.split("}")[1],
+                        element.get(w("author")),
+                        element.get(w("date")),
+                        text,
+                        element.get(w("id")),
+                    )
                 )
             elif tag in (w("t"), w("delText")):
                 inserted = any(a.tag == w("ins") for a in element.iterancestors())

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """Word out: the annotated draft over real HTTP, read back with python-docx and opened by
 LibreOffice: every exported comment in the margin on its passage, replies and answers threaded under
 it, amendments as tracked changes, hidden and withdrawn comments absent, the filters applied."""
@@ -223,7 +224,9 @@ def az_round(api, facilitator, directory, link_for):
         proposed_text="Подтверждение",
         attribution="anonymous",
     )
-    post(luc, rid, section_key=eleven, kind="amendment", body="Add a deadline.", proposed_text="Срок: 60 дней.")
+    post(
+        luc, rid, section_key=eleven, kind="amendment", body="Add a deadline.", proposed_text="Срок: 60 дней."
+    )
     return rid
 
 
@@ -285,7 +288,11 @@ def test_libreoffice_opens_the_annotated_draft(facilitator, scenario: Scenario, 
     with zipfile.ZipFile(odt) as archive:
         content = archive.read("content.xml").decode()
     assert content.count("<office:annotation ") == 11
-    for text in ("Мы поддерживаем это предложение.", "Add Farsi and Arabic: many refugees speak them.",
-                 "Farsi and Arabic added.", "Migrant Support NGO"):
+    for text in (
+        "Мы поддерживаем это предложение.",
+        "Add Farsi and Arabic: many refugees speak them.",
+        "Farsi and Arabic added.",
+        "Migrant Support NGO",
+    ):
         assert text in content
     assert not [text for text in ABSENT if text in content]
