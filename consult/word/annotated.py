@@ -13,7 +13,10 @@ Layout, which the Word import relies on:
   UTC" (a reply adds "reply to <number>", a named author's organisation follows the kind); the
   comment's text follows, one paragraph per line. Replies and the facilitators' answer ("Answer to
   <number> · <decision>", the rationale, "Taken up in ...") are Word replies to the thread's first
-  comment (``commentsExtended``), in the export's order, anchored on the same range.
+  comment (``commentsExtended``), in the export's order, anchored on the same range. Lines the
+  export adds after a comment's text: "On the passage: “...”" (its quote is not in the text),
+  "Proposed text: ..." (an amendment without a passage), "Another amendment changes this passage
+  too; ..." (see below).
 - an amendment deletes its passage (``w:del``) and inserts its proposed text right after it
   (``w:ins``), authored like the comment and inside its range. A passage another amendment already
   deletes is deleted once: the later amendment only inserts. An amendment without a passage inserts
