@@ -220,7 +220,8 @@ class _Layout:
         self.sources: dict[str, _Source] = {}
         self.section_end: dict[str, int] = {}  # body source -> index of its last paragraph
         self.appended: dict[int, list[str]] = {}  # paragraph index -> inserted paragraphs after it
-        self.title = self._plain("title", info.document_title, "Title")
+        # Never empty: comments on the whole draft need a passage to hold.
+        self.title = self._plain("title", info.document_title.strip() or info.title or "Draft", "Title")
         self._markdown("preamble", info.preamble)
         self.headings: dict[str, int] = {}
         for section in info.sections:
