@@ -639,8 +639,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     # exports and statistics
     "ApiV1RoundsRoundIdExportExportRound": (
         "Export the comments",
-        "The comment-response matrix as XLSX, DOCX, CSV or JSON (`format`), for rounds within the sync limit; "
-        "labels in `lang` (default: the draft's language), CSV with `delimiter=semicolon` for `;` locales.",
+        "The comment-response matrix as XLSX, DOCX, CSV or JSON, or the draft annotated in Word "
+        "(`annotated_docx`: comments in the margin, amendments as tracked changes), for rounds within the "
+        "sync limit; labels in `lang` (default: the draft's language), CSV with `delimiter=semicolon` "
+        "for `;` locales.",
     ),
     "ApiV1RoundsRoundIdExportsQueueExport": (
         "Queue an export",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:18:13.692184
+Create Date: 2026-11-30 15:23:24.605338
 """
 
 from collections.abc import Sequence
@@ -907,7 +907,16 @@ def upgrade() -> None:
         sa.Column("round_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column(
             "format",
-            sa.Enum("csv", "xlsx", "docx", "json", name="exportformat", native_enum=False, length=8),
+            sa.Enum(
+                "csv",
+                "xlsx",
+                "docx",
+                "json",
+                "annotated_docx",
+                name="exportformat",
+                native_enum=False,
+                length=16,
+            ),
             nullable=False,
         ),
         sa.Column(

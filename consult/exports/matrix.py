@@ -203,6 +203,7 @@ class SectionInfo:
     number: str
     heading: str
     level: int
+    body: str = ""  # the section's text (the annotated draft shows it)
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ class RoundInfo:
     sections: list[SectionInfo]  # the draft's headings, in draft order
     language: str  # the draft's
     zone: str | None  # the consultation's: that of its first event, if it has events
+    preamble: str = ""
 
 
 @dataclass
@@ -366,7 +368,11 @@ class Matrix:
         ).one()
         sections = self.session.execute(
             select(
-                DocumentSection.key, DocumentSection.number, DocumentSection.heading, DocumentSection.level
+                DocumentSection.key,
+                DocumentSection.number,
+                DocumentSection.heading,
+                DocumentSection.level,
+                DocumentSection.body,
             )
             .where(DocumentSection.version_id == version.id)
             .order_by(DocumentSection.position)
@@ -378,7 +384,8 @@ class Matrix:
             version_number=version.number,
             opens_at=self.round.opens_at,
             closes_at=self.round.closes_at,
-            sections=[SectionInfo(key, number, heading, level) for key, number, heading, level in sections],
+            sections=[SectionInfo(*section) for section in sections],
+            preamble=version.preamble,
             language=language.value,
             zone=consultation_zone(self.session, consultation_id),
         )

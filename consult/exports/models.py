@@ -22,6 +22,7 @@ class ExportFormat(enum.StrEnum):
     XLSX = "xlsx"
     DOCX = "docx"
     JSON = "json"
+    ANNOTATED_DOCX = "annotated_docx"  # the draft with the comments in the margin (consult.word)
 
 
 class CsvDelimiter(enum.StrEnum):
@@ -58,7 +59,7 @@ class ExportJob(Leased, Base):
     __table_args__ = (Index("ix_export_job_state", "state"),)
 
     round_id: Mapped[UUID] = mapped_column(ForeignKey("comment_round.id", ondelete="CASCADE"), index=True)
-    format: Mapped[ExportFormat] = mapped_column(str_enum(ExportFormat, 8))
+    format: Mapped[ExportFormat] = mapped_column(str_enum(ExportFormat, 16))
     filters: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"), default=dict)
     # The file's language (None: the draft's) and, for CSV, its delimiter.
     language: Mapped[Language | None] = mapped_column(str_enum(Language, 2), default=None)

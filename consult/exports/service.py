@@ -40,6 +40,7 @@ from consult.mail.models import EmailKind
 from consult.mail.outbox import enqueue, mail_domain
 from consult.rounds.models import CommentRound
 from consult.settings import Settings
+from consult.word.annotated import write_annotated_docx
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,11 @@ FORMATS: dict[ExportFormat, FormatSpec] = {
     ),
     ExportFormat.CSV: FormatSpec(write_csv, "text/csv", "csv"),  # Litestar adds "; charset=utf-8"
     ExportFormat.JSON: FormatSpec(write_json, "application/json", "json"),
+    ExportFormat.ANNOTATED_DOCX: FormatSpec(
+        write_annotated_docx,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "docx",
+    ),
 }
 
 

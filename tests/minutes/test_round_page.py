@@ -51,7 +51,9 @@ def test_sections_discussed_at_a_round_table_say_so(
     point_id = recorded.json()["points"][0]["id"]
     page = _section_page(reader, token, draft.section("1.1")["key"])
     assert "Recognition must be free for refugees." in page
-    assert f"/r/{token}/comments/{point_id}" not in page  # neither the edit nor the withdraw form
+    # Neither the edit nor the withdraw form (a reply link is there, as on every comment).
+    assert f'action="/r/{token}/comments/{point_id}' not in page
+    assert f"/r/{token}/comments/{point_id}/reply" in page
 
 
 def test_the_note_reads_in_a_browser_without_accessibility_faults(
