@@ -11,6 +11,14 @@ from consult.exports.models import EventAttendance, ExportJob
 from consult.inbound.models import InboundMessage
 from consult.invitations.models import Invitation, ReminderSent, RsvpLink
 from consult.mail.models import OutboundEmail, ReplyToken
+from consult.questionnaires.models import (
+    Questionnaire,
+    QuestionnaireInvitee,
+    QuestionnaireLink,
+    QuestionnaireResponse,
+    QuestionnaireResponseChange,
+    QuestionnaireVersion,
+)
 from consult.rounds.models import (
     Comment,
     CommentAttachment,
@@ -43,6 +51,12 @@ __all__ = [
     "Organisation",
     "OutboundEmail",
     "Person",
+    "Questionnaire",
+    "QuestionnaireInvitee",
+    "QuestionnaireLink",
+    "QuestionnaireResponse",
+    "QuestionnaireResponseChange",
+    "QuestionnaireVersion",
     "PersonGroup",
     "ReminderSent",
     "ReplyNotice",
