@@ -41,6 +41,9 @@ from consult.openapi import describe_api, docs_router, openapi_config
 from consult.pagination import provide_page_params
 from consult.people.page import PersonalPageController
 from consult.privacy.controller import PersonDataController
+from consult.questionnaires.controller import ConsultationQuestionnaireController, QuestionnaireController
+from consult.questionnaires.links import QUESTIONNAIRE_LINK_PREFIX
+from consult.questionnaires.pages import QuestionnairePageController
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
@@ -57,8 +60,8 @@ from consult.web.ratelimit import (
 from consult.web.security import cors_config, security_headers
 
 # Links people open from their email: the path segment after each is a credential.
-TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/", "/p/"]
-TOKEN_PREFIXES = [STAFF_PREFIX, ROUND_LINK_PREFIX, RSVP_PREFIX, PERSON_LINK_PREFIX]
+TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/", "/p/", "/q/"]
+TOKEN_PREFIXES = [STAFF_PREFIX, ROUND_LINK_PREFIX, RSVP_PREFIX, PERSON_LINK_PREFIX, QUESTIONNAIRE_LINK_PREFIX]
 # Paths outside the bearer-token API: probes, the schema, and those links.
 PUBLIC_PATHS = ["^/health$", "^/schema", *(f"^{route}" for route in TOKEN_ROUTES)]
 
@@ -128,7 +131,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InboundController,
             AttachmentController,
             PersonDataController,
-            link_routes(RsvpController, RoundPageController, UnsubscribeController, PersonalPageController),
+            ConsultationQuestionnaireController,
+            QuestionnaireController,
+            link_routes(
+                RsvpController,
+                RoundPageController,
+                UnsubscribeController,
+                PersonalPageController,
+                QuestionnairePageController,
+            ),
             AuditController,
             StaffUserController,
         ],

@@ -6,9 +6,15 @@ from __future__ import annotations
 from consult.exports import mailing as export_mailing
 from consult.invitations import mailing as invitation_mailing
 from consult.mail.delivery import register
+from consult.questionnaires import mailing as questionnaire_mailing
 from consult.rounds import mailing as round_mailing
 
 
 def register_email_kinds() -> None:
-    for kinds in (invitation_mailing.EMAIL_KINDS, round_mailing.EMAIL_KINDS, export_mailing.EMAIL_KINDS):
+    for kinds in (
+        invitation_mailing.EMAIL_KINDS,
+        round_mailing.EMAIL_KINDS,
+        export_mailing.EMAIL_KINDS,
+        questionnaire_mailing.EMAIL_KINDS,
+    ):
         register(kinds)

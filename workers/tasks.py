@@ -17,6 +17,7 @@ from consult.invitations.mailing import queue_due_reminders
 from consult.mail.delivery import relay, send_batch
 from consult.mail.outbox import SEND_TASK
 from consult.privacy.retention import PURGE_TASK, purge_expired
+from consult.questionnaires.mailing import queue_invitations, queue_reminders
 from consult.rounds.mailing import queue_closing_reminders, queue_openings, queue_reply_digests
 from consult.settings import get_settings
 from workers.app import celery_app
@@ -59,6 +60,16 @@ def scan_rounds() -> int:
             + queue_closing_reminders(session, settings)
             + queue_reply_digests(session, settings)
         )
+        session.commit()
+    return len(queued)
+
+
+@celery_app.task(name="consult.scan_questionnaires", acks_late=True)
+def scan_questionnaires() -> int:
+    """Invitations of questionnaires whose opening time has come, and reminders before closing."""
+    settings = get_settings()
+    with sessions()() as session:
+        queued = queue_invitations(session, settings) + queue_reminders(session, settings)
         session.commit()
     return len(queued)
 

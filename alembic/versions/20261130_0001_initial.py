@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:01:12.570307
+Create Date: 2026-11-30 15:06:42.281434
 """
 
 from collections.abc import Sequence
@@ -630,6 +630,8 @@ def upgrade() -> None:
                 "comment_response",
                 "reply_digest",
                 "export_ready",
+                "questionnaire_invitation",
+                "questionnaire_reminder",
                 name="emailkind",
                 native_enum=False,
                 length=32,

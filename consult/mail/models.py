@@ -29,6 +29,8 @@ class EmailKind(enum.StrEnum):
     COMMENT_RESPONSE = "comment_response"
     REPLY_DIGEST = "reply_digest"
     EXPORT_READY = "export_ready"
+    QUESTIONNAIRE_INVITATION = "questionnaire_invitation"
+    QUESTIONNAIRE_REMINDER = "questionnaire_reminder"
 
 
 class OutboxState(enum.StrEnum):
