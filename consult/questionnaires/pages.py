@@ -258,6 +258,12 @@ async def _page(
         "last_at": _local_time(last[0].created_at, zone, language) if last else None,
         "stale": stale,
         "organiser_email": state.settings.mail.from_address,
+        "personal": False,
+        "public": False,
+        "person_name": None,
+        "organisation_name": None,
+        "lang_param": None,
+        "honeypot": None,
         **(extra or {}),
     }
     return render_page("questionnaire", language, context)
@@ -287,10 +293,12 @@ class QuestionnairePageController(Controller):
         db_session: AsyncSession,
         state: State,
         token: str,
-        context: tuple[Any, Questionnaire, Person, Any],
         status: int = 200,
         **kwargs: Any,
     ) -> Response[str]:
+        """The page; read afresh (after a refusal the session was rolled back, its rows expired)."""
+        context = await self._context(db_session, state, token)
+        assert context is not None  # resolved by the caller moments ago, in this request
         _, questionnaire, person, respondent = context
         response = await ResponseService(db_session, state.settings).find(questionnaire.id, respondent)
         organisation = (
@@ -320,7 +328,7 @@ class QuestionnairePageController(Controller):
         context = await self._context(db_session, state, token)
         if context is None:
             return invalid_link(request)
-        return await self._personal_page(db_session, state, token, context)
+        return await self._personal_page(db_session, state, token)
 
     @post("/{token:str}", status_code=303)
     async def answer(
@@ -342,9 +350,7 @@ class QuestionnairePageController(Controller):
             except ConsultError as exc:
                 await db_session.rollback()
                 stale = isinstance(exc, StaleRevision)
-                return await self._personal_page(
-                    db_session, state, token, context, exc.status_code, stale=stale
-                )
+                return await self._personal_page(db_session, state, token, exc.status_code, stale=stale)
             return Redirect(f"/q/{quote(token)}", status_code=303, headers=NO_STORE)
         response = await responses.find(questionnaire.id, respondent)
         version = await QuestionnaireService(db_session, state.settings).current_version(questionnaire.id)
@@ -366,7 +372,6 @@ class QuestionnairePageController(Controller):
                 db_session,
                 state,
                 token,
-                context,
                 422,
                 typed=typed,
                 typed_answers=answers,
@@ -375,12 +380,12 @@ class QuestionnairePageController(Controller):
         except StaleRevision:
             await db_session.rollback()
             return await self._personal_page(
-                db_session, state, token, context, 409, typed=typed, typed_answers=answers, stale=True
+                db_session, state, token, 409, typed=typed, typed_answers=answers, stale=True
             )
         except ConsultError as exc:
             await db_session.rollback()
             return await self._personal_page(
-                db_session, state, token, context, exc.status_code, typed=typed, typed_answers=answers
+                db_session, state, token, exc.status_code, typed=typed, typed_answers=answers
             )
         fragment = "#submitted" if data.submit else "#saved"
         return Redirect(f"/q/{quote(token)}?done={action}{fragment}", status_code=303, headers=NO_STORE)
@@ -402,6 +407,7 @@ class QuestionnairePageController(Controller):
         status: int = 200,
         **kwargs: Any,
     ) -> Response[str]:
+        await db_session.refresh(questionnaire)  # after a refusal's rollback
         language = (
             best_language(request.query_params.get("lang")) if request.query_params.get("lang") else None
         )
