@@ -169,21 +169,21 @@ def check_answers(definition: Definition, answers: dict[str, Any], *, complete: 
         if not is_shown(question, checked.answers):
             continue
         value = answers.get(question.key)
-        if _empty(value):
+        if is_empty(value):
             if complete and question.required:
                 checked.problems[question.key] = Problem.REQUIRED
             continue
         clean, problem = _check(question, value)
         if problem is not None:
             checked.problems[question.key] = problem
-        elif complete and question.required and (_empty(clean) or incomplete_matrix(question, clean)):
+        elif complete and question.required and (is_empty(clean) or incomplete_matrix(question, clean)):
             checked.problems[question.key] = Problem.REQUIRED
-        elif not _empty(clean):
+        elif not is_empty(clean):
             checked.answers[question.key] = clean
     return checked
 
 
-def _empty(value: Any) -> bool:
+def is_empty(value: Any) -> bool:
     if value is None or value == "" or value == [] or value == {}:
         return True
     if isinstance(value, dict) and set(value) <= {"options", "other"}:

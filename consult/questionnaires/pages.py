@@ -29,7 +29,7 @@ from consult.crud import get_or_404
 from consult.directory.models import Organisation, Person
 from consult.errors import ConsultError, NotFound
 from consult.mail.i18n import best_language, format_when
-from consult.questionnaires.definition import Problem, decode_definition, is_shown, questions
+from consult.questionnaires.definition import Problem, decode_definition, is_empty, is_shown, questions
 from consult.questionnaires.links import resolve_questionnaire_token
 from consult.questionnaires.models import (
     Questionnaire,
@@ -180,9 +180,13 @@ def _question_view(
         "max_label": question.max_label.get(language) if question.max_label else None,
         "points": points,
         "show_if": note,
-        # Answered, and the answer rules it out: hidden (a question whose trigger is unanswered
-        # shows, with the note saying when it applies, for readers without JavaScript).
-        "hidden": condition is not None and condition.question in answers and not is_shown(question, answers),
+        # Hidden when the earlier answer rules it out, unless it holds an answer as typed (a refused
+        # form loses nothing); a question whose trigger is unanswered shows, with the note saying
+        # when it applies, for readers without JavaScript.
+        "hidden": condition is not None
+        and condition.question in answers
+        and not is_shown(question, answers)
+        and is_empty(answers.get(question.key)),
         "problem": problem.value if (problem := problems.get(question.key)) else None,
         "theirs": theirs.get(question.key),
     }

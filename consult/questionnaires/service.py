@@ -329,7 +329,8 @@ class ResponseService:
     ) -> QuestionnaireResponse | None:
         stmt = self._owned(questionnaire_id, respondent)
         if lock:
-            stmt = stmt.with_for_update()
+            # The row as it is once locked, not as this session read it earlier in the request.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         result: QuestionnaireResponse | None = await self.session.scalar(stmt)
         return result
 
