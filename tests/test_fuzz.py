@@ -220,6 +220,8 @@ WORKER_WRITTEN = {
     "outbound_email",
     "rsvp_link",
     "round_link",
+    "questionnaire_link",
+    "questionnaire_invitee",  # invitation_queued_at / reminder_queued_at, set by the beat scan
     "reply_token",
     "reminder_sent",
     "export_job",
