@@ -46,6 +46,7 @@ os.environ.update(
         "CONSULT_OUTBOX_RELAY_GRACE_SECONDS": "2",
         "CONSULT_REMINDER_SCAN_SECONDS": "1",
         "CONSULT_ROUND_SCAN_SECONDS": "1",
+        "CONSULT_QUESTIONNAIRE_SCAN_SECONDS": "1",
         # The whole suite talks from 127.0.0.1, guesses tokens on purpose and reuses a few: limits far
         # above it (tests/test_rate_limits.py starts servers of its own with low ones).
         "CONSULT_RATE_LIMIT_LINK_PAGES": "1000000",
