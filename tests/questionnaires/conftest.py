@@ -233,7 +233,7 @@ def link_for(db, server):
 
 
 @pytest.fixture
-def browser(server) -> httpx.Client:
+def web(server) -> httpx.Client:
     with httpx.Client(base_url=server, follow_redirects=False, timeout=30.0) as client:
         yield client
 

@@ -14,7 +14,7 @@ from tests.rounds.test_round_emails import subject_of, text_of, wait_for_mail
 from workers.tasks import scan_questionnaires
 
 
-def test_invitations_carry_a_working_personal_link(make_questionnaire, smtp, worker, browser):
+def test_invitations_carry_a_working_personal_link(make_questionnaire, smtp, worker, web):
     questionnaire = make_questionnaire()
     [to_irina] = wait_for_mail(smtp, IRINA)
     [to_gulnara] = wait_for_mail(smtp, GULNARA)
@@ -23,7 +23,7 @@ def test_invitations_carry_a_working_personal_link(make_questionnaire, smtp, wor
     assert "один официальный ответ" in text_of(to_irina)  # per organisation
     assert "official answer" not in text_of(to_anna)  # Anna answers for herself
     assert subject_of(to_gulnara).startswith("Sorğu:")
-    page = browser.get(f"/q/{token_of(text_of(to_irina))}")
+    page = web.get(f"/q/{token_of(text_of(to_irina))}")
     assert page.status_code == 200 and "Оценка потенциала и потребностей" in page.text
     worker.settle(scan_questionnaires)  # beat keeps scanning: nobody is invited twice
     assert len(smtp.to(IRINA)) == 1
@@ -31,13 +31,13 @@ def test_invitations_carry_a_working_personal_link(make_questionnaire, smtp, wor
 
 
 def test_one_reminder_before_closing_only_to_those_who_have_not_submitted(
-    make_questionnaire, smtp, worker, browser, db
+    make_questionnaire, smtp, worker, web, db
 ):
     questionnaire = make_questionnaire()
     [to_gulnara] = wait_for_mail(smtp, GULNARA)
     wait_for_mail(smtp, IRINA)
     wait_for_mail(smtp, RAUF)
-    submitted = browser.post(f"/q/{token_of(text_of(to_gulnara))}", data=form_of(COMPLETE, "submit", 0))
+    submitted = web.post(f"/q/{token_of(text_of(to_gulnara))}", data=form_of(COMPLETE, "submit", 0))
     assert submitted.status_code == 303
     worker.settle(scan_questionnaires)
     assert len(smtp.to(IRINA)) == 1  # ten days before closing: no reminder yet
@@ -51,7 +51,7 @@ def test_one_reminder_before_closing_only_to_those_who_have_not_submitted(
     [_, reminder] = wait_for_mail(smtp, IRINA, 2)
     assert subject_of(reminder).startswith("Напоминание: анкета")
     assert "ответ вашей организации ещё не отправлен" in text_of(reminder)
-    assert browser.get(f"/q/{token_of(text_of(reminder))}").status_code == 200
+    assert web.get(f"/q/{token_of(text_of(reminder))}").status_code == 200
     wait_for_mail(smtp, ANNA, 2)
     worker.settle(scan_questionnaires)
     assert len(smtp.to(IRINA)) == 2  # once only

@@ -97,11 +97,11 @@ def test_definitions_are_checked_and_versions_freeze_once_opened(
 
 
 def test_the_page_saves_drafts_refuses_bad_answers_next_to_the_question_and_submits(
-    make_questionnaire, link_for, directory, browser, db
+    make_questionnaire, link_for, directory, web, db
 ):
     questionnaire = make_questionnaire()
     token = link_for(questionnaire["id"], directory.person(GULNARA))
-    page = browser.get(f"/q/{token}")
+    page = web.get(f"/q/{token}")
     assert page.status_code == 200 and 'lang="az"' in page.text
     assert "Potensial və ehtiyacların qiymətləndirilməsi" in page.text  # noqa: RUF001
     assert "State Migration Service" in page.text  # the organisation's official answer
@@ -116,7 +116,7 @@ def test_the_page_saves_drafts_refuses_bad_answers_next_to_the_question_and_subm
         "q-since": "2024-13-40",
         "q-contact": "<b>Unit</b>",
     }
-    refused = browser.post(f"/q/{token}", data=form_of(typed, "submit", 0))
+    refused = web.post(f"/q/{token}", data=form_of(typed, "submit", 0))
     assert refused.status_code == 422
     shown = refused.text
     assert 'class="error-summary"' in shown
@@ -129,34 +129,34 @@ def test_the_page_saves_drafts_refuses_bad_answers_next_to_the_question_and_subm
 
     # A draft may leave required questions empty; a submission may not.
     draft = {"q-services": "yes", "q-readiness": 3}
-    saved = browser.post(f"/q/{token}", data=form_of(draft, "save", 0))
+    saved = web.post(f"/q/{token}", data=form_of(draft, "save", 0))
     assert saved.status_code == 303, saved.text
     [response] = responses(db, questionnaire["id"])
     assert response.status == "draft" and response.answers == {"q-services": "yes", "q-readiness": 3}
     assert response.organisation_id == UUID(directory.organisations["State Migration Service"]["id"])
     assert response.person_id is None and response.organisation_kind == "government"
-    page = browser.get(f"/q/{token}").text
+    page = web.get(f"/q/{token}").text
     assert revision_of(page) == 1 and 'value="3" id="q-q-readiness-3" checked' in page
-    incomplete = browser.post(f"/q/{token}", data=form_of(draft, "submit", 1))
+    incomplete = web.post(f"/q/{token}", data=form_of(draft, "submit", 1))
     assert incomplete.status_code == 422
     assert 'id="q-q-gaps-error"' in incomplete.text and 'id="q-q-priorities-error"' in incomplete.text
     assert responses(db, questionnaire["id"])[0].status == "draft"
 
     # Answered "no": the question shown only for "yes" is hidden, and its answer dropped.
-    submitted = browser.post(f"/q/{token}", data=form_of({**COMPLETE, "q-services": "no"}, "submit", 1))
+    submitted = web.post(f"/q/{token}", data=form_of({**COMPLETE, "q-services": "no"}, "submit", 1))
     assert submitted.status_code == 303, submitted.text
     [response] = responses(db, questionnaire["id"])
     assert response.status == "submitted" and "q-gaps" not in response.answers
     assert response.answers["q-priorities"] == {"housing": 3, "jobs": 2}
     assert response.submitted_by_id == UUID(directory.person(GULNARA))
-    page = browser.get(f"/q/{token}").text
+    page = web.get(f"/q/{token}").text
     assert 'id="submitted"' in page and 'name="q.q-gaps"' not in page and 'value="reopen"' in page
 
     # The colleague cannot submit a second official answer; reopening makes it a draft again.
     rauf = link_for(questionnaire["id"], directory.person(RAUF))
-    second = browser.post(f"/q/{rauf}", data=form_of(COMPLETE, "submit", 0))
+    second = web.post(f"/q/{rauf}", data=form_of(COMPLETE, "submit", 0))
     assert second.status_code == 409
-    reopened = browser.post(f"/q/{rauf}", data={"action": "reopen", "revision": str(response.revision)})
+    reopened = web.post(f"/q/{rauf}", data={"action": "reopen", "revision": str(response.revision)})
     assert reopened.status_code == 303
     assert responses(db, questionnaire["id"])[0].status == "draft"
     changes = db.scalars(
@@ -168,18 +168,18 @@ def test_the_page_saves_drafts_refuses_bad_answers_next_to_the_question_and_subm
 
 
 def test_two_colleagues_saving_at_once_do_not_overwrite_each_other(
-    make_questionnaire, link_for, directory, browser, staff, db
+    make_questionnaire, link_for, directory, web, staff, db
 ):
     questionnaire = make_questionnaire()
     gulnara = link_for(questionnaire["id"], directory.person(GULNARA))
     rauf = link_for(questionnaire["id"], directory.person(RAUF))
-    assert browser.post(f"/q/{gulnara}", data=form_of({"q-services": "yes"}, "save", 0)).status_code == 303
+    assert web.post(f"/q/{gulnara}", data=form_of({"q-services": "yes"}, "save", 0)).status_code == 303
     # Both open the draft at revision 1; Gülnarə saves first.
-    base = revision_of(browser.get(f"/q/{rauf}").text)
+    base = revision_of(web.get(f"/q/{rauf}").text)
     assert base == 1
-    first = browser.post(f"/q/{gulnara}", data=form_of({"q-services": "yes", "q-staff": 40}, "save", base))
+    first = web.post(f"/q/{gulnara}", data=form_of({"q-services": "yes", "q-staff": 40}, "save", base))
     assert first.status_code == 303
-    late = browser.post(
+    late = web.post(
         f"/q/{rauf}", data=form_of({"q-services": "yes", "q-staff": 35, "q-contact": "Legal"}, "save", base)
     )
     assert late.status_code == 409
@@ -194,7 +194,7 @@ def test_two_colleagues_saving_at_once_do_not_overwrite_each_other(
     # At the very same moment, from many requests: exactly one save per revision wins.
     def save(n: int):
         token = gulnara if n % 2 else rauf
-        return browser.post(f"/q/{token}", data=form_of({"q-services": "yes", "q-staff": n}, "save", 2))
+        return web.post(f"/q/{token}", data=form_of({"q-services": "yes", "q-staff": n}, "save", 2))
 
     with ThreadPoolExecutor(6) as pool:
         results = list(pool.map(save, range(6)))
@@ -209,26 +209,26 @@ def test_two_colleagues_saving_at_once_do_not_overwrite_each_other(
 
 
 def test_first_saves_of_two_colleagues_at_once_make_one_response(
-    make_questionnaire, link_for, directory, browser, db
+    make_questionnaire, link_for, directory, web, db
 ):
     questionnaire = make_questionnaire()
     tokens = [link_for(questionnaire["id"], directory.person(email)) for email in (GULNARA, RAUF)] * 3
     with ThreadPoolExecutor(6) as pool:
         results = list(
-            pool.map(lambda t: browser.post(f"/q/{t}", data=form_of({"q-services": "no"}, "save", 0)), tokens)
+            pool.map(lambda t: web.post(f"/q/{t}", data=form_of({"q-services": "no"}, "save", 0)), tokens)
         )
     assert sorted(r.status_code for r in results) == [303, 409, 409, 409, 409, 409]
     assert len(responses(db, questionnaire["id"])) == 1
 
 
-def test_per_person_answers_and_the_api_errors(make_questionnaire, link_for, directory, browser, staff, db):
+def test_per_person_answers_and_the_api_errors(make_questionnaire, link_for, directory, web, staff, db):
     questionnaire = make_questionnaire(mode="per_person")
     irina = link_for(questionnaire["id"], directory.person(IRINA))
-    page = browser.get(f"/q/{irina}")
+    page = web.get(f"/q/{irina}")
     assert 'lang="ru"' in page.text and "Оценка потенциала и потребностей" in page.text
-    assert browser.post(f"/q/{irina}", data=form_of(COMPLETE, "submit", 0)).status_code == 303
+    assert web.post(f"/q/{irina}", data=form_of(COMPLETE, "submit", 0)).status_code == 303
     anna = link_for(questionnaire["id"], directory.person(ANNA))
-    assert browser.post(f"/q/{anna}", data=form_of(COMPLETE, "submit", 0)).status_code == 303
+    assert web.post(f"/q/{anna}", data=form_of(COMPLETE, "submit", 0)).status_code == 303
     listed = staff.get(f"/api/v1/questionnaires/{questionnaire['id']}/responses?status=submitted").json()
     assert listed["total"] == 2
     by_person = {r["person_id"]: r for r in listed["items"]}
@@ -239,20 +239,20 @@ def test_per_person_answers_and_the_api_errors(make_questionnaire, link_for, dir
     closed = staff.post(f"/api/v1/questionnaires/{questionnaire['id']}/close")
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     problem(staff.post(f"/api/v1/questionnaires/{questionnaire['id']}/close"), 409)
-    late = browser.post(f"/q/{anna}", data={"action": "reopen", "revision": "1"})
+    late = web.post(f"/q/{anna}", data={"action": "reopen", "revision": "1"})
     assert late.status_code == 409 and "Error" not in late.text[:200]
     gulnara = link_for(questionnaire["id"], directory.person(GULNARA))
-    after = browser.post(f"/q/{gulnara}", data=form_of(COMPLETE, "submit", 0))
+    after = web.post(f"/q/{gulnara}", data=form_of(COMPLETE, "submit", 0))
     assert after.status_code == 409
     assert len(responses(db, questionnaire["id"])) == 2
 
 
 def test_a_change_after_opening_is_a_new_version_and_answers_keep_theirs(
-    make_questionnaire, link_for, directory, browser, staff, db
+    make_questionnaire, link_for, directory, web, staff, db
 ):
     questionnaire = make_questionnaire(mode="per_person")
     irina = link_for(questionnaire["id"], directory.person(IRINA))
-    assert browser.post(f"/q/{irina}", data=form_of(COMPLETE, "submit", 0)).status_code == 303
+    assert web.post(f"/q/{irina}", data=form_of(COMPLETE, "submit", 0)).status_code == 303
     changed = definition()
     changed["sections"][0]["questions"][0]["options"].append({"key": "partly", "label": texts("Partly")})
     assert (
@@ -262,55 +262,53 @@ def test_a_change_after_opening_is_a_new_version_and_answers_keep_theirs(
         == 200
     )
     anna = link_for(questionnaire["id"], directory.person(ANNA))
-    assert "Partly" in browser.get(f"/q/{anna}").text
+    assert "Partly" in web.get(f"/q/{anna}").text
     assert (
-        browser.post(
-            f"/q/{anna}", data=form_of({**COMPLETE, "q-services": "partly"}, "submit", 0)
-        ).status_code
+        web.post(f"/q/{anna}", data=form_of({**COMPLETE, "q-services": "partly"}, "submit", 0)).status_code
         == 303
     )
     versions = {r.person_id: r.version_id for r in responses(db, questionnaire["id"])}
     assert versions[UUID(directory.person(IRINA))] != versions[UUID(directory.person(ANNA))]
     # Irina's answer still reads against version 1, where "partly" does not exist.
-    reopened = browser.post(f"/q/{irina}", data={"action": "reopen", "revision": "1"})
+    reopened = web.post(f"/q/{irina}", data={"action": "reopen", "revision": "1"})
     assert reopened.status_code == 303
-    assert "Partly" not in browser.get(f"/q/{irina}").text
+    assert "Partly" not in web.get(f"/q/{irina}").text
 
 
-def test_open_mode_public_page_with_honeypot(make_questionnaire, browser, db, staff):
+def test_open_mode_public_page_with_honeypot(make_questionnaire, web, db, staff):
     questionnaire = make_questionnaire(mode="open")
     url = questionnaire["public_url"]
     assert url and "/q/open/" in url
     path = url[url.index("/q/open/") :]
-    page = browser.get(path, headers={"Accept-Language": "ru-RU,ru;q=0.9"})
+    page = web.get(path, headers={"Accept-Language": "ru-RU,ru;q=0.9"})
     assert page.status_code == 200 and 'lang="ru"' in page.text and 'name="website"' in page.text
-    incomplete = browser.post(path, data=form_of({"q-services": "yes"}, "submit", 0))
+    incomplete = web.post(path, data=form_of({"q-services": "yes"}, "submit", 0))
     assert incomplete.status_code == 422 and 'href="#q-q-readiness"' in incomplete.text
-    sent = browser.post(path, data=form_of(COMPLETE, "submit", 0))
+    sent = web.post(path, data=form_of(COMPLETE, "submit", 0))
     assert sent.status_code == 303 and sent.headers["location"].endswith("/thanks")
-    assert browser.get(sent.headers["location"]).status_code == 200
-    bot = browser.post(path, data=form_of(COMPLETE, "submit", 0, website="http://spam.example"))
+    assert web.get(sent.headers["location"]).status_code == 200
+    bot = web.post(path, data=form_of(COMPLETE, "submit", 0, website="http://spam.example"))
     assert bot.status_code == 303 and bot.headers["location"] == sent.headers["location"]
     [response] = responses(db, questionnaire["id"])
     assert response.status == "submitted" and response.attribution == "anonymous"
     assert response.organisation_id is None and response.person_id is None
     # A draft questionnaire has no public page; nor does an unknown key.
-    assert browser.get("/q/open/nothing-here").status_code == 404
+    assert web.get("/q/open/nothing-here").status_code == 404
 
 
 def test_unknown_and_expired_links_show_the_invalid_link_page(
-    make_questionnaire, link_for, directory, browser, db
+    make_questionnaire, link_for, directory, web, db
 ):
     questionnaire = make_questionnaire()
     token = link_for(questionnaire["id"], directory.person(GULNARA))
-    unknown = browser.get("/q/csq_unknown", headers={"Accept-Language": "az"})
+    unknown = web.get("/q/csq_unknown", headers={"Accept-Language": "az"})
     assert unknown.status_code == 404 and 'lang="az"' in unknown.text
     from consult.questionnaires.models import QuestionnaireLink
 
     db.execute(update(QuestionnaireLink).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
     db.commit()
-    assert browser.get(f"/q/{token}").status_code == 404
-    assert browser.post(f"/q/{token}", data=form_of(COMPLETE, "submit", 0)).status_code == 404
+    assert web.get(f"/q/{token}").status_code == 404
+    assert web.post(f"/q/{token}", data=form_of(COMPLETE, "submit", 0)).status_code == 404
     assert db.scalar(select(func.count()).select_from(QuestionnaireResponse)) == 0
     assert db.get(Questionnaire, UUID(questionnaire["id"])) is not None
     copy.deepcopy(COMPLETE)
