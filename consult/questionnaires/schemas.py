@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from consult.crud import ModelOut
@@ -29,6 +30,12 @@ from consult.types import NOT_BLANK, AwareTime, Title
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 Key = Annotated[str, Meta(pattern=KEY_PATTERN, max_length=40, description="a stable key: a-z, 0-9, _ and -")]
+# The same in a list: Litestar's OpenAPI reads a list item's limits from a KwargDefinition only.
+ListedKey = Annotated[
+    str,
+    Meta(pattern=KEY_PATTERN, max_length=40),
+    KwargDefinition(pattern=KEY_PATTERN, max_length=40),
+]
 Label = Annotated[str, Meta(min_length=1, max_length=2_000, pattern=NOT_BLANK)]
 ANSWER_TEXT_MAX = 20_000
 SHORT_ANSWER_MAX = 500
@@ -67,7 +74,7 @@ class ShowIf(Struct, forbid_unknown_fields=True):
     """Show the question only when the earlier question ``question`` was answered with one of ``options``."""
 
     question: Key
-    options: Annotated[list[Key], Meta(min_length=1, max_length=100)]
+    options: Annotated[list[ListedKey], Meta(min_length=1, max_length=100)]
 
 
 class Question(Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -63,6 +63,8 @@ SAMPLES: dict[str, Sample] = {
     EmailKind.COMMENT_RESPONSE: Sample(contexts.comment_response_context),
     EmailKind.REPLY_DIGEST: Sample(contexts.reply_digest_context),
     EmailKind.EXPORT_READY: Sample(contexts.export_ready_context),
+    EmailKind.QUESTIONNAIRE_INVITATION: Sample(contexts.questionnaire_context),
+    EmailKind.QUESTIONNAIRE_REMINDER: Sample(contexts.questionnaire_context),
     # Not an outbox kind: the intake answers an incoming email at once (consult.inbound.service).
     "intake_answer": Sample(contexts.intake_answer_context),
 }
