@@ -31,6 +31,7 @@ class LinksRevoked(Struct):
     person_id: UUID
     round_links: int
     rsvp_links: int
+    questionnaire_links: int
     personal_page_links: int
     reply_addresses: int
 

@@ -35,6 +35,7 @@ from consult.inbound.models import InboundMessage, InboundOutcome, InboundState
 from consult.invitations.models import Invitation, RsvpLink
 from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
 from consult.privacy.retention import forget_export_files
+from consult.questionnaires.links import revoke_questionnaire_links
 from consult.rounds.models import (
     Attribution,
     Comment,
@@ -340,6 +341,7 @@ class PrivacyService:
             )
         )
         await session.execute(delete(ReplyToken).where(ReplyToken.person_id == person_id))
+        await revoke_questionnaire_links(session, person_id)
         await revoke_person_links(session, person_id)
         await session.execute(delete(group_member).where(group_member.c.person_id == person_id))
         await session.execute(

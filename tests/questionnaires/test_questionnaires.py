@@ -4,7 +4,6 @@ colleagues without silent overwrites, and the open mode's public page."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import html
 from concurrent.futures import ThreadPoolExecutor
@@ -311,4 +310,14 @@ def test_unknown_and_expired_links_show_the_invalid_link_page(
     assert web.post(f"/q/{token}", data=form_of(COMPLETE, "submit", 0)).status_code == 404
     assert db.scalar(select(func.count()).select_from(QuestionnaireResponse)) == 0
     assert db.get(Questionnaire, UUID(questionnaire["id"])) is not None
-    copy.deepcopy(COMPLETE)
+
+
+def test_revoking_a_persons_links_cuts_their_questionnaire_links(
+    make_questionnaire, link_for, directory, web, api
+):
+    questionnaire = make_questionnaire()
+    token = link_for(questionnaire["id"], directory.person(IRINA))
+    assert web.get(f"/q/{token}").status_code == 200
+    revoked = api.post(f"/api/v1/people/{directory.person(IRINA)}/revoke-links")
+    assert revoked.status_code == 200 and revoked.json()["questionnaire_links"] == 1
+    assert web.get(f"/q/{token}").status_code == 404
