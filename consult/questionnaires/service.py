@@ -45,6 +45,21 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# A questionnaire runs for weeks; a closing time decades ahead is a typing mistake (and would
+# overflow the links' expiry).
+MAX_RUNNING = dt.timedelta(days=5 * 366)
+
+
+def _check_closing(closes_at: dt.datetime, opens_at: dt.datetime | None) -> dt.datetime:
+    closes_at = closes_at.astimezone(dt.UTC)
+    now = _now()
+    if closes_at <= max(now, opens_at or now):
+        raise Invalid.field("closes_at", "must be in the future and after the opening")
+    if closes_at > now + MAX_RUNNING:
+        raise Invalid.field("closes_at", "must be within five years")
+    return closes_at
+
+
 def definition_document(definition: schemas.Definition) -> dict[str, Any]:
     """The definition checked beyond its shape, as stored."""
     errors = check_definition(definition)
@@ -153,12 +168,9 @@ class QuestionnaireService:
         if "name" in fields:
             questionnaire.name = fields["name"].strip()
         if "closes_at" in fields:
-            closes_at = fields["closes_at"].astimezone(dt.UTC)
             if questionnaire.status is not QuestionnaireStatus.OPEN:
                 raise Conflict("only an open questionnaire has a closing time to move; send it first")
-            if closes_at <= _now() or (questionnaire.opens_at and closes_at <= questionnaire.opens_at):
-                raise Invalid.field("closes_at", "must be in the future and after the opening")
-            questionnaire.closes_at = closes_at
+            questionnaire.closes_at = _check_closing(fields["closes_at"], questionnaire.opens_at)
             await self._retime_links(questionnaire)
         await self.session.flush()
         return questionnaire
@@ -175,12 +187,14 @@ class QuestionnaireService:
         invited later the same way while it is open. Invitations go out once it opens."""
         questionnaire = await self.get(questionnaire_id)
         now = _now()
-        opens_at = (data.opens_at or now).astimezone(dt.UTC)
-        closes_at = data.closes_at.astimezone(dt.UTC)
         if questionnaire.status is QuestionnaireStatus.CLOSED:
             raise Conflict("the questionnaire is closed")
-        if closes_at <= max(now, opens_at):
-            raise Invalid.field("closes_at", "must be in the future and after the opening")
+        opens_at = (data.opens_at or now).astimezone(dt.UTC)
+        if questionnaire.status is QuestionnaireStatus.OPEN and questionnaire.opens_at is not None:
+            opens_at = questionnaire.opens_at  # already open: it keeps its opening time
+        if opens_at > now + MAX_RUNNING:
+            raise Invalid.field("opens_at", "must be within five years")
+        closes_at = _check_closing(data.closes_at, opens_at)
         audience_named = bool(data.person_ids or data.group_ids or data.organisation_ids)
         if questionnaire.mode is Mode.OPEN and audience_named:
             raise Invalid.field("person_ids", "an open questionnaire is answered through its public link")
