@@ -321,3 +321,24 @@ def test_revoking_a_persons_links_cuts_their_questionnaire_links(
     revoked = api.post(f"/api/v1/people/{directory.person(IRINA)}/revoke-links")
     assert revoked.status_code == 200 and revoked.json()["questionnaire_links"] == 1
     assert web.get(f"/q/{token}").status_code == 404
+
+
+def test_a_persons_data_copy_holds_their_questionnaire_answers(
+    make_questionnaire, link_for, directory, web, client_for
+):
+    import io
+    import json
+    import zipfile
+
+    from consult.auth.models import Role
+
+    questionnaire = make_questionnaire(mode="per_person")
+    token = link_for(questionnaire["id"], directory.person(ANNA))
+    assert web.post(f"/q/{token}", data=form_of(COMPLETE, "submit", 0)).status_code == 303
+    archive = client_for(Role.ADMIN).get(f"/api/v1/people/{directory.person(ANNA)}/data")
+    assert archive.status_code == 200
+    data = json.loads(zipfile.ZipFile(io.BytesIO(archive.content)).read("data.json"))
+    [answer] = data["questionnaires"]["answers"]
+    assert answer["status"] == "submitted" and answer["answers"]["q-needs"] == "Training."
+    assert [c["action"] for c in data["questionnaires"]["changes"]] == ["submit"]
+    assert len(data["links"]["questionnaire"]) == 1
