@@ -212,7 +212,7 @@ def _bounded(question: Question, value: Any, *, whole: bool) -> tuple[Any, Probl
 
 
 def _text(value: Any, limit: int) -> tuple[Any, Problem | None]:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:  # PostgreSQL's JSON holds no NUL
         return None, Problem.SHAPE
     if len(value) > limit:
         return None, Problem.TOO_LONG
@@ -234,7 +234,7 @@ def _check(question: Question, value: Any) -> tuple[Any, Problem | None]:
             return None, Problem.SHAPE
         if any(k not in options for k in chosen):
             return None, Problem.UNKNOWN_OPTION
-        if other is not None and not isinstance(other, str):
+        if other is not None and (not isinstance(other, str) or "\x00" in other):
             return None, Problem.SHAPE
         other = (other or "").strip() or None
         if other is not None and not question.other:

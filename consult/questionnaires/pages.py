@@ -88,32 +88,37 @@ def _parse_number(text: str) -> Any:
 
 
 def answers_from_form(definition: Definition, form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The answers a posted form gives, and the form's fields as typed (to show them again)."""
+    """The answers a posted form gives, and the form's fields as typed (to show them again; a NUL,
+    which no page field can type, is dropped)."""
     answers: dict[str, Any] = {}
     typed: dict[str, Any] = {}
     for question in questions(definition):
         name = _PREFIX + question.key
         if question.kind is QuestionKind.MULTIPLE:
-            chosen = [str(v) for v in form.getall(name, [])]
-            other = str(form.get(name + ".other", ""))
+            chosen = [_clean(v) for v in form.getall(name, [])]
+            other = _clean(form.get(name + ".other", ""))
             typed[name], typed[name + ".other"] = chosen, other
             answers[question.key] = {"options": chosen, "other": other or None}
         elif question.kind is QuestionKind.MATRIX:
             rows: dict[str, Any] = {}
             for row in question.rows:
-                given = str(form.get(f"{name}.{row.key}", ""))
+                given = _clean(form.get(f"{name}.{row.key}", ""))
                 typed[f"{name}.{row.key}"] = given
                 if given:
                     rows[row.key] = _parse_number(given)
             answers[question.key] = rows
         else:
-            given = str(form.get(name, ""))
+            given = _clean(form.get(name, ""))
             typed[name] = given
             if question.kind in (QuestionKind.SCALE, QuestionKind.NUMBER) and given.strip():
                 answers[question.key] = _parse_number(given)
             else:
                 answers[question.key] = given
     return answers, typed
+
+
+def _clean(value: Any) -> str:
+    return value.replace("\x00", "") if isinstance(value, str) else ""
 
 
 def _display(question: Question, value: Any, language: str) -> str:
