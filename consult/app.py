@@ -48,6 +48,9 @@ from consult.polls.controller import SchedulingPollController
 from consult.polls.links import POLL_LINK_PREFIX
 from consult.polls.pages import PollPageController
 from consult.privacy.controller import PersonDataController
+from consult.questionnaires.controller import ConsultationQuestionnaireController, QuestionnaireController
+from consult.questionnaires.links import QUESTIONNAIRE_LINK_PREFIX
+from consult.questionnaires.pages import QuestionnairePageController
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
@@ -66,8 +69,15 @@ from consult.word.controller import WordFeedbackController
 from consult.word.pages import WordFeedbackPageController
 
 # Links people open from their email: the path segment after each is a credential.
-TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/"]
-TOKEN_PREFIXES = [STAFF_PREFIX, ROUND_LINK_PREFIX, RSVP_PREFIX, PERSON_LINK_PREFIX, POLL_LINK_PREFIX]
+TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/", "/q/"]
+TOKEN_PREFIXES = [
+    STAFF_PREFIX,
+    ROUND_LINK_PREFIX,
+    RSVP_PREFIX,
+    PERSON_LINK_PREFIX,
+    POLL_LINK_PREFIX,
+    QUESTIONNAIRE_LINK_PREFIX,
+]
 # Paths outside the bearer-token API: probes, the schema, and those links.
 PUBLIC_PATHS = ["^/health$", "^/schema", *(f"^{route}" for route in TOKEN_ROUTES)]
 
@@ -142,6 +152,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AttachmentController,
             PersonDataController,
             with_upload_limit(WordFeedbackController, settings.uploads.draft_max_bytes),
+            ConsultationQuestionnaireController,
+            QuestionnaireController,
             link_routes(
                 RsvpController,
                 RoundPageController,
@@ -149,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 PersonalPageController,
                 PollPageController,
                 with_upload_limit(WordFeedbackPageController, settings.uploads.draft_max_bytes),
+                QuestionnairePageController,
             ),
             AuditController,
             StaffUserController,

@@ -7,6 +7,7 @@ from consult.exports import mailing as export_mailing
 from consult.invitations import mailing as invitation_mailing
 from consult.mail.delivery import register
 from consult.polls import mailing as poll_mailing
+from consult.questionnaires import mailing as questionnaire_mailing
 from consult.rounds import mailing as round_mailing
 
 
@@ -16,5 +17,6 @@ def register_email_kinds() -> None:
         round_mailing.EMAIL_KINDS,
         export_mailing.EMAIL_KINDS,
         poll_mailing.EMAIL_KINDS,
+        questionnaire_mailing.EMAIL_KINDS,
     ):
         register(kinds)

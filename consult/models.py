@@ -20,6 +20,14 @@ from consult.polls.models import (
     PollSlot,
     SchedulingPoll,
 )
+from consult.questionnaires.models import (
+    Questionnaire,
+    QuestionnaireInvitee,
+    QuestionnaireLink,
+    QuestionnaireResponse,
+    QuestionnaireResponseChange,
+    QuestionnaireVersion,
+)
 from consult.rounds.models import (
     Comment,
     CommentAttachment,
@@ -58,6 +66,12 @@ __all__ = [
     "PollLink",
     "PollRequiredOrganisation",
     "PollSlot",
+    "Questionnaire",
+    "QuestionnaireInvitee",
+    "QuestionnaireLink",
+    "QuestionnaireResponse",
+    "QuestionnaireResponseChange",
+    "QuestionnaireVersion",
     "ReminderSent",
     "ReplyNotice",
     "ReplyToken",

@@ -105,7 +105,7 @@ _BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 _TEXT = Schema(type=OpenAPIType.STRING)
 _HTML = "text/html; charset=utf-8"
 
-_PUBLIC_PAGES = ("/r/", "/rsvp/", "/unsubscribe/", "/p/", "/poll/")
+_PUBLIC_PAGES = ("/r/", "/rsvp/", "/unsubscribe/", "/p/", "/poll/", "/q/")
 _RETRY_AFTER: dict[str, OpenAPIHeader | Reference] = {
     "Retry-After": OpenAPIHeader(description="Seconds to wait.", schema=Schema(type=OpenAPIType.INTEGER))
 }
@@ -778,4 +778,68 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "Deactivate a staff user",
         "All the user's tokens stop at once; the last active admin cannot be deactivated.",
     ),
+    # questionnaires
+    "ApiV1ConsultationsConsultationIdQuestionnairesListQuestionnaires": (
+        "List a consultation's questionnaires",
+        "A page of the consultation's questionnaires, oldest first.",
+    ),
+    "ApiV1ConsultationsConsultationIdQuestionnairesCreateQuestionnaire": (
+        "Create a questionnaire",
+        "A draft questionnaire with its first version: sections of questions (choice, multiple, scale, "
+        "number, date, text, long_text, matrix), every text in az, ru, en and fr, stable option keys, "
+        "`show_if` on an earlier choice. Mode `per_organisation`, `per_person` or `open`.",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdGetQuestionnaire": ("Get a questionnaire", "One questionnaire by id."),
+    "ApiV1QuestionnairesQuestionnaireIdUpdateQuestionnaire": (
+        "Update a questionnaire",
+        "Renames it, or moves the closing time of an open questionnaire (links follow).",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdDeleteQuestionnaire": (
+        "Delete a draft questionnaire",
+        "Only a draft (never sent) can be deleted; 409 otherwise.",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdVersionsListVersions": (
+        "List a questionnaire's versions",
+        "Every version with its definition, oldest first; responses name the version they answered.",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdVersionsReviseQuestionnaire": (
+        "Change the questions",
+        "While a draft, replaces the definition; once opened, adds a new version (frozen) that new "
+        "answers are given against, while earlier answers keep theirs.",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdSendSendQuestionnaire": (
+        "Send a questionnaire",
+        "Opens it (its version freezes) from `opens_at` (now if absent) until `closes_at` and invites "
+        "the audience (`person_ids`, `group_ids`, `organisation_ids`); each invitee gets an email "
+        "with a personal link `/q/{token}` when it opens. Again later to invite more people.",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdCloseCloseQuestionnaire": (
+        "Close a questionnaire",
+        "No more answers from now; 409 when it is not open.",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdResponsesListResponses": (
+        "List responses",
+        "A page of responses (drafts and submitted; `status` filters) with their answers.",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdResponsesResponseIdChangesListResponseChanges": (
+        "A response's history",
+        "Who saved, submitted or reopened the response, when, and which answers changed.",
+    ),
+    "QTokenShow": (
+        "Questionnaire page",
+        "The questionnaire behind a personal link, in the reader's language, with the answer so far "
+        "(the organisation's, in mode per_organisation).",
+    ),
+    "QTokenAnswer": (
+        "Answer a questionnaire (page form)",
+        "Saves a draft (`action=save`), submits (`submit`) or reopens (`reopen`); answers 303 back "
+        "to the page, or the page with each refused answer marked (422), or told that a colleague "
+        "saved in between (409, nothing typed lost).",
+    ),
+    "QOpenPublicKeyShowOpen": ("Open questionnaire page", "The public page of an open questionnaire."),
+    "QOpenPublicKeyAnswerOpen": (
+        "Answer an open questionnaire",
+        "One complete response; 303 to the thanks page, or the page with refused answers marked (422).",
+    ),
+    "QOpenPublicKeyThanksThanksOpen": ("Thanks page", "Shown after an answer to an open questionnaire."),
 }

@@ -316,6 +316,25 @@ class PollSettings:
 
 
 @dataclass(frozen=True)
+class QuestionnaireSettings:
+    link_days_after_close: int = _int(
+        "QUESTIONNAIRE_LINK_DAYS_AFTER_CLOSE",
+        30,
+        "personal questionnaire links work this many days after closing (to read the answer given)",
+    )
+    reminder_hours_before_close: float = _float(
+        "QUESTIONNAIRE_REMINDER_HOURS_BEFORE_CLOSE",
+        72.0,
+        "those who have not submitted a questionnaire are reminded once, this long before it closes",
+    )
+    scan_seconds: float = _float(
+        "QUESTIONNAIRE_SCAN_SECONDS",
+        60.0,
+        "how often beat looks for questionnaire invitations and reminders to send",
+    )
+
+
+@dataclass(frozen=True)
 class ExportSettings:
     sync_max_comments: int = _int(
         "EXPORT_SYNC_MAX_COMMENTS",
@@ -443,6 +462,7 @@ class Settings:
     events: EventSettings = field(default_factory=EventSettings)
     rounds: RoundSettings = field(default_factory=RoundSettings)
     polls: PollSettings = field(default_factory=PollSettings)
+    questionnaires: QuestionnaireSettings = field(default_factory=QuestionnaireSettings)
     exports: ExportSettings = field(default_factory=ExportSettings)
     inbound: InboundSettings = field(default_factory=InboundSettings)
     imap: ImapSettings = field(default_factory=ImapSettings)

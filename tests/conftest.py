@@ -47,6 +47,7 @@ os.environ.update(
         "CONSULT_REMINDER_SCAN_SECONDS": "1",
         "CONSULT_ROUND_SCAN_SECONDS": "1",
         "CONSULT_POLL_SCAN_SECONDS": "1",
+        "CONSULT_QUESTIONNAIRE_SCAN_SECONDS": "1",
         # The whole suite talks from 127.0.0.1, guesses tokens on purpose and reuses a few: limits far
         # above it (tests/test_rate_limits.py starts servers of its own with low ones).
         "CONSULT_RATE_LIMIT_LINK_PAGES": "1000000",

@@ -12,7 +12,7 @@ the response status), ``title`` and ``detail``; the status, the content type and
 OpenAPI document says (Schemathesis's conformance checks); a refused write leaves the row counts of
 every table as they were. The two exceptions are stated where they are made:
 
-* ``/rsvp/{token}``, ``/r/{token}``, ``/unsubscribe/{token}``, ``/p/{token}`` and ``/poll/{token}`` are pages people
+* ``/rsvp/{token}``, ``/r/{token}``, ``/unsubscribe/{token}``, ``/p/{token}``, ``/poll/{token}`` and ``/q/...`` are pages people
   open from their email: an unknown link is a 404 HTML page, and a refused form is the page again
   with the error (HTML). They are fuzzed with random tokens (no 5xx), and below with real tokens and
   hand-written malformed input.
@@ -67,7 +67,7 @@ from tests.helpers import problem
 from tests.polls.helpers import link_for
 
 EXAMPLES_PER_MODE = int(os.environ.get("CONSULT_FUZZ_EXAMPLES", "15"))
-PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/")
+PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/", "/q/")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # What the answers must agree with in the OpenAPI document (consult/openapi.py): a documented status,
 # a documented content type, and a body that fits the documented schema (problems included).
@@ -242,6 +242,8 @@ WORKER_WRITTEN = {
     "outbound_email",
     "rsvp_link",
     "round_link",
+    "questionnaire_link",
+    "questionnaire_invitee",  # invitation_queued_at / reminder_queued_at, set by the beat scan
     "reply_token",
     "reminder_sent",
     "export_job",

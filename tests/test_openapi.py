@@ -19,7 +19,7 @@ from consult.openapi import OPERATIONS
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-PAGES = ("/r/", "/rsvp/", "/unsubscribe/", "/p/", "/poll/")
+PAGES = ("/r/", "/rsvp/", "/unsubscribe/", "/p/", "/poll/", "/q/")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -23,6 +23,10 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         },
         "scan-comment-rounds": {"task": "consult.scan_rounds", "schedule": settings.rounds.scan_seconds},
         "scan-scheduling-polls": {"task": "consult.scan_polls", "schedule": settings.polls.scan_seconds},
+        "scan-questionnaires": {
+            "task": "consult.scan_questionnaires",
+            "schedule": settings.questionnaires.scan_seconds,
+        },
         "scan-export-jobs": {"task": "consult.scan_exports", "schedule": settings.exports.scan_seconds},
         "scan-inbound-email": {"task": "consult.scan_inbound", "schedule": settings.inbound.scan_seconds},
         "purge-expired": {"task": PURGE_TASK, "schedule": settings.retention.scan_seconds},

@@ -18,6 +18,7 @@ from consult.mail.delivery import relay, send_batch
 from consult.mail.outbox import SEND_TASK
 from consult.polls.mailing import queue_poll_reminders
 from consult.privacy.retention import PURGE_TASK, purge_expired
+from consult.questionnaires.mailing import queue_invitations, queue_reminders
 from consult.rounds.mailing import queue_closing_reminders, queue_openings, queue_reply_digests
 from consult.settings import get_settings
 from workers.app import celery_app
@@ -69,6 +70,16 @@ def scan_polls() -> int:
     """Reminders, once, to those who have not answered a scheduling poll that closes soon."""
     with sessions()() as session:
         queued = queue_poll_reminders(session, get_settings())
+        session.commit()
+    return len(queued)
+
+
+@celery_app.task(name="consult.scan_questionnaires", acks_late=True)
+def scan_questionnaires() -> int:
+    """Invitations of questionnaires whose opening time has come, and reminders before closing."""
+    settings = get_settings()
+    with sessions()() as session:
+        queued = queue_invitations(session, settings) + queue_reminders(session, settings)
         session.commit()
     return len(queued)
 

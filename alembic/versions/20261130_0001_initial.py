@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:23:24.605338
+Create Date: 2026-11-30 15:40:04.276471
 """
 
 from collections.abc import Sequence
@@ -253,6 +253,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_person_organisation_id"), ["organisation_id"], unique=False)
 
     op.create_table(
+        "questionnaire",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("consultation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column(
+            "mode",
+            sa.Enum("per_organisation", "per_person", "open", name="mode", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum("draft", "open", "closed", name="questionnairestatus", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("opens_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("closes_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("public_key", sa.String(length=43), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consultation_id"],
+            ["consultation.id"],
+            name=op.f("fk_questionnaire_consultation_id_consultation"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire")),
+        sa.UniqueConstraint("public_key", name=op.f("uq_questionnaire_public_key")),
+    )
+    with op.batch_alter_table("questionnaire", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_questionnaire_consultation_id"), ["consultation_id"], unique=False
+        )
+
+    op.create_table(
         "staff_token",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -388,6 +423,83 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("person_link", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_link_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "questionnaire_invitee",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("questionnaire_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("organisation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column(
+            "invitation_queued_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "reminder_queued_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_questionnaire_invitee_organisation_id_organisation"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_questionnaire_invitee_person_id_person"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_id"],
+            ["questionnaire.id"],
+            name=op.f("fk_questionnaire_invitee_questionnaire_id_questionnaire"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire_invitee")),
+        sa.UniqueConstraint(
+            "questionnaire_id", "person_id", name=op.f("uq_questionnaire_invitee_questionnaire_id")
+        ),
+    )
+    with op.batch_alter_table("questionnaire_invitee", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_questionnaire_invitee_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_questionnaire_invitee_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_questionnaire_invitee_questionnaire_id"), ["questionnaire_id"], unique=False
+        )
+
+    op.create_table(
+        "questionnaire_version",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("questionnaire_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column(
+            "definition",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("frozen_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_id"],
+            ["questionnaire.id"],
+            name=op.f("fk_questionnaire_version_questionnaire_id_questionnaire"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire_version")),
+        sa.UniqueConstraint(
+            "questionnaire_id", "number", name=op.f("uq_questionnaire_version_questionnaire_id")
+        ),
+    )
+    with op.batch_alter_table("questionnaire_version", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_questionnaire_version_questionnaire_id"), ["questionnaire_id"], unique=False
+        )
 
     op.create_table(
         "scheduling_poll",
@@ -605,6 +717,8 @@ def upgrade() -> None:
                 "poll_invitation",
                 "poll_reminder",
                 "poll_decided",
+                "questionnaire_invitation",
+                "questionnaire_reminder",
                 name="emailkind",
                 native_enum=False,
                 length=32,
@@ -750,6 +864,126 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("poll_slot", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_poll_slot_poll_id"), ["poll_id"], unique=False)
+
+    op.create_table(
+        "questionnaire_link",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("invitee_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invitee_id"],
+            ["questionnaire_invitee.id"],
+            name=op.f("fk_questionnaire_link_invitee_id_questionnaire_invitee"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire_link")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_questionnaire_link_token_hash")),
+    )
+    with op.batch_alter_table("questionnaire_link", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_questionnaire_link_invitee_id"), ["invitee_id"], unique=False)
+
+    op.create_table(
+        "questionnaire_response",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("questionnaire_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("organisation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column(
+            "organisation_kind",
+            sa.Enum(
+                "government",
+                "public_agency",
+                "social_service",
+                "ngo",
+                "private_sector",
+                "international",
+                "academia",
+                "other",
+                name="organisationkind",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=True,
+        ),
+        sa.Column("country", sa.String(length=2), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum("draft", "submitted", name="responsestatus", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("submitted_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("submitted_by_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column(
+            "attribution",
+            sa.Enum(
+                "named", "organisation", "anonymous", name="responseattribution", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "answers",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_questionnaire_response_organisation_id_organisation"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_questionnaire_response_person_id_person"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_id"],
+            ["questionnaire.id"],
+            name=op.f("fk_questionnaire_response_questionnaire_id_questionnaire"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["submitted_by_id"],
+            ["person.id"],
+            name=op.f("fk_questionnaire_response_submitted_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["questionnaire_version.id"],
+            name=op.f("fk_questionnaire_response_version_id_questionnaire_version"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire_response")),
+    )
+    with op.batch_alter_table("questionnaire_response", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_questionnaire_response_results", ["questionnaire_id", "status", "version_id"], unique=False
+        )
+        batch_op.create_index(
+            "uq_questionnaire_response_organisation",
+            ["questionnaire_id", "organisation_id"],
+            unique=True,
+            postgresql_where=sa.text("person_id IS NULL AND organisation_id IS NOT NULL"),
+            sqlite_where=sa.text("person_id IS NULL AND organisation_id IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "uq_questionnaire_response_person",
+            ["questionnaire_id", "person_id"],
+            unique=True,
+            postgresql_where=sa.text("person_id IS NOT NULL"),
+            sqlite_where=sa.text("person_id IS NOT NULL"),
+        )
 
     op.create_table(
         "reminder_sent",
@@ -1016,6 +1250,44 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("poll_link", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_poll_link_invitee_id"), ["invitee_id"], unique=False)
+
+    op.create_table(
+        "questionnaire_response_change",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("response_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column(
+            "action",
+            sa.Enum("save", "submit", "reopen", name="changeaction", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column(
+            "changed_keys",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_questionnaire_response_change_person_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["questionnaire_response.id"],
+            name=op.f("fk_questionnaire_response_change_response_id_questionnaire_response"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire_response_change")),
+    )
+    with op.batch_alter_table("questionnaire_response_change", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_questionnaire_response_change_response_id"), ["response_id"], unique=False
+        )
 
     op.create_table(
         "round_invitee",
@@ -1359,6 +1631,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_round_invitee_person_id"))
 
     op.drop_table("round_invitee")
+    with op.batch_alter_table("questionnaire_response_change", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_questionnaire_response_change_response_id"))
+
+    op.drop_table("questionnaire_response_change")
     with op.batch_alter_table("poll_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_poll_link_invitee_id"))
 
@@ -1391,6 +1667,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reminder_sent_invitation_id"))
 
     op.drop_table("reminder_sent")
+    with op.batch_alter_table("questionnaire_response", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_questionnaire_response_person",
+            postgresql_where=sa.text("person_id IS NOT NULL"),
+            sqlite_where=sa.text("person_id IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "uq_questionnaire_response_organisation",
+            postgresql_where=sa.text("person_id IS NULL AND organisation_id IS NOT NULL"),
+            sqlite_where=sa.text("person_id IS NULL AND organisation_id IS NOT NULL"),
+        )
+        batch_op.drop_index("ix_questionnaire_response_results")
+
+    op.drop_table("questionnaire_response")
+    with op.batch_alter_table("questionnaire_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_questionnaire_link_invitee_id"))
+
+    op.drop_table("questionnaire_link")
     with op.batch_alter_table("poll_slot", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_poll_slot_poll_id"))
 
@@ -1433,6 +1727,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_scheduling_poll_closes_at"))
 
     op.drop_table("scheduling_poll")
+    with op.batch_alter_table("questionnaire_version", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_questionnaire_version_questionnaire_id"))
+
+    op.drop_table("questionnaire_version")
+    with op.batch_alter_table("questionnaire_invitee", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_questionnaire_invitee_questionnaire_id"))
+        batch_op.drop_index(batch_op.f("ix_questionnaire_invitee_person_id"))
+        batch_op.drop_index(batch_op.f("ix_questionnaire_invitee_organisation_id"))
+
+    op.drop_table("questionnaire_invitee")
     with op.batch_alter_table("person_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_link_person_id"))
 
@@ -1451,6 +1755,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_staff_token_user_id"))
 
     op.drop_table("staff_token")
+    with op.batch_alter_table("questionnaire", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_questionnaire_consultation_id"))
+
+    op.drop_table("questionnaire")
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_organisation_id"))
 

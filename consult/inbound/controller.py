@@ -27,6 +27,7 @@ from consult.mail.i18n import best_language
 from consult.mail.replies import person_of_unsubscribe_token, revoke_reply_tokens
 from consult.pagination import Page, PageParams
 from consult.polls.links import revoke_poll_links
+from consult.questionnaires.links import revoke_questionnaire_links
 from consult.rounds import schemas as round_schemas
 from consult.rounds.controller import AnyRequest
 from consult.rounds.links import revoke_round_links
@@ -59,14 +60,16 @@ class PersonMailController(Controller):
     @post("/revoke-links", guards=[organisers], status_code=200)
     async def revoke_links(self, db_session: AsyncSession, person_id: UUID) -> schemas.LinksRevoked:
         """Every link the person was sent stops working at once: round links (also their API
-        tokens), RSVP links, scheduling poll links and reply addresses. Mail sent afterwards carries fresh ones; remove
-        the person from a round or withdraw the invitation to stop that too."""
+        tokens), RSVP links, scheduling poll links, questionnaire links and reply addresses. Mail sent
+        afterwards carries fresh ones; remove the person from a round or withdraw the invitation to
+        stop that too."""
         person = await get_or_404(db_session, Person, person_id, "person")
         return schemas.LinksRevoked(
             person_id=person.id,
             round_links=await revoke_round_links(db_session, person.id),
             rsvp_links=await revoke_rsvp_links(db_session, person.id),
             poll_links=await revoke_poll_links(db_session, person.id),
+            questionnaire_links=await revoke_questionnaire_links(db_session, person.id),
             personal_page_links=await revoke_person_links(db_session, person.id),
             reply_addresses=await revoke_reply_tokens(db_session, person.id),
         )

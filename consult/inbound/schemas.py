@@ -32,6 +32,7 @@ class LinksRevoked(Struct):
     round_links: int
     rsvp_links: int
     poll_links: int
+    questionnaire_links: int
     personal_page_links: int
     reply_addresses: int
 

@@ -32,6 +32,8 @@ class EmailKind(enum.StrEnum):
     POLL_INVITATION = "poll_invitation"
     POLL_REMINDER = "poll_reminder"
     POLL_DECIDED = "poll_decided"
+    QUESTIONNAIRE_INVITATION = "questionnaire_invitation"
+    QUESTIONNAIRE_REMINDER = "questionnaire_reminder"
 
 
 class OutboxState(enum.StrEnum):

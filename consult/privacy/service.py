@@ -38,6 +38,13 @@ from consult.mail.models import OutboundEmail, OutboxState, ReplyToken
 from consult.polls.links import revoke_poll_links
 from consult.polls.models import PollAnswer, PollInvitee, PollLink, PollSlot, SchedulingPoll
 from consult.privacy.retention import forget_export_files
+from consult.questionnaires.links import revoke_questionnaire_links
+from consult.questionnaires.models import (
+    QuestionnaireInvitee,
+    QuestionnaireLink,
+    QuestionnaireResponse,
+    QuestionnaireResponseChange,
+)
 from consult.rounds.models import (
     Attribution,
     Comment,
@@ -241,6 +248,29 @@ class PrivacyService:
         reply_tokens = await session.scalars(
             select(ReplyToken).where(ReplyToken.person_id == person_id).order_by(ReplyToken.created_at)
         )
+        questionnaire_invitations = list(
+            await session.scalars(
+                select(QuestionnaireInvitee)
+                .where(QuestionnaireInvitee.person_id == person_id)
+                .order_by(QuestionnaireInvitee.created_at)
+            )
+        )
+        questionnaire_links = await session.scalars(
+            select(QuestionnaireLink)
+            .where(QuestionnaireLink.invitee_id.in_([invitee.id for invitee in questionnaire_invitations]))
+            .order_by(QuestionnaireLink.created_at)
+        )
+        # Their own answers (mode per_person), and what they changed in their organisation's.
+        questionnaire_answers = await session.scalars(
+            select(QuestionnaireResponse)
+            .where(QuestionnaireResponse.person_id == person_id)
+            .order_by(QuestionnaireResponse.created_at)
+        )
+        questionnaire_changes = await session.scalars(
+            select(QuestionnaireResponseChange)
+            .where(QuestionnaireResponseChange.person_id == person_id)
+            .order_by(QuestionnaireResponseChange.created_at)
+        )
 
         by_comment: dict[UUID, dict[str, list[dict[str, Any]]]] = {
             comment_id: {"revisions": [], "moderation": [], "attachments": []} for comment_id in comment_ids
@@ -304,8 +334,26 @@ class PrivacyService:
                 | {"event_title": title, "recorded_at": row.created_at}
                 for row, title in attendance
             ],
+            "questionnaires": {
+                "invitations": [
+                    _fields(invitee, "id", "questionnaire_id", "organisation_id", "invitation_queued_at")
+                    | {"invited_at": invitee.created_at}
+                    for invitee in questionnaire_invitations
+                ],
+                "answers": [
+                    _fields(answer, "id", "questionnaire_id", "version_id", "status", "submitted_at")
+                    | _fields(answer, "attribution", "answers")
+                    for answer in questionnaire_answers
+                ],
+                "changes": [
+                    _fields(change, "response_id", "action", "revision", "changed_keys")
+                    | {"at": change.created_at}
+                    for change in questionnaire_changes
+                ],
+            },
             "links": {
                 "rsvp": [_fields(link, "invitation_id", *_LINK_FIELDS) for link in rsvp_links],
+                "questionnaire": [_fields(link, "invitee_id", *_LINK_FIELDS) for link in questionnaire_links],
                 "round": [_fields(link, "invitee_id", *_LINK_FIELDS) for link in round_links],
                 "personal_page": [_fields(link, *_LINK_FIELDS) for link in person_links],
                 "poll": [_fields(link, "invitee_id", *_LINK_FIELDS) for link in poll_links],
@@ -371,6 +419,7 @@ class PrivacyService:
             )
         )
         await session.execute(delete(ReplyToken).where(ReplyToken.person_id == person_id))
+        await revoke_questionnaire_links(session, person_id)
         await revoke_person_links(session, person_id)
         await revoke_poll_links(session, person_id)
         await session.execute(delete(group_member).where(group_member.c.person_id == person_id))

@@ -24,6 +24,7 @@ from consult.settings import get_settings
 from tests.directory.test_import import HEADER, csv_bytes
 from tests.helpers import problem
 from tests.polls.helpers import link_for
+from tests.questionnaires.helpers import open_answer_form, questionnaire_definition, questionnaire_token
 from tests.test_fuzz import Seeded, admin, created, future, iso_from_now, poll_body, seeded
 from tests.word.import_docs import On, WordFile
 
@@ -262,6 +263,40 @@ def _answer_new_poll(w: World) -> Send:
     return lambda: w.public.post(f"/poll/{token}", data={s["id"]: "yes" for s in poll["slots"]})
 
 
+def _questionnaire(w: World, mode: str = "per_person", send: bool = False) -> str:
+    url = f"/api/v1/consultations/{w.ids['consultation_id']}/questionnaires"
+    body = {"name": "Needs assessment", "mode": mode, "definition": questionnaire_definition()}
+    questionnaire = created(w.admin.post(url, json=body))["id"]
+    if send:
+        audience = {} if mode == "open" else {"person_ids": [w.ids["person_id"]]}
+        sent = w.admin.post(
+            f"/api/v1/questionnaires/{questionnaire}/send",
+            json={"closes_at": iso_from_now(days=5), **audience},
+        )
+        assert sent.status_code == 200, sent.text
+    return questionnaire
+
+
+def _sent_questionnaire(w: World) -> str:
+    return _questionnaire(w, send=True)
+
+
+def _answer_questionnaire(w: World) -> Send:
+    """The seeded person saves a draft answer on their questionnaire page."""
+    questionnaire = _sent_questionnaire(w)
+    token = questionnaire_token(w.db, questionnaire, w.ids["person_id"])
+    return lambda: w.public.post(
+        f"/q/{token}", data={"action": "save", "revision": "0", "q.q-services": "yes"}
+    )
+
+
+def _answer_open_questionnaire(w: World) -> Send:
+    questionnaire = _questionnaire(w, mode="open", send=True)
+    url = w.admin.get(f"/api/v1/questionnaires/{questionnaire}").json()["public_url"]
+    path = url[url.index("/q/open/") :]
+    return lambda: w.public.post(path, data=open_answer_form())
+
+
 INBOUND = (
     b"From: Anna Gruber <a.gruber@example.org>\r\nTo: consult@example.org\r\nSubject: A question\r\n"
     b"Message-ID: <audit-walk@example.org>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n"
@@ -473,6 +508,37 @@ CALLS: dict[str, Prepare] = {
     "POST /api/v1/rounds/{round_id}/close": call(
         "admin", "POST", "/api/v1/rounds/{new}/close", first=_new_round
     ),
+    "POST /api/v1/consultations/{consultation_id}/questionnaires": lambda w: (
+        lambda: w.admin.post(
+            f"/api/v1/consultations/{w.ids['consultation_id']}/questionnaires",
+            json={"name": "Needs", "mode": "per_organisation", "definition": questionnaire_definition()},
+        )
+    ),
+    "PATCH /api/v1/questionnaires/{questionnaire_id}": call(
+        "admin", "PATCH", "/api/v1/questionnaires/{new}", first=_questionnaire, json={"name": "Renamed"}
+    ),
+    "POST /api/v1/questionnaires/{questionnaire_id}/versions": call(
+        "admin",
+        "POST",
+        "/api/v1/questionnaires/{new}/versions",
+        first=_sent_questionnaire,
+        json={"definition": questionnaire_definition()},
+    ),
+    "POST /api/v1/questionnaires/{questionnaire_id}/send": call(
+        "admin",
+        "POST",
+        "/api/v1/questionnaires/{new}/send",
+        first=_questionnaire,
+        json={"closes_at": iso_from_now(days=5), "person_ids": ["{person_id}"]},
+    ),
+    "POST /q/{token}": _answer_questionnaire,
+    "POST /q/open/{public_key}": _answer_open_questionnaire,
+    "POST /api/v1/questionnaires/{questionnaire_id}/close": call(
+        "admin", "POST", "/api/v1/questionnaires/{new}/close", first=_sent_questionnaire
+    ),
+    "DELETE /api/v1/questionnaires/{questionnaire_id}": call(
+        "admin", "DELETE", "/api/v1/questionnaires/{new}", first=_questionnaire
+    ),
     "POST /api/v1/people/{person_id}/erase": call(
         "admin", "POST", "/api/v1/people/{new}/erase", first=_round_invitee
     ),
@@ -497,8 +563,11 @@ BY_STAKEHOLDER = {
     "POST /api/v1/rounds/{round_id}/comments",
     "PATCH /api/v1/comments/{comment_id}",
     "POST /api/v1/comments/{comment_id}/withdraw",
+    "POST /q/{token}",
 }
 BY_INTAKE = {"POST /api/v1/inbound/email"}
+# Anyone through a public page: the entries say so (and carry the address).
+BY_ANYONE = {"POST /q/open/{public_key}"}
 
 
 def mutating_operations(server: str) -> set[str]:
@@ -559,6 +628,8 @@ def test_every_mutating_operation_leaves_an_audit_entry(server, world: World, db
             )
         elif label in BY_INTAKE:
             assert {kind for kind, _ in new} == {ActorKind.INTAKE.value}, (label, new)
+        elif label in BY_ANYONE:
+            assert set(new) == {(ActorKind.ANONYMOUS.value, None)}, (label, new)
         else:
             assert set(new) == {(ActorKind.STAFF.value, admin_id)}, (label, new)
     assert not silent, f"succeeded without an audit entry: {silent}"

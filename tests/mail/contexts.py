@@ -157,6 +157,26 @@ def round_context(language: str, **overrides: Any) -> dict[str, Any]:
     return context
 
 
+def questionnaire_context(language: str) -> dict[str, Any]:
+    """What consult.questionnaires.mailing passes to an invitee answering for her organisation."""
+    titles = {
+        "az": "Potensial və ehtiyacların qiymətləndirilməsi",  # noqa: RUF001 - Azerbaijani
+        "ru": "Оценка потенциала и потребностей",
+        "en": "Capacity and needs assessment",
+        "fr": "Évaluation des capacités et des besoins",
+    }
+    return {
+        "person_name": "Gülnarə Şükürova",
+        "organiser_email": ORGANISER_EMAIL,
+        "personal_url": PERSONAL_URL,
+        "questionnaire_title": titles[language],
+        "per_organisation": True,
+        "when_open": format_when(ROUND_OPENS, ROUND_CLOSES, "Asia/Baku", language),
+        "closes_in": format_in(dt.timedelta(days=3), language),
+        "link": "https://consult.example.org/q/csq_EXAMPLE",
+    }
+
+
 def comment_response_context(language: str) -> dict[str, Any]:
     return round_context(
         language,

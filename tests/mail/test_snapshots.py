@@ -67,6 +67,8 @@ SAMPLES: dict[str, Sample] = {
     EmailKind.POLL_INVITATION: Sample(poll_sample),
     EmailKind.POLL_REMINDER: Sample(poll_sample),
     EmailKind.POLL_DECIDED: Sample(lambda lang: poll_sample(lang, decided=True)),
+    EmailKind.QUESTIONNAIRE_INVITATION: Sample(contexts.questionnaire_context),
+    EmailKind.QUESTIONNAIRE_REMINDER: Sample(contexts.questionnaire_context),
     # Not an outbox kind: the intake answers an incoming email at once (consult.inbound.service).
     "intake_answer": Sample(contexts.intake_answer_context),
 }

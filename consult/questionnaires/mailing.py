@@ -1,0 +1,195 @@
+"""Emails of questionnaires: the invitation once the questionnaire opens, and one reminder before it
+closes to those whose answer (their organisation's, in mode per_organisation) is not submitted yet.
+Queued on a synchronous session (the API reaches it through ``AsyncSession.run_sync``, beat directly);
+each email carries a fresh personal link ``{base_url}/q/{token}``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from consult.directory.links import new_person_link
+from consult.directory.models import Person
+from consult.mail.compose import Letter
+from consult.mail.delivery import KindHandler
+from consult.mail.i18n import best_language, format_in, format_when
+from consult.mail.letters import write_letter
+from consult.mail.models import EmailKind
+from consult.mail.outbox import enqueue, mail_domain
+from consult.questionnaires.definition import decode_definition
+from consult.questionnaires.links import new_questionnaire_link
+from consult.questionnaires.models import (
+    Mode,
+    Questionnaire,
+    QuestionnaireInvitee,
+    QuestionnaireResponse,
+    QuestionnaireStatus,
+    QuestionnaireVersion,
+    ResponseStatus,
+)
+from consult.settings import Settings
+
+_TEMPLATES = {
+    EmailKind.QUESTIONNAIRE_INVITATION: "questionnaire_invitation",
+    EmailKind.QUESTIONNAIRE_REMINDER: "questionnaire_reminder",
+}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _open_now(now: dt.datetime) -> Any:
+    return and_(
+        Questionnaire.status == QuestionnaireStatus.OPEN,
+        Questionnaire.opens_at <= now,
+        Questionnaire.closes_at > now,
+    )
+
+
+def queue_invitations(
+    session: Session, settings: Settings, *, questionnaire_id: UUID | None = None
+) -> list[UUID]:
+    """The invitation, once per invitee, for every questionnaire open now (or just that one)."""
+    now = _now()
+    stmt = (
+        select(QuestionnaireInvitee)
+        .join(Questionnaire, Questionnaire.id == QuestionnaireInvitee.questionnaire_id)
+        .where(QuestionnaireInvitee.invitation_queued_at.is_(None), _open_now(now))
+        .with_for_update(of=QuestionnaireInvitee, skip_locked=True)
+    )
+    if questionnaire_id is not None:
+        stmt = stmt.where(QuestionnaireInvitee.questionnaire_id == questionnaire_id)
+    queued = []
+    for invitee in session.scalars(stmt).all():
+        invitee.invitation_queued_at = now
+        queued.append(_enqueue(session, settings, EmailKind.QUESTIONNAIRE_INVITATION, invitee))
+    session.flush()
+    return queued
+
+
+def queue_reminders(session: Session, settings: Settings) -> list[UUID]:
+    """Once per invitee, the set time before closing, unless their answer is submitted: in mode
+    per_organisation the organisation's (anyone of it may have submitted), else their own."""
+    now = _now()
+    window = now + dt.timedelta(hours=settings.questionnaires.reminder_hours_before_close)
+    submitted = exists().where(
+        QuestionnaireResponse.questionnaire_id == QuestionnaireInvitee.questionnaire_id,
+        QuestionnaireResponse.status == ResponseStatus.SUBMITTED,
+        or_(
+            and_(
+                Questionnaire.mode == Mode.PER_ORGANISATION,
+                QuestionnaireInvitee.organisation_id.is_not(None),
+                QuestionnaireResponse.person_id.is_(None),
+                QuestionnaireResponse.organisation_id == QuestionnaireInvitee.organisation_id,
+            ),
+            QuestionnaireResponse.person_id == QuestionnaireInvitee.person_id,
+        ),
+    )
+    invitees = session.scalars(
+        select(QuestionnaireInvitee)
+        .join(Questionnaire, Questionnaire.id == QuestionnaireInvitee.questionnaire_id)
+        .where(
+            _open_now(now),
+            Questionnaire.closes_at <= window,
+            QuestionnaireInvitee.invitation_queued_at.is_not(None),
+            QuestionnaireInvitee.reminder_queued_at.is_(None),
+            ~submitted,
+        )
+        .with_for_update(of=QuestionnaireInvitee, skip_locked=True)
+    ).all()
+    queued = []
+    for invitee in invitees:
+        invitee.reminder_queued_at = now
+        queued.append(_enqueue(session, settings, EmailKind.QUESTIONNAIRE_REMINDER, invitee))
+    session.flush()
+    return queued
+
+
+def _enqueue(session: Session, settings: Settings, kind: EmailKind, invitee: QuestionnaireInvitee) -> UUID:
+    return enqueue(
+        session,
+        kind=kind,
+        person_id=invitee.person_id,
+        domain=mail_domain(settings.mail.from_address),
+        context={"questionnaire_id": str(invitee.questionnaire_id)},
+    ).id
+
+
+def compose_questionnaire_emails(
+    session: Session, rows: Sequence[Any], settings: Settings
+) -> dict[UUID, Letter]:
+    ids = {UUID(row.context["questionnaire_id"]) for row in rows}
+    questionnaires = {
+        q.id: q for q in session.scalars(select(Questionnaire).where(Questionnaire.id.in_(ids)))
+    }
+    latest: dict[UUID, QuestionnaireVersion] = {}
+    for version in session.scalars(
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.questionnaire_id.in_(ids))
+        .order_by(QuestionnaireVersion.number)
+    ):
+        latest[version.questionnaire_id] = version
+    people = {
+        p.id: p
+        for p in session.scalars(select(Person).where(Person.id.in_({row.person_recipient for row in rows})))
+    }
+    invitees = {
+        (i.questionnaire_id, i.person_id): i
+        for i in session.scalars(
+            select(QuestionnaireInvitee).where(
+                QuestionnaireInvitee.questionnaire_id.in_(ids),
+                QuestionnaireInvitee.person_id.in_(people),
+            )
+        )
+    }
+    now = _now()
+    letters: dict[UUID, Letter] = {}
+    for row in rows:
+        questionnaire_id = UUID(row.context["questionnaire_id"])
+        questionnaire = questionnaires.get(questionnaire_id)
+        invitee = invitees.get((questionnaire_id, row.person_recipient))
+        if (
+            questionnaire is None
+            or invitee is None
+            or questionnaire.closes_at is None
+            or questionnaire.opens_at is None
+            or questionnaire.closes_at <= now
+            or questionnaire.status is not QuestionnaireStatus.OPEN
+        ):
+            continue  # closed or withdrawn since: nothing left to ask for
+        person = people[row.person_recipient]
+        language = best_language(person.language.value)
+        definition = decode_definition(latest[questionnaire_id].definition)
+        context = {
+            "person_name": person.full_name,
+            "questionnaire_title": definition.title.get(language),
+            "per_organisation": questionnaire.mode is Mode.PER_ORGANISATION
+            and invitee.organisation_id is not None,
+            "when_open": format_when(
+                questionnaire.opens_at, questionnaire.closes_at, person.timezone, language
+            ),
+            "closes_in": format_in(questionnaire.closes_at - now, language),
+            "link": new_questionnaire_link(session, invitee, questionnaire, settings),
+        }
+        letters[row.id] = write_letter(
+            settings,
+            _TEMPLATES[row.kind],
+            language,
+            context,
+            to=person.email,
+            to_name=person.full_name,
+            message_id=row.message_id,
+            in_reply_to=row.in_reply_to,
+            personal_url=new_person_link(session, person.id, settings),
+        )
+    return letters
+
+
+# Registered by consult.email_kinds.
+EMAIL_KINDS = dict.fromkeys(_TEMPLATES, KindHandler(compose=compose_questionnaire_emails))

@@ -1,0 +1,513 @@
+"""Building questionnaires (versions editable while draft, frozen once opened), sending them to an
+audience, and writing responses: drafts, submission, reopening, with optimistic concurrency and a
+history of who changed what (one official response per organisation may have several authors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.crud import get_or_404, page_of, patch_fields, rows_by_person
+from consult.directory.audience import expand_audience
+from consult.directory.models import Organisation, Person
+from consult.errors import Conflict, Invalid, NotFound
+from consult.events.models import Consultation
+from consult.pagination import PageParams
+from consult.questionnaires import schemas
+from consult.questionnaires.definition import Checked, check_answers, check_definition, decode_definition
+from consult.questionnaires.links import link_expiry
+from consult.questionnaires.mailing import queue_invitations
+from consult.questionnaires.models import (
+    ChangeAction,
+    Mode,
+    Questionnaire,
+    QuestionnaireInvitee,
+    QuestionnaireLink,
+    QuestionnaireResponse,
+    QuestionnaireResponseChange,
+    QuestionnaireStatus,
+    QuestionnaireVersion,
+    ResponseAttribution,
+    ResponseStatus,
+)
+from consult.settings import Settings
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# A questionnaire runs for weeks; a closing time decades ahead is a typing mistake (and would
+# overflow the links' expiry).
+MAX_RUNNING = dt.timedelta(days=5 * 366)
+
+
+def _check_closing(closes_at: dt.datetime, opens_at: dt.datetime | None) -> dt.datetime:
+    closes_at = closes_at.astimezone(dt.UTC)
+    now = _now()
+    if closes_at <= max(now, opens_at or now):
+        raise Invalid.field("closes_at", "must be in the future and after the opening")
+    if closes_at > now + MAX_RUNNING:
+        raise Invalid.field("closes_at", "must be within five years")
+    return closes_at
+
+
+def definition_document(definition: schemas.Definition) -> dict[str, Any]:
+    """The definition checked beyond its shape, as stored."""
+    errors = check_definition(definition)
+    if errors:
+        raise Invalid("the questionnaire's definition is not consistent", errors=errors)
+    document: dict[str, Any] = msgspec.to_builtins(definition)
+    return document
+
+
+def takes_answers(questionnaire: Questionnaire, now: dt.datetime | None = None) -> bool:
+    now = now or _now()
+    return (
+        questionnaire.status is QuestionnaireStatus.OPEN
+        and questionnaire.opens_at is not None
+        and questionnaire.closes_at is not None
+        and questionnaire.opens_at <= now < questionnaire.closes_at
+    )
+
+
+class QuestionnaireService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    async def get(self, questionnaire_id: UUID) -> Questionnaire:
+        return await get_or_404(self.session, Questionnaire, questionnaire_id, "questionnaire")
+
+    async def in_consultation(
+        self, consultation_id: UUID, page: PageParams
+    ) -> tuple[list[Questionnaire], int]:
+        await get_or_404(self.session, Consultation, consultation_id, "consultation")
+        stmt = (
+            select(Questionnaire)
+            .where(Questionnaire.consultation_id == consultation_id)
+            .order_by(Questionnaire.created_at)
+        )
+        return await page_of(self.session, stmt, page)
+
+    async def create(self, consultation_id: UUID, data: schemas.QuestionnaireCreate) -> Questionnaire:
+        await get_or_404(self.session, Consultation, consultation_id, "consultation")
+        document = definition_document(data.definition)
+        questionnaire = Questionnaire(consultation_id=consultation_id, name=data.name.strip(), mode=data.mode)
+        if data.mode is Mode.OPEN:
+            questionnaire.public_key = secrets.token_urlsafe(32)
+        self.session.add(questionnaire)
+        await self.session.flush()
+        self.session.add(
+            QuestionnaireVersion(questionnaire_id=questionnaire.id, number=1, definition=document)
+        )
+        await self.session.flush()
+        return questionnaire
+
+    async def versions(self, questionnaire_id: UUID) -> list[QuestionnaireVersion]:
+        await self.get(questionnaire_id)
+        rows = await self.session.scalars(
+            select(QuestionnaireVersion)
+            .where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
+            .order_by(QuestionnaireVersion.number)
+        )
+        return list(rows.all())
+
+    async def current_version(self, questionnaire_id: UUID) -> QuestionnaireVersion:
+        version = await self.session.scalar(
+            select(QuestionnaireVersion)
+            .where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
+            .order_by(QuestionnaireVersion.number.desc())
+            .limit(1)
+        )
+        if version is None:
+            raise NotFound(f"questionnaire {questionnaire_id} has no version")
+        return version
+
+    async def version_numbers(self, questionnaire_ids: list[UUID]) -> dict[UUID, int]:
+        rows = await self.session.execute(
+            select(QuestionnaireVersion.questionnaire_id, func.max(QuestionnaireVersion.number))
+            .where(QuestionnaireVersion.questionnaire_id.in_(questionnaire_ids))
+            .group_by(QuestionnaireVersion.questionnaire_id)
+        )
+        return dict(rows.tuples().all())
+
+    async def revise(self, questionnaire_id: UUID, definition: schemas.Definition) -> QuestionnaireVersion:
+        """A draft's definition is replaced in place; once opened, a change is a new version (frozen
+        at once: it is what new answers are given against), and earlier answers keep theirs."""
+        questionnaire = await self.get(questionnaire_id)
+        document = definition_document(definition)
+        current = await self.current_version(questionnaire_id)
+        if questionnaire.status is QuestionnaireStatus.DRAFT:
+            current.definition = document
+            await self.session.flush()
+            return current
+        if questionnaire.status is QuestionnaireStatus.CLOSED:
+            raise Conflict("the questionnaire is closed; a closed questionnaire takes no new version")
+        version = QuestionnaireVersion(
+            questionnaire_id=questionnaire.id,
+            number=current.number + 1,
+            definition=document,
+            frozen_at=_now(),
+        )
+        self.session.add(version)
+        await self.session.flush()
+        return version
+
+    async def update(self, questionnaire_id: UUID, patch: schemas.QuestionnairePatch) -> Questionnaire:
+        questionnaire = await self.get(questionnaire_id)
+        fields = patch_fields(patch)
+        if "name" in fields:
+            questionnaire.name = fields["name"].strip()
+        if "closes_at" in fields:
+            if questionnaire.status is not QuestionnaireStatus.OPEN:
+                raise Conflict("only an open questionnaire has a closing time to move; send it first")
+            questionnaire.closes_at = _check_closing(fields["closes_at"], questionnaire.opens_at)
+            await self._retime_links(questionnaire)
+        await self.session.flush()
+        return questionnaire
+
+    async def delete(self, questionnaire_id: UUID) -> None:
+        questionnaire = await self.get(questionnaire_id)
+        if questionnaire.status is not QuestionnaireStatus.DRAFT:
+            raise Conflict("only a draft questionnaire can be deleted; close an open one instead")
+        await self.session.delete(questionnaire)
+        await self.session.flush()
+
+    async def send(self, questionnaire_id: UUID, data: schemas.QuestionnaireSend) -> schemas.SendResult:
+        """Open the questionnaire (its version freezes) and invite the audience; more people can be
+        invited later the same way while it is open. Invitations go out once it opens."""
+        questionnaire = await self.get(questionnaire_id)
+        now = _now()
+        if questionnaire.status is QuestionnaireStatus.CLOSED:
+            raise Conflict("the questionnaire is closed")
+        opens_at = (data.opens_at or now).astimezone(dt.UTC)
+        if questionnaire.status is QuestionnaireStatus.OPEN and questionnaire.opens_at is not None:
+            opens_at = questionnaire.opens_at  # already open: it keeps its opening time
+        if opens_at > now + MAX_RUNNING:
+            raise Invalid.field("opens_at", "must be within five years")
+        closes_at = _check_closing(data.closes_at, opens_at)
+        audience_named = bool(data.person_ids or data.group_ids or data.organisation_ids)
+        if questionnaire.mode is Mode.OPEN and audience_named:
+            raise Invalid.field("person_ids", "an open questionnaire is answered through its public link")
+        if questionnaire.status is QuestionnaireStatus.DRAFT:
+            questionnaire.status = QuestionnaireStatus.OPEN
+            questionnaire.opens_at = opens_at
+            version = await self.current_version(questionnaire.id)
+            version.frozen_at = now
+        if questionnaire.closes_at != closes_at:
+            questionnaire.closes_at = closes_at
+            await self._retime_links(questionnaire)
+        added: list[UUID] = []
+        already: list[UUID] = []
+        if questionnaire.mode is not Mode.OPEN:
+            added, already = await self._invite(questionnaire, data)
+        await self.session.flush()
+        if takes_answers(questionnaire, now):
+            await self.session.run_sync(queue_invitations, self.settings, questionnaire_id=questionnaire.id)
+        return schemas.SendResult(invited=added, already_invited=already)
+
+    async def _invite(
+        self, questionnaire: Questionnaire, audience: schemas.QuestionnaireSend
+    ) -> tuple[list[UUID], list[UUID]]:
+        person_ids = await expand_audience(self.session, audience)
+        organisation_of = dict(
+            (
+                await self.session.execute(
+                    select(Person.id, Person.organisation_id).where(Person.id.in_(person_ids))
+                )
+            )
+            .tuples()
+            .all()
+        )
+        existing = await rows_by_person(
+            self.session,
+            QuestionnaireInvitee,
+            QuestionnaireInvitee.questionnaire_id == questionnaire.id,
+            person_ids,
+        )
+        added = [p for p in person_ids if p not in existing]
+        self.session.add_all(
+            QuestionnaireInvitee(
+                questionnaire_id=questionnaire.id, person_id=p, organisation_id=organisation_of.get(p)
+            )
+            for p in added
+        )
+        return added, [p for p in person_ids if p in existing]
+
+    async def close(self, questionnaire_id: UUID) -> Questionnaire:
+        questionnaire = await self.get(questionnaire_id)
+        if questionnaire.status is not QuestionnaireStatus.OPEN:
+            raise Conflict(f"the questionnaire is {questionnaire.status.value}, not open")
+        now = _now()
+        questionnaire.status = QuestionnaireStatus.CLOSED
+        questionnaire.closes_at = min(questionnaire.closes_at or now, now)
+        await self._retime_links(questionnaire)
+        await self.session.flush()
+        return questionnaire
+
+    async def _retime_links(self, questionnaire: Questionnaire) -> None:
+        await self.session.execute(
+            update(QuestionnaireLink)
+            .where(
+                QuestionnaireLink.invitee_id.in_(
+                    select(QuestionnaireInvitee.id).where(
+                        QuestionnaireInvitee.questionnaire_id == questionnaire.id
+                    )
+                )
+            )
+            .values(expires_at=link_expiry(questionnaire, self.settings))
+        )
+
+    async def responses(
+        self, questionnaire_id: UUID, page: PageParams, status: ResponseStatus | None = None
+    ) -> tuple[list[QuestionnaireResponse], int]:
+        await self.get(questionnaire_id)
+        stmt = select(QuestionnaireResponse).where(QuestionnaireResponse.questionnaire_id == questionnaire_id)
+        if status is not None:
+            stmt = stmt.where(QuestionnaireResponse.status == status)
+        return await page_of(self.session, stmt.order_by(QuestionnaireResponse.id), page)
+
+    async def changes(self, questionnaire_id: UUID, response_id: UUID) -> list[QuestionnaireResponseChange]:
+        response = await get_or_404(self.session, QuestionnaireResponse, response_id, "response")
+        if response.questionnaire_id != questionnaire_id:
+            raise NotFound(f"response {response_id} does not exist")
+        rows = await self.session.scalars(
+            select(QuestionnaireResponseChange)
+            .where(QuestionnaireResponseChange.response_id == response_id)
+            .order_by(QuestionnaireResponseChange.created_at, QuestionnaireResponseChange.revision)
+        )
+        return list(rows.all())
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """Who answers through a personal link, and whose response they write: their organisation's in
+    mode per_organisation (when they have one), else their own."""
+
+    invitee: QuestionnaireInvitee
+    organisation_id: UUID | None
+
+    @property
+    def shared(self) -> bool:
+        return self.organisation_id is not None
+
+
+class StaleRevision(Conflict):
+    """A save based on an older revision than the stored one: someone else saved in between."""
+
+    def __init__(self, response: QuestionnaireResponse) -> None:
+        super().__init__(
+            f"the response was changed by someone else (now at revision {response.revision}); "
+            "reload it, merge your changes and save again",
+        )
+        self.response = response
+
+
+class AnswersRefused(Invalid):
+    """Answers that do not fit their questions, each problem by question key (the page words them)."""
+
+    def __init__(self, checked: Checked) -> None:
+        super().__init__("some answers do not fit their questions", errors=checked.field_errors())
+        self.checked = checked
+
+
+class ResponseService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    async def respondent(self, invitee: QuestionnaireInvitee, questionnaire: Questionnaire) -> Respondent:
+        shared = questionnaire.mode is Mode.PER_ORGANISATION and invitee.organisation_id is not None
+        return Respondent(invitee, invitee.organisation_id if shared else None)
+
+    def _owned(self, questionnaire_id: UUID, respondent: Respondent) -> Any:
+        stmt = select(QuestionnaireResponse).where(QuestionnaireResponse.questionnaire_id == questionnaire_id)
+        if respondent.shared:
+            return stmt.where(
+                QuestionnaireResponse.organisation_id == respondent.organisation_id,
+                QuestionnaireResponse.person_id.is_(None),
+            )
+        return stmt.where(QuestionnaireResponse.person_id == respondent.invitee.person_id)
+
+    async def find(
+        self, questionnaire_id: UUID, respondent: Respondent, *, lock: bool = False
+    ) -> QuestionnaireResponse | None:
+        stmt = self._owned(questionnaire_id, respondent)
+        if lock:
+            # The row as it is once locked, not as this session read it earlier in the request.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        result: QuestionnaireResponse | None = await self.session.scalar(stmt)
+        return result
+
+    async def _version(self, version_id: UUID) -> schemas.Definition:
+        version = await get_or_404(self.session, QuestionnaireVersion, version_id, "version")
+        return decode_definition(version.definition)
+
+    async def save(
+        self, questionnaire: Questionnaire, respondent: Respondent, data: schemas.ResponseSave
+    ) -> QuestionnaireResponse:
+        """Save the answers (a draft), or submit them (``data.submit``): everything checked first,
+        nothing written when anything is refused."""
+        if not takes_answers(questionnaire):
+            raise Conflict("the questionnaire is not open for answers")
+        response = await self.find(questionnaire.id, respondent, lock=True)
+        person_id = respondent.invitee.person_id
+        if response is None:
+            if data.revision != 0:
+                raise Conflict("the response this save was based on does not exist any more")
+            version = await QuestionnaireService(self.session, self.settings).current_version(
+                questionnaire.id
+            )
+            definition = decode_definition(version.definition)
+            checked = check_answers(definition, data.answers, complete=data.submit)
+            if checked.problems:
+                raise AnswersRefused(checked)
+            response = QuestionnaireResponse(
+                questionnaire_id=questionnaire.id,
+                version_id=version.id,
+                organisation_id=respondent.organisation_id or respondent.invitee.organisation_id,
+                person_id=None if respondent.shared else person_id,
+                revision=0,
+                answers={},
+            )
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(response)
+                    await self.session.flush()
+            except IntegrityError:
+                # A colleague's first save landed at the same moment: theirs stands, this one is told.
+                current = await self.find(questionnaire.id, respondent)
+                if current is None:
+                    raise
+                raise StaleRevision(current) from None
+        else:
+            if response.revision != data.revision:
+                raise StaleRevision(response)
+            if response.status is ResponseStatus.SUBMITTED:
+                raise Conflict("the response has been submitted already; reopen it to change it")
+            checked = check_answers(
+                await self._version(response.version_id), data.answers, complete=data.submit
+            )
+            if checked.problems:
+                raise AnswersRefused(checked)
+        await self._write(response, checked, data.attribution, person_id, data.submit)
+        return response
+
+    async def _write(
+        self,
+        response: QuestionnaireResponse,
+        checked: Checked,
+        attribution: ResponseAttribution,
+        person_id: UUID | None,
+        submit: bool,
+    ) -> None:
+        before = response.answers or {}
+        changed = sorted(
+            k for k in set(before) | set(checked.answers) if before.get(k) != checked.answers.get(k)
+        )
+        response.answers = checked.answers
+        response.attribution = attribution
+        response.revision += 1
+        if response.organisation_id is not None:
+            organisation = await self.session.get(Organisation, response.organisation_id)
+            if organisation is not None:
+                response.organisation_kind = organisation.kind
+                response.country = organisation.country
+        if submit:
+            response.status = ResponseStatus.SUBMITTED
+            response.submitted_at = _now()
+            response.submitted_by_id = person_id
+        self.session.add(
+            QuestionnaireResponseChange(
+                response_id=response.id,
+                person_id=person_id,
+                action=ChangeAction.SUBMIT if submit else ChangeAction.SAVE,
+                revision=response.revision,
+                changed_keys=changed,
+            )
+        )
+        await self.session.flush()
+
+    async def reopen(
+        self, questionnaire: Questionnaire, respondent: Respondent, revision: int
+    ) -> QuestionnaireResponse:
+        """A submitted response becomes a draft again, until the questionnaire closes."""
+        if not takes_answers(questionnaire):
+            raise Conflict("the questionnaire has closed; a submitted answer can no longer be reopened")
+        response = await self.find(questionnaire.id, respondent, lock=True)
+        if response is None or response.status is not ResponseStatus.SUBMITTED:
+            raise Conflict("there is no submitted response to reopen")
+        if response.revision != revision:
+            raise StaleRevision(response)
+        response.status = ResponseStatus.DRAFT
+        response.submitted_at = None
+        response.submitted_by_id = None
+        response.revision += 1
+        self.session.add(
+            QuestionnaireResponseChange(
+                response_id=response.id,
+                person_id=respondent.invitee.person_id,
+                action=ChangeAction.REOPEN,
+                revision=response.revision,
+                changed_keys=[],
+            )
+        )
+        await self.session.flush()
+        return response
+
+    async def submit_open(
+        self, questionnaire: Questionnaire, answers: dict[str, Any], attribution: ResponseAttribution
+    ) -> QuestionnaireResponse:
+        """An answer through the public link of an open questionnaire: complete, submitted at once."""
+        if questionnaire.mode is not Mode.OPEN or not takes_answers(questionnaire):
+            raise Conflict("the questionnaire is not open for answers")
+        version = await QuestionnaireService(self.session, self.settings).current_version(questionnaire.id)
+        checked = check_answers(decode_definition(version.definition), answers, complete=True)
+        if checked.problems:
+            raise AnswersRefused(checked)
+        now = _now()
+        response = QuestionnaireResponse(
+            questionnaire_id=questionnaire.id,
+            version_id=version.id,
+            status=ResponseStatus.SUBMITTED,
+            submitted_at=now,
+            revision=1,
+            attribution=attribution,
+            answers=checked.answers,
+        )
+        self.session.add(response)
+        await self.session.flush()
+        return response
+
+    async def open_questionnaire(self, public_key: str) -> Questionnaire:
+        questionnaire = await self.session.scalar(
+            select(Questionnaire).where(
+                Questionnaire.public_key == public_key, Questionnaire.mode == Mode.OPEN
+            )
+        )
+        if questionnaire is None or questionnaire.status is QuestionnaireStatus.DRAFT:
+            raise NotFound("no such questionnaire")
+        return questionnaire
+
+    async def last_change(
+        self, response: QuestionnaireResponse
+    ) -> tuple[QuestionnaireResponseChange, str] | None:
+        row = (
+            await self.session.execute(
+                select(QuestionnaireResponseChange, Person.full_name)
+                .join(Person, Person.id == QuestionnaireResponseChange.person_id)
+                .where(QuestionnaireResponseChange.response_id == response.id)
+                .order_by(QuestionnaireResponseChange.revision.desc())
+                .limit(1)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None

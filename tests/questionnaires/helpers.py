@@ -1,0 +1,61 @@
+"""Builders other test packages (the audit walk, the fuzz test) use to reach the questionnaire routes."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+
+from consult.questionnaires.links import new_questionnaire_link
+from consult.questionnaires.models import Questionnaire, QuestionnaireInvitee
+from consult.settings import get_settings
+
+
+def _texts(en: str) -> dict[str, str]:
+    return {"en": en, "az": f"{en} (az)", "ru": f"{en} (ru)", "fr": f"{en} (fr)"}
+
+
+def questionnaire_definition() -> dict[str, Any]:
+    """A small definition: one required choice and an optional text."""
+    return {
+        "original_language": "en",
+        "title": _texts("Needs assessment"),
+        "sections": [
+            {
+                "key": "s-1",
+                "title": _texts("Services"),
+                "questions": [
+                    {
+                        "key": "q-services",
+                        "kind": "choice",
+                        "required": True,
+                        "text": _texts("Do you provide services to migrants?"),
+                        "options": [
+                            {"key": "yes", "label": _texts("Yes")},
+                            {"key": "no", "label": _texts("No")},
+                        ],
+                    },
+                    {"key": "q-notes", "kind": "text", "text": _texts("Notes")},
+                ],
+            }
+        ],
+    }
+
+
+def open_answer_form() -> dict[str, str]:
+    return {"action": "submit", "q.q-services": "no", "q.q-notes": "Nothing to add."}
+
+
+def questionnaire_token(db: Any, questionnaire_id: str, person_id: str) -> str:
+    """A fresh personal link's token for an invitee, as the invitation email carries."""
+    questionnaire = db.get(Questionnaire, UUID(questionnaire_id))
+    invitee = db.scalar(
+        select(QuestionnaireInvitee).where(
+            QuestionnaireInvitee.questionnaire_id == UUID(questionnaire_id),
+            QuestionnaireInvitee.person_id == UUID(person_id),
+        )
+    )
+    url = new_questionnaire_link(db, invitee, questionnaire, get_settings())
+    db.commit()
+    return url.rsplit("/q/", 1)[1]
