@@ -26,7 +26,11 @@ needs_soffice = pytest.mark.skipif(
 def annotated(client, round_id: str, **params) -> Annotated:
     response = export(client, round_id, "annotated_docx", **params)
     assert response.headers["content-type"] == DOCX
-    assert response.headers["content-disposition"].endswith('.docx"')
+    # The human file name of every export: the round's title and the day, RFC 6266 filename*.
+    disposition = response.headers["content-disposition"]
+    assert re.fullmatch(
+        r"attachment; filename=\"[^\"]+ \d{4}-\d\d-\d\d\.docx\"; filename\*=UTF-8''\S+\.docx", disposition
+    ), disposition
     return read(response.content)
 
 
