@@ -224,3 +224,41 @@ def test_the_annotated_draft_goes_out_and_comes_back_the_same(
     )
     assert imported.status_code == 200, imported.text
     same(shapes(facilitator, again["id"]), expected)
+
+
+@pytest.mark.parametrize(
+    ("lang", "amendment", "reply", "facilitators"),
+    [
+        (
+            "ru",
+            "7 · Поправка · State Migration Service · ",
+            "7.1 · Ответ на 7 · Комментарий · ",
+            "Модераторы",
+        ),
+        (
+            "az",
+            "7 · Düzəliş təklifi · State Migration Service · ",
+            "7.1 · 7-ə cavab · Şərh · ",
+            "Moderatorlar",
+        ),
+    ],
+)
+def test_an_export_in_another_language_comes_back_the_same(
+    facilitator, full_round: Scenario, make_round, lang, amendment, reply, facilitators
+):
+    """The export's own lines are in its language; the import knows them in any of the four."""
+    rid = full_round.round["id"]
+    response = export(facilitator, rid, "annotated_docx", lang=lang)
+    doc = read(response.content)
+    assert doc.by_header(amendment).paragraphs[1:] == ["Add Farsi and Arabic: many refugees speak them."]
+    assert doc.by_header(reply).paragraphs[1:] == ["Мы поддерживаем это предложение."]
+    answers = [n for n in doc.notes.values() if n.author == facilitators]
+    assert len(answers) == 2 and not [n for n in doc.notes.values() if "Answer to" in n.text]
+    fresh = make_round(title="Second round on the same draft")
+    imported = facilitator.post(
+        f"/api/v1/rounds/{fresh['id']}/word-feedback",
+        files={"file": ("annotated.docx", response.content, DOCX)},
+        data={"person_id": full_round.directory.person(RAUF)},
+    )
+    assert imported.status_code == 200, imported.text
+    same(shapes(facilitator, fresh["id"]), shapes(facilitator, rid))
