@@ -1,4 +1,4 @@
-# ruff: noqa: F811
+# ruff: noqa: F811, RUF001
 """The Word upload in a real headless Chromium: chosen with the page's file input and sent with its
 button (no script), landing on the page of what the file became; that page and the refusal page
 pass axe-core at desktop and phone widths."""
