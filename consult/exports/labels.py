@@ -1,7 +1,8 @@
 """Everything a person reads in an export, in the reader's language (``lang=az|ru|en|fr``).
 
-The texts live in this file, marked with ``N_``, so that ``pybabel extract`` (babel.cfg) puts them in
-the one catalog of consult (consult/mail/translations); the writers translate them with ``Labels``.
+The texts live in this file (those shared with the annotated Word draft in consult.word.texts),
+marked with ``N_``, so that ``pybabel extract`` (babel.cfg) puts them in the one catalog of consult
+(consult/mail/translations); the writers translate them with ``Labels``.
 Enum values (comment kinds, decisions, attributions, sources, kinds of organisation) are shown by
 their label, never by their code; JSON exports keep the codes, for the tools that read them.
 """
@@ -17,6 +18,10 @@ from urllib.parse import quote
 from babel.dates import format_date
 
 from consult.mail.i18n import N_, best_language, gettext, zone_label
+from consult.word.texts import KIND_LABELS
+from consult.word.texts import PROPOSED_TEXT as PROPOSED_TEXT
+from consult.word.texts import REPLY_TO as REPLY_TO
+from consult.word.texts import TAKEN_UP_IN as TAKEN_UP_IN
 
 # --- the matrix's column headers (consult.exports.matrix.COLUMNS) ----------------------------------
 H_NUMBER = N_("No.")
@@ -40,7 +45,7 @@ H_TAKEN_UP = N_("Taken up in")
 
 # --- codes shown as words ----------------------------------------------------------------------
 ENUM_LABELS: dict[str, dict[str, str]] = {
-    "kind": {"comment": N_("Comment"), "question": N_("Question"), "amendment": N_("Amendment")},
+    "kind": KIND_LABELS,  # the annotated Word draft's too
     "decision": {
         "accepted": N_("Accepted"),
         "partially_accepted": N_("Partially accepted"),
@@ -104,9 +109,7 @@ WHOLE_DRAFT = N_("Whole draft")
 NO_COMMENTS = N_("No comments.")
 FROM = N_("From")
 ANSWER = N_("Answer")
-REPLY_TO = N_("Reply to %(number)s")
-PROPOSED_TEXT = N_("Proposed text: %(text)s")
-TAKEN_UP_IN = N_("Taken up in %(place)s")
+# REPLY_TO, PROPOSED_TEXT, TAKEN_UP_IN: consult.word.texts, shared with the annotated Word draft.
 # Translators: where an answer says a comment was taken up: "version 2, 1.1.3 One-stop desk".
 VERSION_SECTION = N_("version %(number)s, %(section)s")
 # Translators: an export's file name: "<round title> comments 2026-11-30.xlsx".

@@ -10,13 +10,14 @@ Layout, which the Word import relies on:
   text, else in its heading); without a quote, or when the passage is not in the text, the range is
   the section's heading.
 - each Word comment's first paragraph is a header in italics: "<number> · <kind> · <YYYY-MM-DD HH:MM>
-  UTC" (a reply adds "reply to <number>", a named author's organisation follows the kind); the
+  UTC" (a reply adds "Reply to <number>", a named author's organisation follows the kind); the
   comment's text follows, one paragraph per line. Replies and the facilitators' answer ("Answer to
   <number> · <decision>", the rationale, "Taken up in ...") are Word replies to the thread's first
   comment (``commentsExtended``), in the export's order, anchored on the same range. Lines the
   export adds after a comment's text: "On the passage: “...”" (its quote is not in the text),
   "Proposed text: ..." (an amendment without a passage), "Another amendment changes this passage
-  too; ..." (see below).
+  too; ..." (see below). These words are in the export's language (``lang``; consult.word.texts,
+  which the import recognises in all four).
 - an amendment deletes its passage (``w:del``) and inserts its proposed text right after it
   (``w:ins``), authored like the comment and inside its range. A passage another amendment already
   deletes is deleted once: the later amendment only inserts. An amendment without a passage inserts
@@ -43,11 +44,21 @@ from docx.oxml.parser import parse_xml
 from consult.drafts.parsing import split_heading
 from consult.word import ooxml
 from consult.word.ooxml import Ids, Revision, WordComment
+from consult.word.texts import (
+    ANSWER_TO,
+    FACILITATORS,
+    KIND_LABELS,
+    ON_THE_PASSAGE,
+    PROPOSED_TEXT,
+    REPLY_TO,
+    SEPARATOR,
+    SHARED_PASSAGE,
+    TAKEN_UP_IN,
+    TIME_FORMAT,
+)
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 200
-ANONYMOUS = "Anonymous"
-FACILITATORS = "Facilitators"
 
 _LIST_ITEM = re.compile(r" {0,3}[-*+][ \t]+")
 
@@ -115,11 +126,20 @@ class CommentRow(Protocol):
     def taken_up(self) -> str | None: ...
 
 
+class Texts(Protocol):
+    """The export's words in its language (``consult.exports.labels.Labels``)."""
+
+    def t(self, message: str, **values: object) -> str: ...
+    def enum(self, group: str, code: str | None) -> str | None: ...
+
+
 class DraftSource(Protocol):
     """What the writer reads: the draft and the export's rows, threads depth-first in draft order."""
 
     @property
     def info(self) -> DraftInfo: ...
+    @property
+    def labels(self) -> Texts: ...
     def rows(self) -> Iterator[CommentRow]: ...
 
 
@@ -368,35 +388,34 @@ def _content(paragraph: _Paragraph) -> str:
 # --- the comments ----------------------------------------------------------------------------------
 
 
-def _label(value: str) -> str:
-    return value.replace("_", " ")
-
-
-def _author(row: CommentRow) -> str:
+def _author(row: CommentRow, labels: Texts) -> str:
+    anonymous = labels.enum("attribution", "anonymous") or "Anonymous"
     if row.attribution == "anonymous":
-        return ANONYMOUS
+        return anonymous
     if row.attribution == "organisation":
-        return row.organisation or ANONYMOUS
-    return row.author or row.organisation or ANONYMOUS
+        return row.organisation or anonymous
+    return row.author or row.organisation or anonymous
 
 
-def _header(row: CommentRow) -> str:
+def _header(row: CommentRow, labels: Texts) -> str:
     parts = [row.number]
     if row.reply_to:
-        parts.append(f"reply to {row.reply_to}")
-    parts.append(_label(row.kind))
+        parts.append(labels.t(REPLY_TO, number=row.reply_to))
+    parts.append(labels.t(KIND_LABELS.get(row.kind, row.kind)))
     if row.attribution == "named" and row.organisation:
         parts.append(row.organisation)
-    parts.append(f"{row.created_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC")
-    return " · ".join(parts)
+    parts.append(row.created_at.astimezone(dt.UTC).strftime(TIME_FORMAT))
+    return SEPARATOR.join(parts)
 
 
-def _answer(row: CommentRow) -> list[str]:
-    lines = [f"Answer to {row.number} · {_label(row.decision or '')}"]
+def _answer(row: CommentRow, labels: Texts) -> list[str]:
+    lines = [
+        SEPARATOR.join([labels.t(ANSWER_TO, number=row.number), labels.enum("decision", row.decision) or ""])
+    ]
     if row.rationale:
         lines.extend(row.rationale.split("\n"))
     if row.taken_up:
-        lines.append(f"Taken up in {row.taken_up}")
+        lines.append(labels.t(TAKEN_UP_IN, place=row.taken_up))
     return lines
 
 
@@ -409,7 +428,8 @@ class _Thread:
 
 def write_annotated_docx(source: DraftSource, out: IO[bytes], progress: Progress | None = None) -> int:
     """Write the annotated draft to ``out``; returns the number of comments (answers not counted)."""
-    info = source.info
+    info, labels = source.info, source.labels
+    facilitators = labels.t(FACILITATORS)
     layout = _Layout(info)
     ids = Ids()
     comments: list[WordComment] = []
@@ -419,7 +439,7 @@ def write_annotated_docx(source: DraftSource, out: IO[bytes], progress: Progress
 
     def answer(row: CommentRow, thread: _Thread) -> None:
         answer_id = ids.next_id()
-        comments.append(WordComment(answer_id, FACILITATORS, None, _answer(row), thread.root_id))
+        comments.append(WordComment(answer_id, facilitators, None, _answer(row, labels), thread.root_id))
         layout.comment_range(thread.anchor, answer_id, answer_id)
 
     for row in source.rows():
@@ -432,20 +452,18 @@ def write_annotated_docx(source: DraftSource, out: IO[bytes], progress: Progress
         if row.level == 0 or thread is None:
             anchor, found = layout.anchor(row.section_key, row.quote)
             thread = _Thread(anchor, found, comment_id)
-        author = _author(row)
-        paragraphs = [_header(row), *row.text.split("\n")]
+        author = _author(row, labels)
+        paragraphs = [_header(row, labels), *row.text.split("\n")]
         if row.quote and not thread.found and row.level == 0:
-            paragraphs.append(f"On the passage: “{row.quote}”")
+            paragraphs.append(labels.t(ON_THE_PASSAGE, passage=row.quote))
         if row.kind == "amendment" and row.proposed_text is not None:
             revision = Revision(ids, author, row.created_at)
             if row.quote and thread.found and row.level == 0:
                 if not layout.amend(thread.anchor, revision, row.proposed_text, comment_id):
-                    paragraphs.append(
-                        "Another amendment changes this passage too; proposed text inserted after it."
-                    )
+                    paragraphs.append(labels.t(SHARED_PASSAGE))
             else:
                 layout.add_paragraph(row.section_key, revision, row.proposed_text)
-                paragraphs.append(f"Proposed text: {row.proposed_text}")
+                paragraphs.append(labels.t(PROPOSED_TEXT, text=row.proposed_text))
         parent = None if comment_id == thread.root_id else thread.root_id
         comments.append(WordComment(comment_id, author, row.created_at, paragraphs, parent))
         layout.comment_range(thread.anchor, comment_id, comment_id)
@@ -482,7 +500,7 @@ def write_annotated_docx(source: DraftSource, out: IO[bytes], progress: Progress
     properties = document.core_properties
     properties.title = ooxml.clean(info.document_title)[:255]
     properties.subject = ooxml.clean(info.title)[:255]
-    properties.author = FACILITATORS
+    properties.author = facilitators
     ooxml.add_custom_properties(
         document, {"consult_round_id": str(info.round_id), "consult_version": str(info.version_number)}
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from uuid import UUID
 
@@ -38,6 +38,7 @@ from consult.rounds.service import ActingService, RoundService
 from consult.rounds.writing import WritingService
 from consult.types import COMMENT_MAX_LENGTH
 from consult.word.reading import Paragraph, Place, WordComment, WordFeedback, read_feedback
+from consult.word.texts import ON_THE_PASSAGE, recognised
 
 KEY_PREFIX = "word:"
 _EXCERPT = 300  # characters of a passage repeated in a comment's text or the report
@@ -203,54 +204,61 @@ class _Said:
     exported: bool = False
     passage: str | None = None  # "On the passage: “…”": the quote the export could not anchor
     proposed: str | None = None  # "Proposed text: …": an amendment without a passage
-
-
-# "<number>[ · reply to <number>] · <kind>[ · <organisation>] · <YYYY-MM-DD HH:MM> UTC"
-_EXPORT_HEADER = re.compile(
-    r"\S+(?: · reply to \S+)? · (?P<kind>[^·]+?)(?: · [^·]+)? · "
-    r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC"
-)
-_EXPORT_ANSWER = re.compile(r"Answer to \S+ · ")
-_EXPORT_PASSAGE = re.compile(r"On the passage: “(.*)”", re.S)
-_EXPORT_PROPOSED = "Proposed text: "
-_EXPORT_SHARED = "Another amendment changes this passage too"
-_KINDS = {kind.value: kind for kind in CommentKind}
+    shared: bool = False  # "Another amendment changes this passage too": its insertion is the last
+    number: str | None = None  # the export's numbers: "6.1 · Reply to 6"
+    reply_to: str | None = None
 
 
 def _said(comment: WordComment) -> _Said | None:
     """None for the facilitators' answer an export adds to a thread: it is not feedback."""
+    known = recognised()
     lines = list(comment.lines)
     first = lines[0].strip() if lines else ""
-    if _EXPORT_ANSWER.match(first):
+    if known.answer.match(first):
         return None
-    header = _EXPORT_HEADER.fullmatch(first)
+    header = known.header(first)
     if header is None:
         return _Said(comment.text)
-    said = _Said("", kind=_KINDS.get(header["kind"].strip().casefold()), exported=True)
+    said = _Said(
+        "",
+        kind=CommentKind(known.kinds[header["kind"].strip().casefold()]),
+        exported=True,
+        number=header["number"],
+        reply_to=header["reply_to"],
+    )
     body = lines[1:]
     while body:
         last = body[-1]
-        found = _EXPORT_PASSAGE.fullmatch(last)
-        if found:
-            said.passage = found[1]
-        elif last.startswith(_EXPORT_PROPOSED):
-            said.proposed = last.removeprefix(_EXPORT_PROPOSED)
-        elif not last.startswith(_EXPORT_SHARED):
+        found = known.value(known.passages, last)
+        proposed = known.value(known.proposals, last)
+        if found is not None:
+            said.passage = found
+        elif proposed is not None:
+            said.proposed = proposed
+        elif last.startswith(known.shared):
+            said.shared = True
+        else:
             break
         body.pop()
     said.text = "\n".join(body).strip()
     return said
 
 
-def _range_change(paragraph: Paragraph, start: Place, end: Place) -> tuple[str, str, set[int]] | None:
+def _range_change(
+    paragraph: Paragraph, start: Place, end: Place, others: set[int] | None = None
+) -> tuple[str, str, set[int]] | None:
     """The tracked changes inside a comment's range, which make the comment an amendment: the
     range's text as it was and as changed, and the changes it takes (the paragraph's other changes
-    become an amendment of their own). The reader starts a segment at each end of a range."""
+    become an amendment of their own). The reader starts a segment at each end of a range.
+    ``others``: changes whose insertions are another comment's proposal (the export's competing
+    amendments of one passage: a later one's range holds the earlier ones' insertions too)."""
     inside = range(start.segment, end.segment)
-    taken = {i for i in inside if paragraph.segments[i].kind != "orig" and paragraph.segments[i].text}
+    segments = paragraph.segments
+    skipped = {i for i in others or () if segments[i].kind == "ins"}
+    taken = {i for i in inside if segments[i].kind != "orig" and segments[i].text and i not in skipped}
     if not taken:
         return None
-    now = "".join(paragraph.segments[i].text for i in inside if paragraph.segments[i].kind != "del")
+    now = "".join(segments[i].text for i in inside if segments[i].kind != "del" and i not in skipped)
     return paragraph.original[start.offset : end.offset], now, taken
 
 
@@ -327,13 +335,22 @@ def plan(
     taken: dict[int, set[int]] = {}  # per paragraph, the changes comments took
     proposed: set[tuple[str | None, str]] = set()  # exported amendments without a passage
     comment_items: dict[str, Item] = {}
+    said = {comment.comment_id: _said(comment) for comment in feedback.comments}
+    numbered = {s.number: key for key, s in said.items() if s is not None and s.number}
     for comment in feedback.comments:
-        said = _said(comment)
-        if said is not None:
-            item = _comment_item(feedback, comment, said, places, uploader, taken, say)
-            comment_items[comment.comment_id] = item
-            if said.proposed is not None and item.proposed_text is not None:
-                proposed.add((item.section.key if item.section else None, item.proposed_text.strip()))
+        what = said[comment.comment_id]
+        if what is None:
+            continue
+        if what.exported:
+            # The export's header says what a comment answers ("6.1.1 · Reply to 6.1"): Word threads
+            # every reply under the thread's first comment, and LibreOffice threads comments that
+            # share a passage, so the thread comes back as it went out.
+            parent = numbered.get(what.reply_to, comment.parent) if what.reply_to else None
+            comment = replace(comment, parent=parent)
+        item = _comment_item(feedback, comment, what, places, uploader, taken, say)
+        comment_items[comment.comment_id] = item
+        if what.proposed is not None and item.proposed_text is not None:
+            proposed.add((item.section.key if item.section else None, item.proposed_text.strip()))
     items: list[Item] = []
     for number, paragraph in enumerate(feedback.paragraphs):
         if paragraph.changed:
@@ -453,7 +470,8 @@ def _comment_item(
         paragraph = feedback.paragraphs[comment.start.paragraph]
         changed = None
         if end.paragraph == comment.start.paragraph and paragraph.changed:
-            changed = _range_change(paragraph, comment.start, end)
+            others = taken.get(comment.start.paragraph) if said.shared else None
+            changed = _range_change(paragraph, comment.start, end, others)
         if changed is not None:
             # A comment on a tracked change is its reason: one amendment.
             was, now, segments = changed
@@ -473,7 +491,7 @@ def _comment_item(
     if said.passage is not None:
         quote = quote or (passage(said.passage, section) if section is not None else None)
         if quote is None:
-            text += "\n\n" + say(N_("On the passage: \u201c%(passage)s\u201d"), passage=said.passage)
+            text += "\n\n" + say(ON_THE_PASSAGE, passage=said.passage)
     if kind is CommentKind.AMENDMENT and not (proposed or "").strip():
         kind = CommentKind.COMMENT  # an amendment needs its text; the export's shared passage lost it
     if why is not None:

@@ -26,7 +26,11 @@ needs_soffice = pytest.mark.skipif(
 def annotated(client, round_id: str, **params) -> Annotated:
     response = export(client, round_id, "annotated_docx", **params)
     assert response.headers["content-type"] == DOCX
-    assert response.headers["content-disposition"].endswith('.docx"')
+    # The human file name of every export: the round's title and the day, RFC 6266 filename*.
+    disposition = response.headers["content-disposition"]
+    assert re.fullmatch(
+        r"attachment; filename=\"[^\"]+ \d{4}-\d\d-\d\d\.docx\"; filename\*=UTF-8''\S+\.docx", disposition
+    ), disposition
     return read(response.content)
 
 
@@ -58,14 +62,14 @@ def test_every_comment_is_in_the_margin_on_its_passage(facilitator, scenario: Sc
     every_text = " ".join(n.text for n in doc.notes.values())
     assert not [text for text in ABSENT if text in every_text]
 
-    amendment = doc.by_header("6 · amendment")
+    amendment = doc.by_header("6 · Amendment")
     assert amendment.author == "Gülnarə Şükürova" and amendment.initials == "GŞ"
     assert amendment.paragraphs == [
         amendment.paragraphs[0],
         "Add Farsi and Arabic: many refugees speak them.",
     ]
     assert re.fullmatch(
-        r"6 · amendment · State Migration Service · \d{4}-\d\d-\d\d \d\d:\d\d UTC", amendment.paragraphs[0]
+        r"6 · Amendment · State Migration Service · \d{4}-\d\d-\d\d \d\d:\d\d UTC", amendment.paragraphs[0]
     )
     assert amendment.anchored == "works in Azerbaijani, Russian and English"
     assert amendment.inserted == "works in Azerbaijani, Russian, English, Farsi and Arabic"
@@ -82,10 +86,10 @@ def test_every_comment_is_in_the_margin_on_its_passage(facilitator, scenario: Sc
     # Replies and the answer: Word replies to the thread's comment, on the same passage, in order.
     replies = [n for n in doc.notes.values() if n.parent == amendment.id]
     assert [(n.paragraphs[0].split(" · ")[:2], n.author) for n in replies] == [
-        (["6.1", "reply to 6"], "Migrant Support NGO"),
-        (["6.1.1", "reply to 6.1"], "Anonymous"),
-        (["6.2", "reply to 6"], "Rauf Məmmədov"),
-        (["Answer to 6", "accepted"], "Facilitators"),
+        (["6.1", "Reply to 6"], "Migrant Support NGO"),
+        (["6.1.1", "Reply to 6.1"], "Anonymous"),
+        (["6.2", "Reply to 6"], "Rauf Məmmədov"),
+        (["Answer to 6", "Accepted"], "Facilitators"),
     ]
     assert replies[0].paragraphs[1:] == ["Мы поддерживаем это предложение."]
     assert replies[3].paragraphs[1:] == [
@@ -95,16 +99,16 @@ def test_every_comment_is_in_the_margin_on_its_passage(facilitator, scenario: Sc
     assert all(n.anchored == amendment.anchored for n in replies)
 
     # No quote: on the section's heading; the body as written (Word is not a spreadsheet).
-    question = doc.by_header("4 · question")
+    question = doc.by_header("4 · Question")
     assert question.author == "Luc Dubois" and question.paragraphs[1:] == [FORMULAS[0]]
     assert question.anchored == shown_heading(recognition)
     answer = next(n for n in doc.notes.values() if n.parent == question.id)
-    assert answer.paragraphs == ["Answer to 4 · not accepted", "-Out of scope"]
-    anonymous = doc.by_header("5 · comment")
+    assert answer.paragraphs == ["Answer to 4 · Not accepted", "-Out of scope"]
+    anonymous = doc.by_header("5 · Comment")
     assert anonymous.author == "Anonymous" and "Petrova" not in anonymous.text
     # Comments on the whole draft: on the title.
     for number, text in zip("123", FORMULAS[1:], strict=True):
-        note = doc.by_header(f"{number} · comment")
+        note = doc.by_header(f"{number} · Comment")
         assert note.anchored == "Integration strategy" and note.heading is None
         assert note.paragraphs[1:] == [text] and note.author == "Rauf Məmmədov"
 
@@ -231,6 +235,7 @@ def az_round(api, facilitator, directory, link_for):
 
 
 def test_azerbaijani_and_cyrillic_text_and_tracked_changes(facilitator, az_round, tmp_path: Path):
+    # In the draft's language unless the export asks for another (lang=).
     response = export(facilitator, az_round, "annotated_docx")
     doc = read(response.content)
     assert doc.paragraphs[:2] == [
@@ -238,28 +243,28 @@ def test_azerbaijani_and_cyrillic_text_and_tracked_changes(facilitator, az_round
         (None, "Miqrantların inteqrasiyası strategiyası"),
     ]
     assert doc.headings == [("Heading1", "1. Məşğulluğa çıxış"), ("Heading2", "1.1 Признание квалификаций")]
-    first = doc.by_header("1 · amendment")
-    second = doc.by_header("2 · amendment")
+    first = doc.by_header("1 · Düzəliş təklifi")
+    second = doc.by_header("2 · Düzəliş təklifi")
     assert first.anchored == second.anchored == "Əmək miqrantları hüquqlarını bilir."
     assert first.inserted == "Əmək miqrantları öz hüquqlarını və vəzifələrini bilir."
-    assert "Another amendment changes this passage too" in second.text
+    assert "Bu hissəni başqa düzəliş də dəyişir" in second.text
     assert second.inserted.endswith("Miqrantlar hüquqlarını bilir.")
-    across = doc.by_header("3 · comment")
+    across = doc.by_header("3 · Şərh")
     assert across.author == "Migrant Support NGO"
     assert across.anchored == "açır:\nBakıda"  # the list marker is Word's bullet now
-    heading = doc.by_header("4 · amendment")
-    assert heading.author == "Anonymous" and heading.anchored == "Признание"
+    heading = doc.by_header("4 · Düzəliş təklifi")
+    assert heading.author == "Anonim" and heading.anchored == "Признание"
     assert heading.inserted == "Подтверждение"
-    added = doc.by_header("5 · amendment")
+    added = doc.by_header("5 · Düzəliş təklifi")
     assert added.anchored == "1.1 Признание квалификаций"
-    assert "Proposed text: Срок: 60 дней." in added.paragraphs
+    assert "Təklif olunan mətn: Срок: 60 дней." in added.paragraphs
     kinds = [(c.kind, c.author, c.text) for c in doc.changes]
     assert kinds == [
         ("del", "Gülnarə Şükürova", "Əmək miqrantları hüquqlarını bilir."),
         ("ins", "Gülnarə Şükürova", "Əmək miqrantları öz hüquqlarını və vəzifələrini bilir."),
         ("ins", "Rauf Məmmədov", "Miqrantlar hüquqlarını bilir."),
-        ("del", "Anonymous", "Признание"),
-        ("ins", "Anonymous", "Подтверждение"),
+        ("del", "Anonim", "Признание"),
+        ("ins", "Anonim", "Подтверждение"),
         ("ins", "Luc Dubois", "Срок: 60 дней."),
     ]
     assert "1.1 Подтверждение квалификаций" in doc.accepted

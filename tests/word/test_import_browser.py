@@ -1,4 +1,4 @@
-# ruff: noqa: F811
+# ruff: noqa: F811, RUF001
 """The Word upload in a real headless Chromium: chosen with the page's file input and sent with its
 button (no script), landing on the page of what the file became; that page and the refusal page
 pass axe-core at desktop and phone widths."""
@@ -46,3 +46,34 @@ def test_upload_a_word_file_from_the_round_page(browser, word_round, link_for, d
         assert browser.find_element("tag name", "h1").text == "Ваш файл Word не импортирован"
         assert "защищён паролем" in browser.find_element("css selector", "[role=alert]").text
         assert axe_violations(browser) == []
+
+
+RAUF = "r.mammadov@migration.example.org"
+
+
+@pytest.mark.parametrize(
+    ("email", "lang", "heading", "label"),
+    [
+        (RAUF, "az", "Şərhlərinizi Word faylı kimi göndərin", "Word faylı (.docx)"),
+        (IRINA, "ru", "Отправьте комментарии файлом Word", "Файл Word (.docx)"),
+    ],
+)
+def test_the_upload_ends_the_overview_of_the_section_pages_and_passes_axe(
+    browser, word_round, link_for, directory, server, email, lang, heading, label
+):
+    """On the round's overview (the draft's contents; each section has a page of its own), the upload
+    comes last, after the comments on the whole draft, labelled in the reader's language."""
+    round_ = word_round()
+    token = link_for(round_["id"], directory.person(email)).headers["Authorization"].removeprefix("Bearer ")
+    for width in WIDTHS:
+        set_width(browser, width)
+        browser.get(f"{server}/r/{token}")
+        assert browser.find_element("tag name", "html").get_attribute("lang") == lang
+        assert browser.find_element("id", "word-feedback-heading").text == heading
+        assert browser.find_element("css selector", "label[for=word-feedback-file]").text == label
+        last = browser.execute_script(
+            "const s = [...document.querySelectorAll('main section')]; return s[s.length - 1].id"
+        )
+        assert last == "word-feedback"
+        assert axe_violations(browser) == []
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
