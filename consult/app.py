@@ -66,7 +66,7 @@ from consult.web.ratelimit import (
 )
 from consult.web.security import cors_config, security_headers
 from consult.word.controller import WordFeedbackController
-from consult.word.pages import WordFeedbackPageController
+from consult.word.pages import DraftDocxPageController, WordFeedbackPageController
 
 # Links people open from their email: the path segment after each is a credential.
 TOKEN_ROUTES = ["/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/", "/q/"]
@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 PersonalPageController,
                 PollPageController,
                 with_upload_limit(WordFeedbackPageController, settings.uploads.draft_max_bytes),
+                DraftDocxPageController,
                 QuestionnairePageController,
             ),
             AuditController,

@@ -475,6 +475,19 @@ def write_annotated_docx(source: DraftSource, out: IO[bytes], progress: Progress
         assert thread is not None  # answers are of rows of a thread
         answer(answered, thread)
 
+    _save(layout, info, comments, ids, facilitators, out)
+    return count
+
+
+def write_draft_docx(info: DraftInfo, out: IO[bytes], author: str = "") -> None:
+    """Write the draft alone, no comments: the clean copy a reader annotates in Word and sends
+    back (its layout and properties are those the import places comments by)."""
+    _save(_Layout(info), info, [], Ids(), author, out)
+
+
+def _save(
+    layout: _Layout, info: DraftInfo, comments: list[WordComment], ids: Ids, author: str, out: IO[bytes]
+) -> None:
     document = docx.Document()
     body = document.element.body
     sect_pr = body.sectPr
@@ -500,9 +513,8 @@ def write_annotated_docx(source: DraftSource, out: IO[bytes], progress: Progress
     properties = document.core_properties
     properties.title = ooxml.clean(info.document_title)[:255]
     properties.subject = ooxml.clean(info.title)[:255]
-    properties.author = facilitators
+    properties.author = author
     ooxml.add_custom_properties(
         document, {"consult_round_id": str(info.round_id), "consult_version": str(info.version_number)}
     )
     document.save(out)
-    return count

@@ -3,14 +3,22 @@ stakeholder and answers 303 to ``/r/{token}/word-feedback/{digest}``, a page of 
 became (read back from the comments it made, so reloading it or sending the file again shows the
 same). A refused file answers with the page saying why, in the reader's language, and the form to
 send another; nothing of it is saved.
+
+``GET /r/{token}/draft.docx`` hands out the file to annotate: the round's draft version as a Word
+document without comments, laid out as the import expects (consult.word.annotated).
 """
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 from urllib.parse import quote
 
+import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import MediaType
@@ -23,16 +31,37 @@ from consult.auth.principals import StakeholderPrincipal
 from consult.crud import get_or_404
 from consult.directory.models import Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
+from consult.filenames import content_disposition, safe_file_name
 from consult.errors import Conflict, ConsultError, PayloadTooLarge
 from consult.mail.i18n import best_language
 from consult.rounds.links import resolve_round_token
 from consult.rounds.models import Comment, CommentKind
 from consult.rounds.service import RoundService, is_open
 from consult.web.pages import NO_STORE, invalid_link, render_page
+from consult.word.annotated import SectionText, write_draft_docx
 from consult.word.importing import NOT_RELATED, WordImportService, file_digest, idempotency_key
 from consult.word.reading import ENCRYPTED
 
 _DIGEST = re.compile(r"[0-9a-f]{40}")
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """What the Word writer reads of the round's draft (``consult.word.annotated.DraftInfo``)."""
+
+    round_id: UUID
+    title: str
+    document_title: str
+    version_number: int
+    preamble: str
+    sections: Sequence[SectionText]
+
+
+def _docx(draft: _Draft) -> bytes:
+    out = io.BytesIO()
+    write_draft_docx(draft, out)
+    return out.getvalue()
 
 
 def _refusal(exc: ConsultError) -> str:
@@ -159,3 +188,34 @@ class WordFeedbackPageController(Controller):
             },
         )
         return Response(html, media_type=MediaType.HTML, status_code=status, headers=NO_STORE)
+
+
+class DraftDocxPageController(Controller):
+    path = "/r/{token:str}/draft.docx"
+    tags = ["round links"]
+
+    @get("/", media_type=DOCX)
+    async def draft(
+        self, db_session: AsyncSession, state: State, request: Request[Any, Any, Any], token: str
+    ) -> Response[Any]:
+        """The round's draft as a Word file without comments, to annotate and upload back."""
+        principal = await resolve_round_token(db_session, token)
+        if principal is None:
+            return invalid_link(request)
+        round_ = await RoundService(db_session, state.settings, principal).get(principal.round_id)
+        version = await get_or_404(db_session, DocumentVersion, round_.document_version_id, "draft version")
+        document = await get_or_404(db_session, Document, version.document_id, "document")
+        sections = await db_session.scalars(
+            select(DocumentSection)
+            .where(DocumentSection.version_id == version.id)
+            .order_by(DocumentSection.position)
+        )
+        draft = _Draft(round_.id, round_.title, document.title, version.number, version.preamble, list(sections))
+        # Writing the document is CPU work on rows already read: off the event loop.
+        content = await anyio.to_thread.run_sync(_docx, draft)
+        name = safe_file_name(f"{document.title} v{version.number}", "docx")
+        return Response(
+            content,
+            media_type=DOCX,
+            headers={**NO_STORE, "Content-Disposition": content_disposition(name)},
+        )
