@@ -251,6 +251,10 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
         responses["200"] = _named_files("The statistics as a workbook.", xlsx)
     elif operation_id in ("ApiV1RoundsRoundIdExportExportRound", "ApiV1ExportsExportIdFileExportFile"):
         responses["200"] = _named_files("The file in the format asked for.", *_export_media_types())
+    elif operation_id == "RTokenDraftDocxDraft":
+        responses["200"] = _named_files(
+            "The draft as a Word document, without comments.", FORMATS[ExportFormat.ANNOTATED_DOCX].media_type
+        )
     elif operation_id == "PTokenCalendarIcsCalendar":
         responses["200"] = _files("The person's events as a calendar feed.", "text/calendar; charset=utf-8")
     elif operation_id == "ApiV1EventsEventIdCalendarIcsCalendarFile":
@@ -631,6 +635,12 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "RTokenWordFeedbackUpload": (
         "Send a Word file from the round page",
         "The round page's Word upload; answers with a redirect to the page of what the file became.",
+    ),
+    "RTokenDraftDocxDraft": (
+        "Download the draft as a Word file",
+        "The round's draft version as a Word document without comments (title, preamble, headings in "
+        "Heading styles, text), named after the document and its version: the file to annotate with "
+        "comments and tracked changes and send back through the round page's Word upload.",
     ),
     "RTokenWordFeedbackDigestResult": (
         "What a Word file became",

@@ -10,7 +10,6 @@ their label, never by their code; JSON exports keep the codes, for the tools tha
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from babel.dates import format_date
@@ -206,5 +205,3 @@ class Labels:
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(ZoneInfo(self.zone)).replace(tzinfo=None)
-
-

@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 from urllib.parse import quote
+from uuid import UUID
 
 import anyio
 from litestar import Controller, Request, Response, get, post
@@ -31,8 +31,8 @@ from consult.auth.principals import StakeholderPrincipal
 from consult.crud import get_or_404
 from consult.directory.models import Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
-from consult.filenames import content_disposition, safe_file_name
 from consult.errors import Conflict, ConsultError, PayloadTooLarge
+from consult.filenames import content_disposition, safe_file_name
 from consult.mail.i18n import best_language
 from consult.rounds.links import resolve_round_token
 from consult.rounds.models import Comment, CommentKind
@@ -210,7 +210,9 @@ class DraftDocxPageController(Controller):
             .where(DocumentSection.version_id == version.id)
             .order_by(DocumentSection.position)
         )
-        draft = _Draft(round_.id, round_.title, document.title, version.number, version.preamble, list(sections))
+        draft = _Draft(
+            round_.id, round_.title, document.title, version.number, version.preamble, list(sections)
+        )
         # Writing the document is CPU work on rows already read: off the event loop.
         content = await anyio.to_thread.run_sync(_docx, draft)
         name = safe_file_name(f"{document.title} v{version.number}", "docx")
