@@ -14,7 +14,6 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from consult.auth.tokens import new_token, token_digest
-from consult.directory.links import new_person_link
 from consult.events.calendar import (
     AgendaLine,
     Attendee,
@@ -32,7 +31,7 @@ from consult.invitations.service import email_invitee
 from consult.mail.compose import CalendarPart, InlineImage, Letter
 from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_time, format_when, gettext, zone_label
-from consult.mail.letters import write_letter
+from consult.mail.letters import letter_to_person
 from consult.mail.models import EmailKind, OutboundEmail, OutboxState
 from consult.mail.outbox import mail_domain
 from consult.mail.replies import UNSUBSCRIBABLE
@@ -189,18 +188,8 @@ def _letter(
             description=reader_description(calendar_event(event), language, context["rsvp_links"]),
         )
         calendar = CalendarPart(method=spec.method.value, ics=ics)
-    return write_letter(
-        settings,
-        spec.template,
-        language,
-        context,
-        to=person.email,
-        to_name=person.full_name,
-        message_id=row.message_id,
-        in_reply_to=row.in_reply_to,
-        calendar=calendar,
-        personal_url=new_person_link(session, person.id, settings),
-        images=images,
+    return letter_to_person(
+        session, settings, row, person, spec.template, language, context, calendar=calendar, images=images
     )
 
 

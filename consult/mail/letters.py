@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from consult.directory.links import new_person_link
+from consult.directory.models import Person
 from consult.mail.compose import CalendarPart, InlineImage, Letter, address
+from consult.mail.models import OutboundEmail
 from consult.mail.render import render_email
 from consult.settings import Settings
 
@@ -42,5 +47,34 @@ def write_letter(
         in_reply_to=in_reply_to,
         calendar=calendar,
         headers=headers or {},
+        images=images,
+    )
+
+
+def letter_to_person(
+    session: Session,
+    settings: Settings,
+    row: OutboundEmail,
+    person: Person,
+    template: str,
+    language: str,
+    context: Mapping[str, Any],
+    *,
+    calendar: CalendarPart | None = None,
+    images: tuple[InlineImage, ...] = (),
+) -> Letter:
+    """The letter an outbox row sends to a person of the directory: threaded as the row says, with
+    a fresh link to the person's own page in the footer."""
+    return write_letter(
+        settings,
+        template,
+        language,
+        context,
+        to=person.email,
+        to_name=person.full_name,
+        message_id=row.message_id,
+        in_reply_to=row.in_reply_to,
+        calendar=calendar,
+        personal_url=new_person_link(session, person.id, settings),
         images=images,
     )

@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from consult.directory.links import new_person_link
 from consult.mail.compose import Letter
 from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_moment, format_when
-from consult.mail.letters import write_letter
+from consult.mail.letters import letter_to_person
 from consult.mail.models import EmailKind, OutboundEmail
 from consult.mail.outbox import enqueue, mail_domain
 from consult.polls.links import new_poll_link
@@ -99,16 +98,8 @@ def compose(session: Session, rows: Sequence[OutboundEmail], settings: Settings)
             "person_name": person.full_name,
             "link": new_poll_link(session, invitee, poll, settings) if asks else None,
         }
-        letters[row.id] = write_letter(
-            settings,
-            _TEMPLATES[row.kind],
-            language,
-            context,
-            to=person.email,
-            to_name=person.full_name,
-            message_id=row.message_id,
-            in_reply_to=row.in_reply_to,
-            personal_url=new_person_link(session, person.id, settings),
+        letters[row.id] = letter_to_person(
+            session, settings, row, person, _TEMPLATES[row.kind], language, context
         )
     return letters
 

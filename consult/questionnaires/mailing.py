@@ -13,12 +13,11 @@ from uuid import UUID
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from consult.directory.links import new_person_link
 from consult.directory.models import Person
 from consult.mail.compose import Letter
 from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_when
-from consult.mail.letters import write_letter
+from consult.mail.letters import letter_to_person
 from consult.mail.models import EmailKind
 from consult.mail.outbox import enqueue, mail_domain
 from consult.questionnaires.definition import decode_definition
@@ -177,16 +176,8 @@ def compose_questionnaire_emails(
             "closes_in": format_in(questionnaire.closes_at - now, language),
             "link": new_questionnaire_link(session, invitee, questionnaire, settings),
         }
-        letters[row.id] = write_letter(
-            settings,
-            _TEMPLATES[row.kind],
-            language,
-            context,
-            to=person.email,
-            to_name=person.full_name,
-            message_id=row.message_id,
-            in_reply_to=row.in_reply_to,
-            personal_url=new_person_link(session, person.id, settings),
+        letters[row.id] = letter_to_person(
+            session, settings, row, person, _TEMPLATES[row.kind], language, context
         )
     return letters
 

@@ -15,13 +15,12 @@ from uuid import UUID
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from consult.directory.links import new_person_link
 from consult.directory.models import Organisation, Person
 from consult.drafts.models import Document, DocumentSection, DocumentVersion
 from consult.mail.compose import Letter
 from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_when
-from consult.mail.letters import write_letter
+from consult.mail.letters import letter_to_person
 from consult.mail.models import EmailKind, OutboundEmail
 from consult.mail.outbox import enqueue, mail_domain
 from consult.rounds.links import link_expiry, new_round_link
@@ -202,16 +201,14 @@ def _letter(
     context: dict[str, Any],
     settings: Settings,
 ) -> Letter:
-    return write_letter(
+    return letter_to_person(
+        session,
         settings,
+        row,
+        person,
         template,
         best_language(person.language.value),
         {"person_name": person.full_name, **context},
-        to=person.email,
-        to_name=person.full_name,
-        message_id=row.message_id,
-        in_reply_to=row.in_reply_to,
-        personal_url=new_person_link(session, person.id, settings),
     )
 
 
