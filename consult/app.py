@@ -44,6 +44,7 @@ from consult.privacy.controller import PersonDataController
 from consult.questionnaires.controller import ConsultationQuestionnaireController, QuestionnaireController
 from consult.questionnaires.links import QUESTIONNAIRE_LINK_PREFIX
 from consult.questionnaires.pages import QuestionnairePageController
+from consult.questionnaires.results_controller import QuestionnaireResultsController
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PersonDataController,
             ConsultationQuestionnaireController,
             QuestionnaireController,
+            QuestionnaireResultsController,
             link_routes(
                 RsvpController,
                 RoundPageController,

@@ -690,6 +690,16 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "A response's history",
         "Who saved, submitted or reopened the response, when, and which answers changed.",
     ),
+    "ApiV1QuestionnairesQuestionnaireIdResultsQuestionnaireResults": (
+        "A questionnaire's results",
+        "Submitted responses of one version (`version`, by default the latest with submitted responses; "
+        "versions are never mixed), computed in the database: counts per option overall and per "
+        "organisation kind, mean, median and distribution of scales, numbers and matrix rows, multiple "
+        'choices with their "other" texts, free-text answers (the first 100 per question) attributed per '
+        "the respondent's choice, the response rate overall and by organisation kind (invited "
+        "organisations or people with a submitted response of any version) and the invited "
+        "organisations that have not answered. Filters: `organisation_kind`, `country`.",
+    ),
     "QTokenShow": (
         "Questionnaire page",
         "The questionnaire behind a personal link, in the reader's language, with the answer so far "
