@@ -27,6 +27,7 @@ from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
 from consult.events.hooks import EventHooks
 from consult.exports.controller import ExportController, StatsController
+from consult.exports.questionnaire_controller import QuestionnaireExportController
 from consult.health import health
 from consult.inbound.controller import (
     AttachmentController,
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsultationQuestionnaireController,
             QuestionnaireController,
             QuestionnaireResultsController,
+            QuestionnaireExportController,
             link_routes(
                 RsvpController,
                 RoundPageController,

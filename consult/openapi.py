@@ -700,6 +700,13 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "organisations or people with a submitted response of any version) and the invited "
         "organisations that have not answered. Filters: `organisation_kind`, `country`.",
     ),
+    "ApiV1QuestionnairesQuestionnaireIdExportExportQuestionnaire": (
+        "Export a questionnaire's responses",
+        "The submitted responses of one version (`version`, as in the results) as XLSX (a summary sheet "
+        "with a chart per choice question, then one row per response), CSV or JSON (`format`), with "
+        "the questions' labels in `lang`: one column per question, per option of a multiple choice and "
+        "per row of a matrix. Streamed; the filters `organisation_kind` and `country` apply.",
+    ),
     "QTokenShow": (
         "Questionnaire page",
         "The questionnaire behind a personal link, in the reader's language, with the answer so far "

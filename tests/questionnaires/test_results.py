@@ -26,7 +26,7 @@ def results_definition() -> dict[str, Any]:
 
     return {
         "original_language": "en",
-        "title": texts("Needs", "Ehtiyaclar", "Потребности", "Besoins"),  # noqa: RUF001
+        "title": texts("Needs", "Ehtiyaclar", "Потребности", "Besoins"),
         "sections": [
             {
                 "key": "s1",
