@@ -143,30 +143,12 @@ FROM (SELECT r.organisation_kind, r.answers FROM questionnaire_response r
       WHERE r.questionnaire_id = :qid AND r.status = 'submitted' AND r.version_id = :vid{filters}) r
 """
 
-# Every count in one pass: a choice, date or scale answer is a scalar; a multiple answer is
-# {"options": [...]}; a matrix answer is {row: value}. ``sub`` is the matrix row ('' otherwise), or
-# '#' for "answered" (every answer, counted once); texts and numbers (``:uncounted``) only have that.
-_COUNTS = """
-SELECT a.key, x.sub, x.val, coalesce(r.organisation_kind, 'none') AS kind, count(*) AS n
+_DATES = """
+SELECT a.key, a.value #>> '{{}}', coalesce(r.organisation_kind, 'none'), count(*)
 {base}
 CROSS JOIN LATERAL jsonb_each(r.answers) a
-CROSS JOIN LATERAL (
-    SELECT '#' AS sub, '' AS val
-    UNION ALL
-    SELECT '', a.value #>> '{{}}' WHERE jsonb_typeof(a.value) IN ('string', 'number')
-        AND a.key <> ALL(:uncounted)
-    UNION ALL
-    SELECT '', o FROM jsonb_array_elements_text(
-        CASE WHEN jsonb_typeof(a.value) = 'object' AND a.value ? 'options' THEN a.value -> 'options' END) o
-    UNION ALL
-    SELECT '', '' WHERE jsonb_typeof(a.value) = 'object' AND a.value ? 'options'
-        AND coalesce(a.value ->> 'other', '') <> ''
-    UNION ALL
-    SELECT m.key, m.value #>> '{{}}' FROM jsonb_each(
-        CASE WHEN jsonb_typeof(a.value) = 'object' AND NOT a.value ? 'options' THEN a.value END) m
-) x
 WHERE a.key = ANY(:keys)
-GROUP BY 1, 2, 3, 4
+GROUP BY 1, 2, 3
 """
 
 _NUMBERS = """
@@ -270,14 +252,7 @@ class ResultsService:
         all_questions = list(questions(definition))
 
         total = await self.session.scalar(text("SELECT count(*) " + base), params)
-        uncounted = [q.key for q in all_questions if q.kind in TEXT_KINDS or q.kind == QuestionKind.NUMBER]
-        # (question, matrix row or "" or "#") -> value -> kind -> count
-        tally: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-        for key, sub, value, kind, n in await self.session.execute(
-            text(_COUNTS.format(base=base)),
-            {**params, "keys": [q.key for q in all_questions], "uncounted": uncounted or [""]},
-        ):
-            tally[(key, sub)][value][kind] = n
+        tally = await self._tally(all_questions, base, params)
         answered = {
             key: sum(tally.get((key, "#"), {}).get("", {}).values()) for key in (q.key for q in all_questions)
         }
@@ -303,6 +278,60 @@ class ResultsService:
             response_rate_by_kind=by_kind,
             not_answered=silent,
         )
+
+    async def _tally(
+        self, all_questions: list[Question], base: str, params: dict[str, Any]
+    ) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
+        """(question, sub) -> value -> organisation kind -> count, where sub is a matrix row, "" for
+        options and scale values (value "" counts the "other" texts), or "#" for "answered".
+
+        Options, scale values and matrix rows are known from the definition, so every count is one
+        ``count(*) FILTER`` in a single scan grouped by organisation kind; only dates, whose values
+        are not known beforehand, are grouped by value in a second scan over ``jsonb_each``."""
+        aggregates: list[str] = []
+        labels: list[tuple[str, str, str]] = []
+        bound: dict[str, Any] = {}
+
+        def add(condition: str, label: tuple[str, str, str], **values: Any) -> None:
+            n = len(labels)
+            names = {name: f"p{n}_{name}" for name in values}
+            aggregates.append(f"count(*) FILTER (WHERE {condition.format(**names)})")
+            bound.update({names[name]: value for name, value in values.items()})
+            labels.append(label)
+
+        for q in all_questions:
+            key = q.key
+            add("r.answers ? :{k}", (key, "#", ""), k=key)
+            if q.kind == QuestionKind.CHOICE:
+                for o in q.options:
+                    add("r.answers ->> :{k} = :{v}", (key, "", o.key), k=key, v=o.key)
+            elif q.kind == QuestionKind.MULTIPLE:
+                for o in q.options:
+                    add("r.answers -> :{k} -> 'options' ? :{v}", (key, "", o.key), k=key, v=o.key)
+                if q.other:
+                    add("coalesce(r.answers -> :{k} ->> 'other', '') <> ''", (key, "", ""), k=key)
+            elif q.kind == QuestionKind.SCALE:
+                for v in self._scale_keys(q):
+                    add("r.answers ->> :{k} = :{v}", (key, "", v), k=key, v=v)
+            elif q.kind == QuestionKind.MATRIX:
+                for row in q.rows:
+                    for v in self._scale_keys(q):
+                        add("r.answers -> :{k} ->> :{row} = :{v}", (key, row.key, v), k=key, row=row.key, v=v)
+        tally: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+        statement = (
+            f"SELECT coalesce(r.organisation_kind, '{NO_KIND}'), {', '.join(aggregates)} {base} GROUP BY 1"
+        )
+        for kind, *counts in await self.session.execute(text(statement), {**params, **bound}):
+            for (key, sub, value), n in zip(labels, counts, strict=True):
+                if n:
+                    tally[(key, sub)][value][kind] = n
+        dates = [q.key for q in all_questions if q.kind == QuestionKind.DATE]
+        if dates:
+            for key, value, kind, n in await self.session.execute(
+                text(_DATES.format(base=base)), {**params, "keys": dates}
+            ):
+                tally[(key, "")][value][kind] = n
+        return tally
 
     async def _texts(
         self, all_questions: list[Question], params: dict[str, Any], filters: Filters
