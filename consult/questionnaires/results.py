@@ -246,8 +246,8 @@ class ResultsService:
         base = _BASE.format(filters=filters.sql())
         all_questions = list(questions(definition))
 
-        total = await self.session.scalar(text("SELECT count(*) " + base), params)
         tally = await self._tally(all_questions, base, params)
+        total = sum(tally.get(("", "*"), {}).get("", {}).values())
         answered = {
             key: sum(tally.get((key, "#"), {}).get("", {}).values()) for key in (q.key for q in all_questions)
         }
@@ -278,7 +278,7 @@ class ResultsService:
             mode=questionnaire.mode,
             version=version.number,
             versions=versions,
-            responses=total or 0,
+            responses=total,
             questions=out,
             response_rate=rate,
             response_rate_by_kind=by_kind,
@@ -305,6 +305,7 @@ class ResultsService:
             bound.update({names[name]: value for name, value in values.items()})
             labels.append(label)
 
+        add("true", ("", "*", ""))  # the responses themselves: no second scan to count them
         for q in all_questions:
             key = q.key
             add("r.answers ? :{k}", (key, "#", ""), k=key)
