@@ -213,16 +213,21 @@ class ResultsService:
         self, questionnaire: Questionnaire, number: int | None
     ) -> tuple[QuestionnaireVersion, list[VersionCount]]:
         """The version asked for, else the latest with submitted responses, else the latest."""
+        # Counted on the index (questionnaire_id, status, version_id) alone, then matched to versions.
+        submitted = (
+            select(QuestionnaireResponse.version_id, func.count().label("n"))
+            .where(
+                QuestionnaireResponse.questionnaire_id == questionnaire.id,
+                QuestionnaireResponse.status == ResponseStatus.SUBMITTED,
+            )
+            .group_by(QuestionnaireResponse.version_id)
+            .subquery()
+        )
         rows = (
             await self.session.execute(
-                select(QuestionnaireVersion, func.count(QuestionnaireResponse.id))
-                .outerjoin(
-                    QuestionnaireResponse,
-                    (QuestionnaireResponse.version_id == QuestionnaireVersion.id)
-                    & (QuestionnaireResponse.status == ResponseStatus.SUBMITTED),
-                )
+                select(QuestionnaireVersion, func.coalesce(submitted.c.n, 0))
+                .outerjoin(submitted, submitted.c.version_id == QuestionnaireVersion.id)
                 .where(QuestionnaireVersion.questionnaire_id == questionnaire.id)
-                .group_by(QuestionnaireVersion.id)
                 .order_by(QuestionnaireVersion.number)
             )
         ).all()
