@@ -29,6 +29,7 @@ from consult.errors import EXCEPTION_HANDLERS
 from consult.events.controller import ConsultationController, EventController
 from consult.events.hooks import EventHooks
 from consult.exports.controller import ExportController, StatsController
+from consult.exports.questionnaire_controller import QuestionnaireExportController
 from consult.health import health
 from consult.inbound.controller import (
     AttachmentController,
@@ -51,6 +52,7 @@ from consult.privacy.controller import PersonDataController
 from consult.questionnaires.controller import ConsultationQuestionnaireController, QuestionnaireController
 from consult.questionnaires.links import QUESTIONNAIRE_LINK_PREFIX
 from consult.questionnaires.pages import QuestionnairePageController
+from consult.questionnaires.results_controller import QuestionnaireResultsController
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
 from consult.rounds.pages import RoundPageController
@@ -154,6 +156,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             with_upload_limit(WordFeedbackController, settings.uploads.draft_max_bytes),
             ConsultationQuestionnaireController,
             QuestionnaireController,
+            QuestionnaireResultsController,
+            QuestionnaireExportController,
             link_routes(
                 RsvpController,
                 RoundPageController,

@@ -34,3 +34,8 @@ def content_disposition(name: str) -> str:
     """``attachment`` with both names (RFC 6266): the UTF-8 one that browsers prefer, and ASCII."""
     name = safe_file_name(*name.rsplit(".", 1)) if "." in name else safe_file_name(name, "bin")
     return f"attachment; filename=\"{ascii_file_name(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def attachment_headers(name: str) -> dict[str, str]:
+    """The headers of a download: its name (``content_disposition``) and not to be cached."""
+    return {"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"}

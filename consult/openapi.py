@@ -835,6 +835,23 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "A response's history",
         "Who saved, submitted or reopened the response, when, and which answers changed.",
     ),
+    "ApiV1QuestionnairesQuestionnaireIdResultsQuestionnaireResults": (
+        "A questionnaire's results",
+        "Submitted responses of one version (`version`, by default the latest with submitted responses; "
+        "versions are never mixed), computed in the database: counts per option overall and per "
+        "organisation kind, mean, median and distribution of scales, numbers and matrix rows, multiple "
+        'choices with their "other" texts, free-text answers (the first 100 per question) attributed per '
+        "the respondent's choice, the response rate overall and by organisation kind (invited "
+        "organisations or people with a submitted response of any version) and the invited "
+        "organisations that have not answered. Filters: `organisation_kind`, `country`.",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdExportExportQuestionnaire": (
+        "Export a questionnaire's responses",
+        "The submitted responses of one version (`version`, as in the results) as XLSX (a summary sheet "
+        "with a chart per choice question, then one row per response), CSV or JSON (`format`), with "
+        "the questions' labels in `lang`: one column per question, per option of a multiple choice and "
+        "per row of a matrix. Streamed; the filters `organisation_kind` and `country` apply.",
+    ),
     "QTokenShow": (
         "Questionnaire page",
         "The questionnaire behind a personal link, in the reader's language, with the answer so far "

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:40:04.276471
+Create Date: 2026-11-30 15:57:07.941071
 """
 
 from collections.abc import Sequence
@@ -971,6 +971,13 @@ def upgrade() -> None:
             "ix_questionnaire_response_results", ["questionnaire_id", "status", "version_id"], unique=False
         )
         batch_op.create_index(
+            "ix_questionnaire_response_submitted",
+            ["questionnaire_id", "version_id", "submitted_at"],
+            unique=False,
+            postgresql_where=sa.text("status = 'submitted'"),
+            sqlite_where=sa.text("status = 'submitted'"),
+        )
+        batch_op.create_index(
             "uq_questionnaire_response_organisation",
             ["questionnaire_id", "organisation_id"],
             unique=True,
@@ -1677,6 +1684,11 @@ def downgrade() -> None:
             "uq_questionnaire_response_organisation",
             postgresql_where=sa.text("person_id IS NULL AND organisation_id IS NOT NULL"),
             sqlite_where=sa.text("person_id IS NULL AND organisation_id IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_questionnaire_response_submitted",
+            postgresql_where=sa.text("status = 'submitted'"),
+            sqlite_where=sa.text("status = 'submitted'"),
         )
         batch_op.drop_index("ix_questionnaire_response_results")
 

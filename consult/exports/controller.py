@@ -26,11 +26,11 @@ from consult.auth.principals import Principal
 from consult.directory.models import Language
 from consult.events.timing import parse_bound
 from consult.exports import schemas
-from consult.exports.labels import content_disposition
 from consult.exports.matrix import ExportFilters
 from consult.exports.models import CsvDelimiter, ExportFormat, ExportJob
 from consult.exports.service import FORMATS, ExportService, download_url
 from consult.exports.stats import StatsFile, StatsService, consultation_workbook
+from consult.filenames import attachment_headers
 from consult.rounds.visibility import CommentFilters, provide_comment_filters
 from consult.sessions import IN_TRANSACTION
 from consult.settings import Settings
@@ -45,10 +45,6 @@ def _service(db_session: AsyncSession, request: AnyRequest) -> ExportService:
 
 def _job_out(settings: Settings, job: ExportJob) -> schemas.ExportJobOut:
     return schemas.ExportJobOut.from_model(job, download_url=download_url(settings, job))
-
-
-def _attachment(filename: str) -> dict[str, str]:
-    return {"content-disposition": content_disposition(filename), "Cache-Control": "no-store"}
 
 
 LangParam = Annotated[
@@ -106,7 +102,9 @@ class ExportController(Controller):
         found = await _service(db_session, request).export_now(
             round_id, filters, format, lang.value if lang else None, delimiter
         )
-        return Response(found.content, media_type=found.media_type, headers=_attachment(found.filename))
+        return Response(
+            found.content, media_type=found.media_type, headers=attachment_headers(found.filename)
+        )
 
     @post("/rounds/{round_id:uuid}/exports", guards=[facilitators], status_code=202)
     async def queue_export(
@@ -138,7 +136,7 @@ class ExportController(Controller):
     async def export_file(self, db_session: AsyncSession, request: AnyRequest, export_id: UUID) -> File:
         """The file of a finished job, named after the round and the day it was written."""
         job, path, name = await _service(db_session, request).job_file(export_id)
-        return File(path=path, media_type=FORMATS[job.format].media_type, headers=_attachment(name))
+        return File(path=path, media_type=FORMATS[job.format].media_type, headers=attachment_headers(name))
 
 
 class StatsController(Controller):
@@ -181,4 +179,4 @@ async def _stats_file(
     found: StatsFile = await consultation_workbook(
         db_session, request.user, consultation_id, lang.value if lang else None, zone
     )
-    return Response(found.content, media_type=XLSX, headers=_attachment(found.filename))
+    return Response(found.content, media_type=XLSX, headers=attachment_headers(found.filename))

@@ -14,10 +14,6 @@ from dataclasses import dataclass
 
 from babel.dates import format_date
 
-from consult.filenames import MAX_NAME as MAX_NAME
-from consult.filenames import ascii_file_name as ascii_file_name
-from consult.filenames import content_disposition as content_disposition
-from consult.filenames import safe_file_name as safe_file_name
 from consult.mail.i18n import N_, best_language, gettext, zone_label
 from consult.word.texts import KIND_LABELS
 from consult.word.texts import PROPOSED_TEXT as PROPOSED_TEXT

@@ -30,11 +30,12 @@ from consult.errors import Conflict, Forbidden, NotFound
 from consult.exports import labels as L
 from consult.exports.csvjson import write_csv, write_json
 from consult.exports.docx import write_docx
-from consult.exports.labels import Labels, safe_file_name
+from consult.exports.labels import Labels
 from consult.exports.matrix import ExportFilters, ExportOptions, Matrix, consultation_zone
 from consult.exports.models import CsvDelimiter, ExportFormat, ExportJob, ExportState
 from consult.exports.snapshot import MatrixSource, ReadMatrix
 from consult.exports.xlsx import write_xlsx
+from consult.filenames import safe_file_name
 from consult.jobs import defer
 from consult.mail.models import EmailKind
 from consult.mail.outbox import enqueue, mail_domain

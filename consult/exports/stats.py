@@ -32,9 +32,10 @@ from consult.events.models import Consultation, Event
 from consult.exports import labels as L
 from consult.exports import schemas
 from consult.exports.cells import spreadsheet_cell
-from consult.exports.labels import Labels, safe_file_name
+from consult.exports.labels import Labels
 from consult.exports.matrix import consultation_zone, label
 from consult.exports.xlsx import DATE_TIME, PERCENT, PERCENT_1, add_bar_chart, set_up_printing, sheet_title
+from consult.filenames import safe_file_name
 from consult.invitations.models import Invitation, Rsvp
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
 from consult.rounds.visibility import comment_table, person_table, published, speaks_for

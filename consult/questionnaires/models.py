@@ -136,6 +136,15 @@ class QuestionnaireResponse(Base):
     __table_args__ = (
         # Results read a questionnaire's submitted responses of one version.
         Index("ix_questionnaire_response_results", "questionnaire_id", "status", "version_id"),
+        # Results list free texts oldest first a page at a time: read in this order, not sorted.
+        Index(
+            "ix_questionnaire_response_submitted",
+            "questionnaire_id",
+            "version_id",
+            "submitted_at",
+            postgresql_where=text("status = 'submitted'"),
+            sqlite_where=text("status = 'submitted'"),
+        ),
         # One official response per organisation (per_organisation: person_id is null) ...
         Index(
             "uq_questionnaire_response_organisation",

@@ -16,8 +16,9 @@ from docx.shared import Cm
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from consult.exports.labels import ENUM_LABELS, content_disposition
+from consult.exports.labels import ENUM_LABELS
 from consult.exports.matrix import COLUMNS
+from consult.filenames import content_disposition
 from consult.mail.i18n import gettext
 from consult.rounds.models import Comment, CommentSource
 from tests.exports.conftest import Scenario, export

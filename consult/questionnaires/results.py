@@ -1,0 +1,495 @@
+"""A questionnaire's results, computed in PostgreSQL.
+
+Only submitted responses count, and only those of one version: a questionnaire changed after answers
+came in has results per version (``version``: by default the latest version that has submitted
+responses), so an option's count never adds answers to two different questions.
+
+The responses are read by three aggregate queries, each scanning the version's submitted rows once:
+``jsonb_each`` over the answers grouped by (question, row, value, organisation kind) gives every
+count (choices, multiple choices, scales, matrix rows, dates); ``percentile_cont`` per number
+question gives the numbers' medians; the free texts are read a page at a time per question. Scale and
+matrix means and medians follow exactly from the counts per value, so they need no second scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from msgspec import Struct
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.crud import get_or_404
+from consult.directory.models import Organisation, OrganisationKind
+from consult.errors import NotFound
+from consult.questionnaires.definition import decode_definition, questions
+from consult.questionnaires.models import (
+    Mode,
+    Questionnaire,
+    QuestionnaireInvitee,
+    QuestionnaireResponse,
+    QuestionnaireVersion,
+    ResponseStatus,
+)
+from consult.questionnaires.schemas import Question, QuestionKind
+
+TEXT_KINDS = (QuestionKind.TEXT, QuestionKind.LONG_TEXT)
+TEXTS_PER_QUESTION = 100  # free-text answers listed per question; ``text_count`` says how many there are
+NO_KIND = "none"  # the organisation kind of responses without an organisation (mode open, no org)
+
+
+@dataclass(frozen=True)
+class Filters:
+    organisation_kind: OrganisationKind | None = None
+    country: str | None = None
+
+    def sql(self) -> str:
+        """Extra conditions on ``r`` (bound as :kind and :country)."""
+        out = ""
+        if self.organisation_kind is not None:
+            out += " AND r.organisation_kind = :kind"
+        if self.country is not None:
+            out += " AND r.country = :country"
+        return out
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.organisation_kind is not None:
+            out["kind"] = self.organisation_kind.value
+        if self.country is not None:
+            out["country"] = self.country.upper()
+        return out
+
+
+class Count(Struct):
+    key: str  # the option key, scale value, or date
+    count: int
+    by_kind: dict[str, int]  # organisation kind ("none": no organisation) -> count
+
+
+class Stats(Struct):
+    count: int
+    mean: float | None
+    median: float | None
+    min: float | None
+    max: float | None
+
+
+class TextAnswer(Struct):
+    text: str
+    organisation: str | None  # per the respondent's attribution choice
+    person: str | None
+    submitted_at: dt.datetime | None
+
+
+class MatrixRow(Struct):
+    key: str
+    stats: Stats
+    counts: list[Count]
+
+
+class QuestionResult(Struct):
+    key: str
+    kind: QuestionKind
+    answered: int  # submitted responses that answer it
+    counts: list[Count] | None = None  # choice, multiple (options), scale, date: per value
+    stats: Stats | None = None  # scale, number
+    rows: list[MatrixRow] | None = None  # matrix
+    other_count: int | None = None  # multiple with "other": how many specified something else
+    others: list[TextAnswer] | None = None
+    text_count: int | None = None  # text, long_text
+    texts: list[TextAnswer] | None = None
+
+
+class Rate(Struct):
+    kind: str
+    invited: int
+    responded: int
+    rate: float | None
+
+
+class Silent(Struct):
+    id: UUID
+    name: str
+    kind: OrganisationKind
+    country: str | None
+
+
+class VersionCount(Struct):
+    number: int
+    responses: int  # submitted
+
+
+class Results(Struct):
+    questionnaire_id: UUID
+    mode: Mode
+    version: int
+    versions: list[VersionCount]
+    responses: int  # submitted responses of this version, after the filters
+    questions: list[QuestionResult]
+    # Invited organisations (per_organisation) or people (per_person) with a submitted response of
+    # any version; none for mode open.
+    response_rate: Rate | None
+    response_rate_by_kind: list[Rate]
+    not_answered: list[Silent]
+
+
+_BASE = """
+FROM (SELECT r.organisation_kind, r.answers FROM questionnaire_response r
+      WHERE r.questionnaire_id = :qid AND r.status = 'submitted' AND r.version_id = :vid{filters}) r
+"""
+
+_DATES = """
+SELECT a.key, a.value #>> '{{}}', coalesce(r.organisation_kind, 'none'), count(*)
+{base}
+CROSS JOIN LATERAL jsonb_each(r.answers) a
+WHERE a.key = ANY(:keys)
+GROUP BY 1, 2, 3
+"""
+
+# Per number question (:kN), its five figures over the answers that are numbers, all in one scan.
+_NUMBER_FIGURES = """count(*) FILTER (WHERE {ok}), avg({v}) FILTER (WHERE {ok}),
+percentile_cont(0.5) WITHIN GROUP (ORDER BY {v}) FILTER (WHERE {ok}), min({v}) FILTER (WHERE {ok}),
+max({v}) FILTER (WHERE {ok})"""
+
+# A page of free texts per question, oldest first, with who gave them per their attribution choice.
+_TEXTS = """
+SELECT k.key, t.text, t.organisation, t.person, t.submitted_at
+FROM unnest(CAST(:keys AS text[]), CAST(:paths AS text[])) AS k(key, path)
+CROSS JOIN LATERAL (
+    SELECT r.answers #>> string_to_array(k.path, ',') AS text, r.submitted_at,
+           CASE WHEN r.attribution <> 'anonymous' THEN o.name END AS organisation,
+           CASE WHEN r.attribution = 'named' THEN p.full_name END AS person
+    FROM questionnaire_response r
+    LEFT JOIN organisation o ON o.id = r.organisation_id
+    LEFT JOIN person p ON p.id = coalesce(r.person_id, r.submitted_by_id)
+    WHERE r.questionnaire_id = :qid AND r.status = 'submitted' AND r.version_id = :vid{filters}
+      AND coalesce(r.answers #>> string_to_array(k.path, ','), '') <> ''
+    ORDER BY r.submitted_at, r.id
+    LIMIT :limit
+) t
+ORDER BY k.key, t.submitted_at
+"""
+
+
+def _stats_from_counts(counts: dict[float, int]) -> Stats:
+    """Mean and median of whole-number answers (scales) from their counts per value."""
+    total = sum(counts.values())
+    if total == 0:
+        return Stats(count=0, mean=None, median=None, min=None, max=None)
+    values = sorted(counts)
+    mean = sum(v * n for v, n in counts.items()) / total
+
+    def at(position: int) -> float:  # the value at 0-based position in the sorted answers
+        seen = 0
+        for v in values:
+            seen += counts[v]
+            if position < seen:
+                return v
+        return values[-1]
+
+    middle = (total - 1) / 2
+    median = (at(int(middle)) + at(int(middle + 0.5))) / 2
+    return Stats(count=total, mean=mean, median=median, min=values[0], max=values[-1])
+
+
+def _number(value: str) -> float:
+    return float(value)
+
+
+def _value_key(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
+class ResultsService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def version_of(
+        self, questionnaire: Questionnaire, number: int | None
+    ) -> tuple[QuestionnaireVersion, list[VersionCount]]:
+        """The version asked for, else the latest with submitted responses, else the latest."""
+        # Counted on the index (questionnaire_id, status, version_id) alone, then matched to versions.
+        submitted = (
+            select(QuestionnaireResponse.version_id, func.count().label("n"))
+            .where(
+                QuestionnaireResponse.questionnaire_id == questionnaire.id,
+                QuestionnaireResponse.status == ResponseStatus.SUBMITTED,
+            )
+            .group_by(QuestionnaireResponse.version_id)
+            .subquery()
+        )
+        rows = (
+            await self.session.execute(
+                select(QuestionnaireVersion, func.coalesce(submitted.c.n, 0))
+                .outerjoin(submitted, submitted.c.version_id == QuestionnaireVersion.id)
+                .where(QuestionnaireVersion.questionnaire_id == questionnaire.id)
+                .order_by(QuestionnaireVersion.number)
+            )
+        ).all()
+        counts = [VersionCount(number=v.number, responses=n) for v, n in rows]
+        if number is not None:
+            for version, _ in rows:
+                if version.number == number:
+                    return version, counts
+            raise NotFound(f"questionnaire {questionnaire.id} has no version {number}")
+        answered = [version for version, n in rows if n]
+        return (answered or [version for version, _ in rows])[-1], counts
+
+    async def results(
+        self, questionnaire_id: UUID, version_number: int | None = None, filters: Filters | None = None
+    ) -> Results:
+        filters = filters or Filters()
+        questionnaire = await get_or_404(self.session, Questionnaire, questionnaire_id, "questionnaire")
+        version, versions = await self.version_of(questionnaire, version_number)
+        definition = decode_definition(version.definition)
+        params = {"qid": questionnaire.id, "vid": version.id, **filters.params()}
+        base = _BASE.format(filters=filters.sql())
+        all_questions = list(questions(definition))
+
+        tally = await self._tally(all_questions, base, params)
+        total = sum(tally.get(("", "*"), {}).get("", {}).values())
+        answered = {
+            key: sum(tally.get((key, "#"), {}).get("", {}).values()) for key in (q.key for q in all_questions)
+        }
+        numbers = [q.key for q in all_questions if q.kind == QuestionKind.NUMBER]
+        number_stats: dict[str, Stats] = {}
+        if numbers:
+            figures = [
+                _NUMBER_FIGURES.format(
+                    ok=f"jsonb_typeof(r.answers -> :k{i}) = 'number'", v=f"(r.answers ->> :k{i})::float8"
+                )
+                for i in range(len(numbers))
+            ]
+            row = (
+                await self.session.execute(
+                    text(f"SELECT {', '.join(figures)} {base}"),
+                    {**params, **{f"k{i}": key for i, key in enumerate(numbers)}},
+                )
+            ).one()
+            for i, key in enumerate(numbers):
+                n, mean, median, low, high = row[5 * i : 5 * i + 5]
+                number_stats[key] = Stats(count=n, mean=mean, median=median, min=low, max=high)
+        texts = await self._texts(all_questions, params, filters)
+
+        out = [self._question(q, answered.get(q.key, 0), tally, number_stats, texts) for q in all_questions]
+        rate, by_kind, silent = await self._rates(questionnaire, filters)
+        return Results(
+            questionnaire_id=questionnaire.id,
+            mode=questionnaire.mode,
+            version=version.number,
+            versions=versions,
+            responses=total,
+            questions=out,
+            response_rate=rate,
+            response_rate_by_kind=by_kind,
+            not_answered=silent,
+        )
+
+    async def _tally(
+        self, all_questions: list[Question], base: str, params: dict[str, Any]
+    ) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
+        """(question, sub) -> value -> organisation kind -> count, where sub is a matrix row, "" for
+        options and scale values (value "" counts the "other" texts), or "#" for "answered".
+
+        Options, scale values and matrix rows are known from the definition, so every count is one
+        ``count(*) FILTER`` in a single scan grouped by organisation kind; only dates, whose values
+        are not known beforehand, are grouped by value in a second scan over ``jsonb_each``."""
+        aggregates: list[str] = []
+        labels: list[tuple[str, str, str]] = []
+        bound: dict[str, Any] = {}
+
+        def add(condition: str, label: tuple[str, str, str], **values: Any) -> None:
+            n = len(labels)
+            names = {name: f"p{n}_{name}" for name in values}
+            aggregates.append(f"count(*) FILTER (WHERE {condition.format(**names)})")
+            bound.update({names[name]: value for name, value in values.items()})
+            labels.append(label)
+
+        add("true", ("", "*", ""))  # the responses themselves: no second scan to count them
+        for q in all_questions:
+            key = q.key
+            add("r.answers ? :{k}", (key, "#", ""), k=key)
+            if q.kind == QuestionKind.CHOICE:
+                for o in q.options:
+                    add("r.answers ->> :{k} = :{v}", (key, "", o.key), k=key, v=o.key)
+            elif q.kind == QuestionKind.MULTIPLE:
+                for o in q.options:
+                    add("r.answers -> :{k} -> 'options' ? :{v}", (key, "", o.key), k=key, v=o.key)
+                if q.other:
+                    add("coalesce(r.answers -> :{k} ->> 'other', '') <> ''", (key, "", ""), k=key)
+            elif q.kind == QuestionKind.SCALE:
+                for v in self._scale_keys(q):
+                    add("r.answers ->> :{k} = :{v}", (key, "", v), k=key, v=v)
+            elif q.kind == QuestionKind.MATRIX:
+                for row in q.rows:
+                    for v in self._scale_keys(q):
+                        add("r.answers -> :{k} ->> :{row} = :{v}", (key, row.key, v), k=key, row=row.key, v=v)
+        tally: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+        statement = (
+            f"SELECT coalesce(r.organisation_kind, '{NO_KIND}'), {', '.join(aggregates)} {base} GROUP BY 1"
+        )
+        for kind, *counts in await self.session.execute(text(statement), {**params, **bound}):
+            for (key, sub, value), n in zip(labels, counts, strict=True):
+                if n:
+                    tally[(key, sub)][value][kind] = n
+        dates = [q.key for q in all_questions if q.kind == QuestionKind.DATE]
+        if dates:
+            for key, value, kind, n in await self.session.execute(
+                text(_DATES.format(base=base)), {**params, "keys": dates}
+            ):
+                tally[(key, "")][value][kind] = n
+        return tally
+
+    async def _texts(
+        self, all_questions: list[Question], params: dict[str, Any], filters: Filters
+    ) -> dict[str, list[TextAnswer]]:
+        keys: list[str] = []
+        paths: list[str] = []
+        for q in all_questions:
+            if q.kind in TEXT_KINDS:
+                keys.append(q.key)
+                paths.append(q.key)
+            elif q.kind == QuestionKind.MULTIPLE and q.other:
+                keys.append(q.key)
+                paths.append(f"{q.key},other")
+        if not keys:
+            return {}
+        listed: dict[str, list[TextAnswer]] = defaultdict(list)
+        for key, value, organisation, person, submitted_at in await self.session.execute(
+            text(_TEXTS.format(filters=filters.sql())),
+            {**params, "keys": keys, "paths": paths, "limit": TEXTS_PER_QUESTION},
+        ):
+            listed[key].append(
+                TextAnswer(text=value, organisation=organisation, person=person, submitted_at=submitted_at)
+            )
+        return {key: listed.get(key, []) for key in keys}
+
+    def _question(
+        self,
+        q: Question,
+        answered: int,
+        tally: dict[tuple[str, str], dict[str, dict[str, int]]],
+        number_stats: dict[str, Stats],
+        texts: dict[str, list[TextAnswer]],
+    ) -> QuestionResult:
+        def counts_of(sub: str, order: list[str] | None) -> list[Count]:
+            found = tally.get((q.key, sub), {})
+            keys = order if order is not None else sorted(k for k in found if k != "")
+            return [
+                Count(
+                    key=k,
+                    count=sum(found.get(k, {}).values()),
+                    by_kind=dict(sorted(found.get(k, {}).items())),
+                )
+                for k in keys
+            ]
+
+        result = QuestionResult(key=q.key, kind=q.kind, answered=answered)
+        if q.kind in (QuestionKind.CHOICE, QuestionKind.MULTIPLE):
+            result.counts = counts_of("", [o.key for o in q.options or []])
+            if q.kind == QuestionKind.MULTIPLE and q.other:
+                result.other_count = sum(tally.get((q.key, ""), {}).get("", {}).values())
+                result.others = texts.get(q.key, [])
+        elif q.kind == QuestionKind.SCALE:
+            scale = self._scale_keys(q)
+            result.counts = counts_of("", scale)
+            result.stats = _stats_from_counts({_number(c.key): c.count for c in result.counts if c.count})
+        elif q.kind == QuestionKind.MATRIX:
+            scale = self._scale_keys(q)
+            result.rows = []
+            for row in q.rows or []:
+                row_counts = counts_of(row.key, scale)
+                stats = _stats_from_counts({_number(c.key): c.count for c in row_counts if c.count})
+                result.rows.append(MatrixRow(key=row.key, stats=stats, counts=row_counts))
+        elif q.kind == QuestionKind.NUMBER:
+            result.stats = number_stats.get(q.key, Stats(count=0, mean=None, median=None, min=None, max=None))
+        elif q.kind == QuestionKind.DATE:
+            result.counts = counts_of("", None)
+        else:
+            result.texts = texts.get(q.key, [])
+            result.text_count = answered
+        return result
+
+    @staticmethod
+    def _scale_keys(q: Question) -> list[str]:
+        low, high = int(q.min or 0), int(q.max or 0)
+        return [_value_key(v) for v in range(low, high + 1)]
+
+    async def _rates(
+        self, questionnaire: Questionnaire, filters: Filters
+    ) -> tuple[Rate | None, list[Rate], list[Silent]]:
+        if questionnaire.mode == Mode.OPEN:
+            return None, [], []
+        per_organisation = questionnaire.mode == Mode.PER_ORGANISATION
+        invitee = QuestionnaireInvitee
+        # per_organisation: the organisation answers; per_person: each person does.
+        unit = invitee.organisation_id if per_organisation else invitee.person_id
+        response = QuestionnaireResponse
+        answered_by = response.organisation_id if per_organisation else response.person_id
+        submitted = (
+            select(response.id)
+            .where(
+                response.questionnaire_id == questionnaire.id,
+                response.status == ResponseStatus.SUBMITTED,
+                answered_by == unit,
+            )
+            .exists()
+        )
+        kind = func.coalesce(Organisation.kind, NO_KIND)
+        query = (
+            select(
+                kind,
+                func.count(func.distinct(unit)),
+                func.count(func.distinct(unit)).filter(submitted),
+            )
+            .select_from(invitee)
+            .outerjoin(Organisation, Organisation.id == invitee.organisation_id)
+            .where(invitee.questionnaire_id == questionnaire.id, unit.is_not(None))
+            .group_by(kind)
+            .order_by(kind)
+        )
+        if filters.organisation_kind is not None:
+            query = query.where(Organisation.kind == filters.organisation_kind)
+        if filters.country is not None:
+            query = query.where(Organisation.country == filters.country.upper())
+        by_kind = [
+            Rate(kind=str(kind), invited=invited, responded=done, rate=done / invited if invited else None)
+            for kind, invited, done in (await self.session.execute(query)).all()
+        ]
+        invited = sum(r.invited for r in by_kind)
+        done = sum(r.responded for r in by_kind)
+        overall = Rate(kind="all", invited=invited, responded=done, rate=done / invited if invited else None)
+
+        org_submitted = (
+            select(response.id)
+            .where(
+                response.questionnaire_id == questionnaire.id,
+                response.status == ResponseStatus.SUBMITTED,
+                response.organisation_id == Organisation.id,
+            )
+            .exists()
+        )
+        silent_query = (
+            select(Organisation)
+            .where(
+                Organisation.id.in_(
+                    select(invitee.organisation_id).where(invitee.questionnaire_id == questionnaire.id)
+                ),
+                ~org_submitted,
+            )
+            .order_by(Organisation.name)
+        )
+        if filters.organisation_kind is not None:
+            silent_query = silent_query.where(Organisation.kind == filters.organisation_kind)
+        if filters.country is not None:
+            silent_query = silent_query.where(Organisation.country == filters.country.upper())
+        silent = [
+            Silent(id=o.id, name=o.name, kind=o.kind, country=o.country)
+            for o in (await self.session.scalars(silent_query)).all()
+        ]
+        return overall, by_kind, silent
