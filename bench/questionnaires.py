@@ -11,6 +11,10 @@ the modules are loaded): memory should stay flat as responses grow.
 
 Not measured yet: the submission throughput through the API next to a bare Litestar + asyncpg insert.
 
+COPY bypasses the service, so after each filling the results' rollup (``questionnaire_tally``, which
+a submission updates in its own transaction) is recounted from all responses in one INSERT … SELECT
+(``consult.questionnaires.tally.rebuild``); its time is printed as "rollup".
+
 Needs PostgreSQL on 127.0.0.1 (as the tests do); creates and drops its own database.
 """
 
@@ -153,6 +157,25 @@ def fill(ids: dict, start: int, stop: int) -> None:
         conn.execute("VACUUM ANALYZE questionnaire_response")
 
 
+async def rebuild_tally(questionnaire_id: str) -> float:
+    """Count the COPY'd responses into the results' rollup, as their submissions would have (a
+    submission through the service adds to ``questionnaire_tally`` in its own transaction; COPY
+    bypasses the service, so the rollup is recounted from all responses in one INSERT … SELECT)."""
+    from consult.db import async_session_factory, create_api_engine
+    from consult.questionnaires.tally import rebuild
+    from consult.settings import get_settings
+
+    engine = create_api_engine(get_settings())
+    started = time.perf_counter()
+    try:
+        async with async_session_factory(engine)() as session:
+            await rebuild(session, uuid.UUID(questionnaire_id))
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - started
+
+
 async def measure_results(questionnaire_id: str) -> dict:
     from consult.db import async_session_factory, create_api_engine
     from consult.directory.models import OrganisationKind
@@ -243,11 +266,12 @@ def main() -> None:
                 fill(ids, filled, size)
                 filled = size
                 fill_s = time.perf_counter() - started
+                tally_s = asyncio.run(rebuild_tally(qid))
                 results = asyncio.run(measure_results(qid))
                 if size not in exports:
                     print(
                         f"{size:>9} | {results['all']['seconds']:>9.2f} {results['ngo']['seconds']:>6.2f} |"
-                        f"   (filled in {fill_s:.1f} s; {results['ngo']['responses']} ngo responses)",
+                        f"   (filled in {fill_s:.1f} s, rollup {tally_s:.1f} s; {results['ngo']['responses']} ngo responses)",
                         flush=True,
                     )
                     continue
@@ -273,7 +297,7 @@ def main() -> None:
                 print(
                     f"{size:>9} | {results['all']['seconds']:>9.2f} {results['ngo']['seconds']:>6.2f} | "
                     f"{export['seconds']:>7.1f} {export['peak_mb']:>8.1f} {export['file_mb']:>8.1f}"
-                    f"   (filled in {fill_s:.1f} s; {results['ngo']['responses']} ngo responses)",
+                    f"   (filled in {fill_s:.1f} s, rollup {tally_s:.1f} s; {results['ngo']['responses']} ngo responses)",
                     flush=True,
                 )
     finally:

@@ -26,6 +26,7 @@ from consult.questionnaires.models import (
     QuestionnaireLink,
     QuestionnaireResponse,
     QuestionnaireResponseChange,
+    QuestionnaireTally,
     QuestionnaireVersion,
 )
 from consult.rounds.models import (
@@ -71,6 +72,7 @@ __all__ = [
     "QuestionnaireLink",
     "QuestionnaireResponse",
     "QuestionnaireResponseChange",
+    "QuestionnaireTally",
     "QuestionnaireVersion",
     "ReminderSent",
     "ReplyNotice",

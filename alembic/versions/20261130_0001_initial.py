@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:57:07.941071
+Create Date: 2026-11-30 16:20:19.828603
 """
 
 from collections.abc import Sequence
@@ -993,6 +993,44 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "questionnaire_tally",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("questionnaire_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("question_key", sa.String(length=40), nullable=False),
+        sa.Column("row_key", sa.String(length=40), nullable=False),
+        sa.Column("value_key", sa.String(length=64), nullable=False),
+        sa.Column("organisation_kind", sa.String(length=32), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_id"],
+            ["questionnaire.id"],
+            name=op.f("fk_questionnaire_tally_questionnaire_id_questionnaire"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["questionnaire_version.id"],
+            name=op.f("fk_questionnaire_tally_version_id_questionnaire_version"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire_tally")),
+        sa.UniqueConstraint(
+            "questionnaire_id",
+            "version_id",
+            "question_key",
+            "row_key",
+            "value_key",
+            "organisation_kind",
+            "country",
+            name="uq_questionnaire_tally_cell",
+        ),
+    )
+    op.create_table(
         "reminder_sent",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -1674,6 +1712,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reminder_sent_invitation_id"))
 
     op.drop_table("reminder_sent")
+    op.drop_table("questionnaire_tally")
     with op.batch_alter_table("questionnaire_response", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_questionnaire_response_person",

@@ -204,3 +204,39 @@ class QuestionnaireResponseChange(Base):
     action: Mapped[ChangeAction] = mapped_column(str_enum(ChangeAction, 16))
     revision: Mapped[int] = mapped_column(Integer)  # the response's revision after the change
     changed_keys: Mapped[list[str]] = mapped_column(JSON_DOCUMENT, default=list)
+
+
+class QuestionnaireTally(Base):
+    """How many submitted responses gave each value, kept up to date as responses are submitted
+    (+1) and reopened (-1) in the same transaction, so that results read this small table rather
+    than every response's answers (see ``consult.questionnaires.tally``).
+
+    ``question_key`` "" with ``row_key`` "*" counts the responses themselves; ``row_key`` "#" counts
+    the responses answering the question; otherwise ``row_key`` is the matrix row ("" elsewhere) and
+    ``value_key`` the option key, scale value, or date ("" for a multiple choice's "other" text).
+    Number answers are not counted here: their values are unbounded, their figures read the answers.
+    """
+
+    __tablename__ = "questionnaire_tally"
+    __table_args__ = (
+        UniqueConstraint(
+            "questionnaire_id",
+            "version_id",
+            "question_key",
+            "row_key",
+            "value_key",
+            "organisation_kind",
+            "country",
+            name="uq_questionnaire_tally_cell",
+        ),
+    )
+
+    questionnaire_id: Mapped[UUID] = mapped_column(ForeignKey("questionnaire.id", ondelete="CASCADE"))
+    version_id: Mapped[UUID] = mapped_column(ForeignKey("questionnaire_version.id", ondelete="CASCADE"))
+    question_key: Mapped[str] = mapped_column(String(40))
+    row_key: Mapped[str] = mapped_column(String(40))
+    value_key: Mapped[str] = mapped_column(String(64))
+    # "" rather than null for none, so that the unique constraint (and ON CONFLICT) applies.
+    organisation_kind: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str] = mapped_column(String(2))
+    count: Mapped[int] = mapped_column(Integer)

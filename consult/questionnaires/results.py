@@ -4,11 +4,14 @@ Only submitted responses count, and only those of one version: a questionnaire c
 came in has results per version (``version``: by default the latest version that has submitted
 responses), so an option's count never adds answers to two different questions.
 
-The responses are read by three aggregate queries, each scanning the version's submitted rows once:
-``jsonb_each`` over the answers grouped by (question, row, value, organisation kind) gives every
-count (choices, multiple choices, scales, matrix rows, dates); ``percentile_cont`` per number
-question gives the numbers' medians; the free texts are read a page at a time per question. Scale and
-matrix means and medians follow exactly from the counts per value, so they need no second scan.
+Every count (choices, multiple choices, scales, matrix rows, dates, who answered what, per
+organisation kind) comes from the rollup ``questionnaire_tally``, kept up to date in the transaction
+of each submission and reopening (``consult.questionnaires.tally``), so it costs the same at a
+million responses as at ten. Scale and matrix means and medians follow exactly from the counts per
+value (a weighted median over at most a few values). Only number questions, whose values are
+unbounded, still scan the version's submitted answers: one query, ``percentile_cont`` per number
+question, and only when the version has number questions. The free texts are read a page at a
+time per question, in submission order (an index).
 """
 
 from __future__ import annotations
@@ -143,12 +146,13 @@ FROM (SELECT r.organisation_kind, r.answers FROM questionnaire_response r
       WHERE r.questionnaire_id = :qid AND r.status = 'submitted' AND r.version_id = :vid{filters}) r
 """
 
-_DATES = """
-SELECT a.key, a.value #>> '{{}}', coalesce(r.organisation_kind, 'none'), count(*)
-{base}
-CROSS JOIN LATERAL jsonb_each(r.answers) a
-WHERE a.key = ANY(:keys)
-GROUP BY 1, 2, 3
+# The rollup's cells of one version, per organisation kind ("" is none), after the filters.
+_ROLLUP = """
+SELECT r.question_key, r.row_key, r.value_key, coalesce(nullif(r.organisation_kind, ''), 'none'),
+       sum(r.count)
+FROM questionnaire_tally r
+WHERE r.questionnaire_id = :qid AND r.version_id = :vid{filters}
+GROUP BY 1, 2, 3, 4
 """
 
 # Per number question (:kN), its five figures over the answers that are numbers, all in one scan.
@@ -251,7 +255,7 @@ class ResultsService:
         base = _BASE.format(filters=filters.sql())
         all_questions = list(questions(definition))
 
-        tally = await self._tally(all_questions, base, params)
+        tally = await self._tally(params, filters)
         total = sum(tally.get(("", "*"), {}).get("", {}).values())
         answered = {
             key: sum(tally.get((key, "#"), {}).get("", {}).values()) for key in (q.key for q in all_questions)
@@ -291,58 +295,18 @@ class ResultsService:
         )
 
     async def _tally(
-        self, all_questions: list[Question], base: str, params: dict[str, Any]
+        self, params: dict[str, Any], filters: Filters
     ) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
         """(question, sub) -> value -> organisation kind -> count, where sub is a matrix row, "" for
-        options and scale values (value "" counts the "other" texts), or "#" for "answered".
-
-        Options, scale values and matrix rows are known from the definition, so every count is one
-        ``count(*) FILTER`` in a single scan grouped by organisation kind; only dates, whose values
-        are not known beforehand, are grouped by value in a second scan over ``jsonb_each``."""
-        aggregates: list[str] = []
-        labels: list[tuple[str, str, str]] = []
-        bound: dict[str, Any] = {}
-
-        def add(condition: str, label: tuple[str, str, str], **values: Any) -> None:
-            n = len(labels)
-            names = {name: f"p{n}_{name}" for name in values}
-            aggregates.append(f"count(*) FILTER (WHERE {condition.format(**names)})")
-            bound.update({names[name]: value for name, value in values.items()})
-            labels.append(label)
-
-        add("true", ("", "*", ""))  # the responses themselves: no second scan to count them
-        for q in all_questions:
-            key = q.key
-            add("r.answers ? :{k}", (key, "#", ""), k=key)
-            if q.kind == QuestionKind.CHOICE:
-                for o in q.options:
-                    add("r.answers ->> :{k} = :{v}", (key, "", o.key), k=key, v=o.key)
-            elif q.kind == QuestionKind.MULTIPLE:
-                for o in q.options:
-                    add("r.answers -> :{k} -> 'options' ? :{v}", (key, "", o.key), k=key, v=o.key)
-                if q.other:
-                    add("coalesce(r.answers -> :{k} ->> 'other', '') <> ''", (key, "", ""), k=key)
-            elif q.kind == QuestionKind.SCALE:
-                for v in self._scale_keys(q):
-                    add("r.answers ->> :{k} = :{v}", (key, "", v), k=key, v=v)
-            elif q.kind == QuestionKind.MATRIX:
-                for row in q.rows:
-                    for v in self._scale_keys(q):
-                        add("r.answers -> :{k} ->> :{row} = :{v}", (key, row.key, v), k=key, row=row.key, v=v)
+        options, scale values and dates (value "" counts the "other" texts), or "#" for "answered";
+        ("", "*") counts the responses. Read from the rollup kept at submission (``tally``), whose
+        rows are already these cells per kind and country: a few thousand rows, whatever the
+        number of responses."""
         tally: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-        statement = (
-            f"SELECT coalesce(r.organisation_kind, '{NO_KIND}'), {', '.join(aggregates)} {base} GROUP BY 1"
-        )
-        for kind, *counts in await self.session.execute(text(statement), {**params, **bound}):
-            for (key, sub, value), n in zip(labels, counts, strict=True):
-                if n:
-                    tally[(key, sub)][value][kind] = n
-        dates = [q.key for q in all_questions if q.kind == QuestionKind.DATE]
-        if dates:
-            for key, value, kind, n in await self.session.execute(
-                text(_DATES.format(base=base)), {**params, "keys": dates}
-            ):
-                tally[(key, "")][value][kind] = n
+        statement = _ROLLUP.format(filters=filters.sql())
+        for key, sub, value, kind, n in await self.session.execute(text(statement), params):
+            if n:
+                tally[(key, sub)][value][kind] = int(n)
         return tally
 
     async def _texts(

@@ -21,7 +21,7 @@ from consult.directory.models import Organisation, Person
 from consult.errors import Conflict, Invalid, NotFound
 from consult.events.models import Consultation
 from consult.pagination import PageParams
-from consult.questionnaires import schemas
+from consult.questionnaires import schemas, tally
 from consult.questionnaires.definition import Checked, check_answers, check_definition, decode_definition
 from consult.questionnaires.links import link_expiry
 from consult.questionnaires.mailing import queue_invitations
@@ -394,17 +394,17 @@ class ResponseService:
                 raise StaleRevision(response)
             if response.status is ResponseStatus.SUBMITTED:
                 raise Conflict("the response has been submitted already; reopen it to change it")
-            checked = check_answers(
-                await self._version(response.version_id), data.answers, complete=data.submit
-            )
+            definition = await self._version(response.version_id)
+            checked = check_answers(definition, data.answers, complete=data.submit)
             if checked.problems:
                 raise AnswersRefused(checked)
-        await self._write(response, checked, data.attribution, person_id, data.submit)
+        await self._write(response, definition, checked, data.attribution, person_id, data.submit)
         return response
 
     async def _write(
         self,
         response: QuestionnaireResponse,
+        definition: schemas.Definition,
         checked: Checked,
         attribution: ResponseAttribution,
         person_id: UUID | None,
@@ -436,6 +436,8 @@ class ResponseService:
             )
         )
         await self.session.flush()
+        if submit:
+            await tally.count(self.session, response, definition, 1)
 
     async def reopen(
         self, questionnaire: Questionnaire, respondent: Respondent, revision: int
@@ -448,6 +450,7 @@ class ResponseService:
             raise Conflict("there is no submitted response to reopen")
         if response.revision != revision:
             raise StaleRevision(response)
+        await tally.count(self.session, response, await self._version(response.version_id), -1)
         response.status = ResponseStatus.DRAFT
         response.submitted_at = None
         response.submitted_by_id = None
@@ -471,7 +474,8 @@ class ResponseService:
         if questionnaire.mode is not Mode.OPEN or not takes_answers(questionnaire):
             raise Conflict("the questionnaire is not open for answers")
         version = await QuestionnaireService(self.session, self.settings).current_version(questionnaire.id)
-        checked = check_answers(decode_definition(version.definition), answers, complete=True)
+        definition = decode_definition(version.definition)
+        checked = check_answers(definition, answers, complete=True)
         if checked.problems:
             raise AnswersRefused(checked)
         now = _now()
@@ -486,6 +490,7 @@ class ResponseService:
         )
         self.session.add(response)
         await self.session.flush()
+        await tally.count(self.session, response, definition, 1)
         return response
 
     async def open_questionnaire(self, public_key: str) -> Questionnaire:

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from consult.auth.models import Role
+from consult.questionnaires import tally
+from consult.questionnaires.definition import decode_definition
 from consult.questionnaires.models import (
     QuestionnaireResponse,
     QuestionnaireVersion,
@@ -227,21 +229,26 @@ def add_response(
     db, questionnaire_id, version_id, organisation, person_id, kind, country, status, attribution, answers
 ) -> None:
     # Responses are arranged directly: answering through the page is tested in test_questionnaires.
-    db.add(
-        QuestionnaireResponse(
-            questionnaire_id=UUID(questionnaire_id),
-            version_id=version_id,
-            organisation_id=UUID(organisation["id"]) if organisation else None,
-            organisation_kind=kind,
-            country=country,
-            status=ResponseStatus(status),
-            submitted_at=dt.datetime.now(dt.UTC) if status == "submitted" else None,
-            submitted_by_id=UUID(person_id) if person_id else None,
-            attribution=ResponseAttribution(attribution),
-            answers=answers,
-        )
+    response = QuestionnaireResponse(
+        questionnaire_id=UUID(questionnaire_id),
+        version_id=version_id,
+        organisation_id=UUID(organisation["id"]) if organisation else None,
+        organisation_kind=kind,
+        country=country,
+        status=ResponseStatus(status),
+        submitted_at=dt.datetime.now(dt.UTC) if status == "submitted" else None,
+        submitted_by_id=UUID(person_id) if person_id else None,
+        attribution=ResponseAttribution(attribution),
+        answers=answers,
     )
+    db.add(response)
     db.flush()
+    if status == "submitted":  # counted in the results' rollup, as a submission through the service is
+        db.execute(
+            tally.count_statement(
+                response, decode_definition(db.get(QuestionnaireVersion, version_id).definition), 1
+            )
+        )
 
 
 def by_key(items: list[dict]) -> dict[str, dict]:
