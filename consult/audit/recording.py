@@ -37,7 +37,10 @@ from consult.claims import Relayed
 from consult.db import Base
 from consult.sessions import ADDRESS_KEY, PRINCIPAL_KEY, ReadOnlySession
 
-_NOT_RECORDED = frozenset({AuditEntry.__tablename__, "outbound_email", "worker_heartbeat", "reply_notice", "questionnaire_tally"})
+# questionnaire_tally: derived counts, moved by a response's submission or reopening, which is recorded.
+_NOT_RECORDED = frozenset(
+    {AuditEntry.__tablename__, "outbound_email", "worker_heartbeat", "reply_notice", "questionnaire_tally"}
+)
 _TIMESTAMPS = frozenset({"id", "created_at", "updated_at"})
 # Columns whose values never go into the log, only their names.
 _SECRET_COLUMNS = frozenset({"token_hash"})
