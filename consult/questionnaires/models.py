@@ -213,8 +213,9 @@ class QuestionnaireTally(Base):
 
     ``question_key`` "" with ``row_key`` "*" counts the responses themselves; ``row_key`` "#" counts
     the responses answering the question; otherwise ``row_key`` is the matrix row ("" elsewhere) and
-    ``value_key`` the option key, scale value, or date ("" for a multiple choice's "other" text).
-    Number answers are not counted here: their values are unbounded, their figures read the answers.
+    ``value_key`` the option key, scale or number value, or date ("" for a multiple choice's "other"
+    text). Numbers are counted per distinct value too: their mean and median follow exactly from
+    the counts, and answers to a bounded question take few distinct values.
     """
 
     __tablename__ = "questionnaire_tally"

@@ -24,13 +24,13 @@ from consult.questionnaires.schemas import Definition, QuestionKind
 
 RESPONSES = ("", "*", "")  # the cell counting the responses themselves
 ANSWERED = "#"  # row_key of the cells counting the responses answering a question
-SINGLE_VALUED = (QuestionKind.CHOICE, QuestionKind.SCALE, QuestionKind.DATE)
+SINGLE_VALUED = (QuestionKind.CHOICE, QuestionKind.SCALE, QuestionKind.NUMBER, QuestionKind.DATE)
 
 Cell = tuple[str, str, str]  # question key, row key, value key
 
 
 def value_key(value: Any) -> str:
-    """An answer's value as the rollup keys it: scale values as whole numbers ("3", not "3.0")."""
+    """An answer's value as the rollup keys it: whole numbers as such ("3", not "3.0")."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     return str(int(value)) if value == int(value) else str(value)
