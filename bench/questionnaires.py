@@ -1,6 +1,19 @@
-"""An `open` questionnaire of 20 questions with many responses: its results and its XLSX export.
+"""An `open` questionnaire of 20 questions: submission throughput, then with many responses its
+results and its XLSX export.
 
     .venv/bin/python bench/questionnaires.py [--responses 1000000] [--export-sizes 100000,1000000]
+        [--concurrency 16] [--seconds 10] [--throughput-only]
+
+First, submissions through the real API: the public page's form (``POST /q/open/{public_key}``,
+answered 303 to the thanks page) posted by ``--concurrency`` keep-alive connections for
+``--seconds`` against uvicorn with one worker process (as ``consult serve`` runs it, rate limits
+raised: every request comes from one address), next to a bare Litestar + asyncpg endpoint inserting
+the same answers as JSON in one INSERT of a ``questionnaire_response`` row. The bare one writes
+only that row; the API also checks the answers against the definition, adds them to the results'
+rollup (``questionnaire_tally``) and writes the audit log, in the same transaction. The client is
+bench/rounds_comments.py's minimal HTTP/1.1 one (cheaper than httpx on a shared machine, so the
+client is not what is measured); each non-303 (non-201 for the bare) answer counts as a failure.
+``--throughput-only`` stops after this.
 
 The responses are written straight into PostgreSQL with COPY (varied answers to every kind of
 question, organisations of several kinds and countries). Then, at each size: the results
@@ -8,8 +21,6 @@ question, organisations of several kinds and countries). Then, at each size: the
 the database), unfiltered and filtered by organisation kind, and, at each of ``--export-sizes``, the XLSX export (the code behind
 ``GET …/export?format=xlsx``) in a child process, with its time and peak memory (VmHWM, reset once
 the modules are loaded): memory should stay flat as responses grow.
-
-Not measured yet: the submission throughput through the API next to a bare Litestar + asyncpg insert.
 
 COPY bypasses the service, so after each filling the results' rollup (``questionnaire_tally``, which
 a submission updates in its own transaction) is recounted from all responses in one INSERT … SELECT
@@ -26,12 +37,17 @@ import datetime as dt
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from urllib.parse import urlencode
+
+import rounds_comments as rc  # the API's command, the servers' start-up and the load client
 
 RUN = uuid.uuid4().hex[:8]
 ADMIN_URL = os.environ.get("CONSULT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -218,6 +234,153 @@ async def measure_export(questionnaire_id: str, out: Path) -> dict:
         await engine.dispose()
 
 
+# --- submission throughput: the API next to a bare insert -----------------------------------------
+
+INSERT_SQL = """
+INSERT INTO questionnaire_response (id, created_at, updated_at, questionnaire_id, version_id, status,
+    submitted_at, revision, attribution, answers)
+VALUES ($1, $2, $2, $3, $4, 'submitted', $2, 1, 'anonymous', $5::jsonb)
+"""
+
+
+def serve_bare(port: int, dsn: str, questionnaire_id: str, version_id: str) -> None:
+    """POST /responses with the answers as JSON: one INSERT of the response row, nothing else."""
+    import asyncpg
+    import uvicorn
+    from litestar import Litestar, post
+    from uuid_utils.compat import uuid7
+
+    pool: list[asyncpg.Pool] = []
+    questionnaire, version = uuid.UUID(questionnaire_id), uuid.UUID(version_id)
+
+    async def start() -> None:
+        pool.append(await asyncpg.create_pool(dsn, min_size=10, max_size=10))
+
+    @post("/responses")
+    async def submit(data: dict) -> dict:
+        response_id = uuid7()
+        async with pool[0].acquire() as conn:
+            await conn.execute(
+                INSERT_SQL, response_id, dt.datetime.now(dt.UTC), questionnaire, version, json.dumps(data)
+            )
+        return {"id": str(response_id)}
+
+    app = Litestar([submit], on_startup=[start])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def form_body(given: dict) -> bytes:
+    """The public page's form fields giving these answers (as a browser posts them)."""
+    fields: list[tuple[str, str]] = []
+    for key, value in given.items():
+        if isinstance(value, dict) and "options" in value:
+            fields += [(f"q.{key}", option) for option in value["options"]]
+            fields.append((f"q.{key}.other", value["other"] or ""))
+        elif isinstance(value, dict):
+            fields += [(f"q.{key}.{row}", str(point)) for row, point in value.items()]
+        else:
+            fields.append((f"q.{key}", str(value)))
+    return urlencode([*fields, ("attribution", "anonymous"), ("website", "")]).encode()
+
+
+def count_rows(table: str) -> int:
+    import psycopg
+
+    with psycopg.connect(DB_URL) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+
+
+def measure_throughput(ids: dict, args: argparse.Namespace) -> None:
+    rng = random.Random(7)
+    given = [answers(rng) for _ in range(1000)]
+    forms, bodies = [form_body(a) for a in given], [json.dumps(a).encode() for a in given]
+    turn = [0] * args.concurrency  # each connection walks the same answers, in both runs
+
+    def pick(slot: int) -> int:
+        turn[slot] += 1
+        return (slot * 61 + turn[slot]) % len(given)
+
+    form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def api_post(slot: int) -> rc.Request:
+        return ("POST", f"/q/open/{RUN}", form_headers, forms[pick(slot)])
+
+    def bare_post(slot: int) -> rc.Request:
+        return ("POST", "/responses", {}, bodies[pick(slot)])
+
+    processes: list[subprocess.Popen[bytes]] = []
+    with TemporaryDirectory() as data_dir:
+        env = {
+            **os.environ,
+            "CONSULT_DATA_DIR": data_dir,
+            "CONSULT_REDIS_URL": os.environ.get("CONSULT_BENCH_REDIS", "redis://127.0.0.1:6379/0"),
+            "CONSULT_CELERY_QUEUE": f"consult-bench-{RUN}",
+            "CONSULT_SECRET_KEY": secrets.token_urlsafe(48),  # the API refuses the dev-only key
+            # What is measured is the work, not the limiter: every request comes from one address.
+            "CONSULT_RATE_LIMIT_LINK_PAGES": "100000000",
+            "CONSULT_RATE_LIMIT_LINK_POSTS": "100000000",
+            "CONSULT_RATE_LIMIT_API": "100000000",
+        }
+
+        def run(command: list[str], name: str, make: Callable[[int], rc.Request], expect: int) -> rc.Result:
+            port = rc.free_port()
+            processes.append(rc.start_server([*command, "--port", str(port)], env, port))
+            try:
+                return asyncio.run(
+                    rc.load(
+                        name,
+                        rc.Server(port, processes[-1].pid),
+                        make,
+                        expect,
+                        concurrency=args.concurrency,
+                        seconds=args.seconds,
+                    )
+                )
+            finally:
+                processes[-1].terminate()
+                processes[-1].wait(timeout=20)
+
+        try:
+            before = count_rows("questionnaire_response"), count_rows("audit_entry")
+            api_cmd = rc.api_command(0, 1)
+            api_cmd = api_cmd[: api_cmd.index("--port")] + api_cmd[api_cmd.index("--port") + 2 :]
+            api = run(api_cmd, f"consult API, 1 proc., {args.concurrency} conn.", api_post, 303)
+            after = count_rows("questionnaire_response"), count_rows("audit_entry")
+            bare_cmd = [
+                sys.executable,
+                __file__,
+                "--dsn",
+                DB_URL,
+                "--questionnaire",
+                str(ids["questionnaire"]),
+            ]
+            bare_cmd += ["--version", str(ids["version"]), "--serve-bare"]
+            bare = run(bare_cmd, f"bare Litestar + asyncpg, {args.concurrency} conn.", bare_post, 201)
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait(timeout=20)
+    submitted = after[0] - before[0]
+    print(f"\nsubmissions of the 20-question form, {args.seconds:.0f} s each after a 2 s warm-up")
+    print(f"{'':44} {'resp/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'CPU ms/req':>10} {'ok':>7} {'failed':>6}")
+    for r in (api, bare):
+        print(
+            f"{r.name:44} {r.rps:7.0f} {r.pct(0.5):7.1f} {r.pct(0.95):7.1f} {r.cpu_ms:10.2f}"
+            f" {len(r.latencies) - r.errors:7d} {r.errors:6d}"
+        )
+    print(
+        f"API / bare: throughput {api.rps / bare.rps:.2f}, CPU per request {bare.cpu_ms / api.cpu_ms:.2f}"
+        " (target >= 0.40; the bare one writes only the response row, the API also the rollup and audit)"
+    )
+    print(
+        f"API wrote {submitted:,} responses (warm-up included), "
+        f"{(after[1] - before[1]) / max(submitted, 1):.1f} audit rows per response"
+    )
+    if api.errors or bare.errors:
+        raise SystemExit("some submissions failed")
+
+
 def peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -237,12 +400,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--responses", type=int, default=100_000)
     parser.add_argument("--export-sizes", default="100000")  # XLSX export at these sizes
-    parser.add_argument("--child-export", action="store_true")
-    parser.add_argument("--questionnaire")
-    parser.add_argument("--out")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--throughput-only", action="store_true", help="measure submissions, then stop")
+    parser.add_argument("--child-export", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--dsn", help=argparse.SUPPRESS)
+    parser.add_argument("--version", help=argparse.SUPPRESS)
+    parser.add_argument("--questionnaire", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_export:
         child(args)
+        return
+    if args.serve_bare:
+        serve_bare(args.port, args.dsn, args.questionnaire, args.version)
         return
     import psycopg
 
@@ -256,6 +429,9 @@ def main() -> None:
         upgrade()
         ids = create_questionnaire()
         qid = str(ids["questionnaire"])
+        measure_throughput(ids, args)
+        if args.throughput_only:
+            return
         filled = 0
         print(
             f"{'responses':>9} | {'results s':>9} {'ngo s':>6} | {'xlsx s':>7} {'peak MB':>8} {'file MB':>8}"

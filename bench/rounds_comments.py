@@ -151,7 +151,9 @@ class Connection:
         lines = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         if body:
-            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+            if not any(name.lower() == "content-type" for name in headers):  # JSON unless told
+                lines.append("Content-Type: application/json")
+            lines.append(f"Content-Length: {len(body)}")
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
