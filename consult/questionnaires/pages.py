@@ -29,7 +29,7 @@ from consult.crud import get_or_404
 from consult.directory.models import Organisation, Person
 from consult.errors import ConsultError, NotFound
 from consult.mail.i18n import best_language, format_when
-from consult.questionnaires.definition import Problem, decode_definition, is_empty, is_shown, questions
+from consult.questionnaires.definition import Problem, is_empty, is_shown, questions
 from consult.questionnaires.links import resolve_questionnaire_token
 from consult.questionnaires.models import (
     Questionnaire,
@@ -216,11 +216,9 @@ async def _page(
     stale: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> str:
-    service = QuestionnaireService(session, state.settings)
-    version = await service.current_version(questionnaire.id)
-    if response is not None and response.version_id != version.id:
-        version = await get_or_404(session, type(version), response.version_id, "version")
-    definition = decode_definition(version.definition)
+    definition = await QuestionnaireService(session, state.settings).definition_for(
+        questionnaire.id, response
+    )
     stored = response.answers if response is not None else {}
     shown_answers = typed_answers if typed_answers is not None else stored
     values = typed if typed is not None else form_values(definition, stored)
@@ -362,11 +360,8 @@ class QuestionnairePageController(Controller):
                 return await self._personal_page(db_session, state, token, exc.status_code, stale=stale)
             return Redirect(f"/q/{quote(token)}", status_code=303, headers=NO_STORE)
         response = await responses.find(questionnaire.id, respondent)
-        version = await QuestionnaireService(db_session, state.settings).current_version(questionnaire.id)
-        definition = decode_definition(
-            version.definition
-            if response is None or response.version_id == version.id
-            else (await get_or_404(db_session, type(version), response.version_id, "version")).definition
+        definition = await QuestionnaireService(db_session, state.settings).definition_for(
+            questionnaire.id, response
         )
         answers, typed = answers_from_form(definition, form)
         attribution = _attribution(form.get("attribution"))
@@ -461,12 +456,14 @@ class QuestionnairePageController(Controller):
         done = f"/q/open/{quote(public_key)}/thanks" + (f"?lang={quote(lang)}" if lang else "")
         if str(form.get(HONEYPOT_FIELD, "")).strip():
             return Redirect(done, status_code=303, headers=NO_STORE)
-        version = await QuestionnaireService(db_session, state.settings).current_version(questionnaire.id)
-        definition = decode_definition(version.definition)
-        answers, typed = answers_from_form(definition, form)
+        current = await QuestionnaireService(db_session, state.settings).current_definition(questionnaire.id)
+        answers, typed = answers_from_form(current.definition, form)
         try:
             await ResponseService(db_session, state.settings).submit_open(
-                questionnaire, answers, _attribution(form.get("attribution"), ResponseAttribution.ANONYMOUS)
+                questionnaire,
+                current,
+                answers,
+                _attribution(form.get("attribution"), ResponseAttribution.ANONYMOUS),
             )
         except AnswersRefused as exc:
             await db_session.rollback()
@@ -496,8 +493,8 @@ class QuestionnairePageController(Controller):
             return invalid_link(request)
         lang = request.query_params.get("lang")
         language = best_language(lang) if lang else browser_language(request)
-        version = await QuestionnaireService(db_session, state.settings).current_version(questionnaire.id)
-        title = decode_definition(version.definition).title.get(language)
+        current = await QuestionnaireService(db_session, state.settings).current_definition(questionnaire.id)
+        title = current.definition.title.get(language)
         return _html(render_page("questionnaire_thanks", language, {"title": title}))
 
 

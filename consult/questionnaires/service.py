@@ -79,6 +79,30 @@ def takes_answers(questionnaire: Questionnaire, now: dt.datetime | None = None) 
     )
 
 
+@dataclass(frozen=True)
+class CurrentDefinition:
+    version_id: UUID
+    definition: schemas.Definition
+
+
+_FROZEN_DEFINITIONS: dict[UUID, schemas.Definition] = {}
+_FROZEN_KEPT = 256  # versions per process; a few questionnaires run at a time
+
+
+async def version_definition(session: AsyncSession, version_id: UUID) -> schemas.Definition:
+    """A version's definition; a frozen one is read and decoded once per process."""
+    cached = _FROZEN_DEFINITIONS.get(version_id)
+    if cached is not None:
+        return cached
+    version = await get_or_404(session, QuestionnaireVersion, version_id, "version")
+    definition = decode_definition(version.definition)
+    if version.frozen_at is not None:
+        if len(_FROZEN_DEFINITIONS) >= _FROZEN_KEPT:
+            _FROZEN_DEFINITIONS.pop(next(iter(_FROZEN_DEFINITIONS)))
+        _FROZEN_DEFINITIONS[version_id] = definition
+    return definition
+
+
 class QuestionnaireService:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
@@ -131,6 +155,27 @@ class QuestionnaireService:
         if version is None:
             raise NotFound(f"questionnaire {questionnaire_id} has no version")
         return version
+
+    async def current_definition(self, questionnaire_id: UUID) -> CurrentDefinition:
+        """The version new answers are given against, its definition decoded once per process when
+        frozen (a frozen version never changes): submissions need it on every request."""
+        version_id = await self.session.scalar(
+            select(QuestionnaireVersion.id)
+            .where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
+            .order_by(QuestionnaireVersion.number.desc())
+            .limit(1)
+        )
+        if version_id is None:
+            raise NotFound(f"questionnaire {questionnaire_id} has no version")
+        return CurrentDefinition(version_id, await version_definition(self.session, version_id))
+
+    async def definition_for(
+        self, questionnaire_id: UUID, response: QuestionnaireResponse | None
+    ) -> schemas.Definition:
+        """What a response is answered against: its own version, or the current one for a new one."""
+        if response is not None:
+            return await version_definition(self.session, response.version_id)
+        return (await self.current_definition(questionnaire_id)).definition
 
     async def version_numbers(self, questionnaire_ids: list[UUID]) -> dict[UUID, int]:
         rows = await self.session.execute(
@@ -348,10 +393,6 @@ class ResponseService:
         result: QuestionnaireResponse | None = await self.session.scalar(stmt)
         return result
 
-    async def _version(self, version_id: UUID) -> schemas.Definition:
-        version = await get_or_404(self.session, QuestionnaireVersion, version_id, "version")
-        return decode_definition(version.definition)
-
     async def save(
         self, questionnaire: Questionnaire, respondent: Respondent, data: schemas.ResponseSave
     ) -> QuestionnaireResponse:
@@ -364,16 +405,16 @@ class ResponseService:
         if response is None:
             if data.revision != 0:
                 raise Conflict("the response this save was based on does not exist any more")
-            version = await QuestionnaireService(self.session, self.settings).current_version(
+            current = await QuestionnaireService(self.session, self.settings).current_definition(
                 questionnaire.id
             )
-            definition = decode_definition(version.definition)
+            definition = current.definition
             checked = check_answers(definition, data.answers, complete=data.submit)
             if checked.problems:
                 raise AnswersRefused(checked)
             response = QuestionnaireResponse(
                 questionnaire_id=questionnaire.id,
-                version_id=version.id,
+                version_id=current.version_id,
                 organisation_id=respondent.organisation_id or respondent.invitee.organisation_id,
                 person_id=None if respondent.shared else person_id,
                 revision=0,
@@ -385,16 +426,16 @@ class ResponseService:
                     await self.session.flush()
             except IntegrityError:
                 # A colleague's first save landed at the same moment: theirs stands, this one is told.
-                current = await self.find(questionnaire.id, respondent)
-                if current is None:
+                theirs = await self.find(questionnaire.id, respondent)
+                if theirs is None:
                     raise
-                raise StaleRevision(current) from None
+                raise StaleRevision(theirs) from None
         else:
             if response.revision != data.revision:
                 raise StaleRevision(response)
             if response.status is ResponseStatus.SUBMITTED:
                 raise Conflict("the response has been submitted already; reopen it to change it")
-            definition = await self._version(response.version_id)
+            definition = await version_definition(self.session, response.version_id)
             checked = check_answers(definition, data.answers, complete=data.submit)
             if checked.problems:
                 raise AnswersRefused(checked)
@@ -450,7 +491,9 @@ class ResponseService:
             raise Conflict("there is no submitted response to reopen")
         if response.revision != revision:
             raise StaleRevision(response)
-        await tally.count(self.session, response, await self._version(response.version_id), -1)
+        await tally.count(
+            self.session, response, await version_definition(self.session, response.version_id), -1
+        )
         response.status = ResponseStatus.DRAFT
         response.submitted_at = None
         response.submitted_by_id = None
@@ -468,20 +511,23 @@ class ResponseService:
         return response
 
     async def submit_open(
-        self, questionnaire: Questionnaire, answers: dict[str, Any], attribution: ResponseAttribution
+        self,
+        questionnaire: Questionnaire,
+        current: CurrentDefinition,
+        answers: dict[str, Any],
+        attribution: ResponseAttribution,
     ) -> QuestionnaireResponse:
-        """An answer through the public link of an open questionnaire: complete, submitted at once."""
+        """An answer through the public link of an open questionnaire: complete, submitted at once,
+        against ``current`` (the version the form was read with)."""
         if questionnaire.mode is not Mode.OPEN or not takes_answers(questionnaire):
             raise Conflict("the questionnaire is not open for answers")
-        version = await QuestionnaireService(self.session, self.settings).current_version(questionnaire.id)
-        definition = decode_definition(version.definition)
-        checked = check_answers(definition, answers, complete=True)
+        checked = check_answers(current.definition, answers, complete=True)
         if checked.problems:
             raise AnswersRefused(checked)
         now = _now()
         response = QuestionnaireResponse(
             questionnaire_id=questionnaire.id,
-            version_id=version.id,
+            version_id=current.version_id,
             status=ResponseStatus.SUBMITTED,
             submitted_at=now,
             revision=1,
@@ -490,7 +536,7 @@ class ResponseService:
         )
         self.session.add(response)
         await self.session.flush()
-        await tally.count(self.session, response, definition, 1)
+        await tally.count(self.session, response, current.definition, 1)
         return response
 
     async def open_questionnaire(self, public_key: str) -> Questionnaire:

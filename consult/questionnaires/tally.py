@@ -8,15 +8,12 @@ transaction as the response's own change: the counts are never ahead of or behin
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Executable, delete, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid_utils.compat import uuid7
 
 from consult.questionnaires.definition import decode_definition, questions
 from consult.questionnaires.models import QuestionnaireResponse, QuestionnaireTally, QuestionnaireVersion
@@ -62,35 +59,35 @@ async def count(
     await session.execute(count_statement(response, definition, sign))
 
 
+# One statement whatever the number of cells (the cells come as arrays), so that it is prepared once
+# and reused; ordered, so that two submissions touching the same cells lock them in the same order
+# (no deadlock).
+_COUNT = text(
+    """
+INSERT INTO questionnaire_tally (id, created_at, updated_at, questionnaire_id, version_id,
+    question_key, row_key, value_key, organisation_kind, country, count)
+SELECT gen_random_uuid(), now(), now(), :qid, :vid, c.q, c.r, c.v, :kind, :country, c.n
+FROM unnest(CAST(:questions AS text[]), CAST(:rows AS text[]), CAST(:values AS text[]),
+            CAST(:counts AS integer[])) WITH ORDINALITY AS c(q, r, v, n, i)
+ORDER BY c.i
+ON CONFLICT ON CONSTRAINT uq_questionnaire_tally_cell
+DO UPDATE SET count = questionnaire_tally.count + excluded.count, updated_at = excluded.updated_at
+"""
+)
+
+
 def count_statement(response: QuestionnaireResponse, definition: Definition, sign: int) -> Executable:
     """The upsert adding ``sign`` to every cell of the response's answers."""
-    now = dt.datetime.now(dt.UTC)
-    kind = str(response.organisation_kind) if response.organisation_kind is not None else ""
-    tallied = Counter(cells(definition, response.answers or {}))
-    # Sorted, so that two submissions touching the same cells lock them in the same order (no deadlock).
-    rows = [
-        {
-            "id": uuid7(),
-            "created_at": now,
-            "updated_at": now,
-            "questionnaire_id": response.questionnaire_id,
-            "version_id": response.version_id,
-            "question_key": question,
-            "row_key": row,
-            "value_key": value,
-            "organisation_kind": kind,
-            "country": response.country or "",
-            "count": sign * n,
-        }
-        for (question, row, value), n in sorted(tallied.items())
-    ]
-    statement = insert(QuestionnaireTally).values(rows)
-    return statement.on_conflict_do_update(
-        constraint="uq_questionnaire_tally_cell",
-        set_={
-            "count": QuestionnaireTally.count + statement.excluded.count,
-            "updated_at": statement.excluded.updated_at,
-        },
+    tallied = sorted(Counter(cells(definition, response.answers or {})).items())
+    return _COUNT.bindparams(
+        qid=response.questionnaire_id,
+        vid=response.version_id,
+        kind=str(response.organisation_kind) if response.organisation_kind is not None else "",
+        country=response.country or "",
+        questions=[question for (question, _, _), _ in tallied],
+        rows=[row for (_, row, _), _ in tallied],
+        values=[value for (_, _, value), _ in tallied],
+        counts=[sign * n for _, n in tallied],
     )
 
 
