@@ -30,3 +30,24 @@ def zip_member_names(content: bytes, *, max_unpacked_bytes: int, what: str, dama
             errors=[FieldError("file", f"unpacks to more than {max_unpacked_bytes:,} bytes")],
         )
     return {member.filename for member in members}
+
+
+# A .docx is compressed XML; refusing archives that claim to unpack to more than this keeps a small
+# "zip bomb" from filling the server's memory (drafts uploaded, annotated drafts returned).
+WORD_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+
+
+def word_member_names(content: bytes, save_as_hint: str) -> set[str]:
+    """The parts of a Word document (checked as ``zip_member_names`` does), or a refusal saying what
+    the file is instead, followed by ``save_as_hint`` (what to send)."""
+    names = zip_member_names(
+        content,
+        max_unpacked_bytes=WORD_MAX_UNPACKED_BYTES,
+        what="the Word document",
+        damaged="the file looks like a damaged Word document (an incomplete zip archive); "
+        "open it in Word and save it again",
+    )
+    if "word/document.xml" not in names:
+        found = "an Excel workbook" if "xl/workbook.xml" in names else "a zip archive"
+        raise Invalid.field("file", f"the file is {found}, not a Word document; {save_as_hint}")
+    return names

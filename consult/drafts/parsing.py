@@ -24,12 +24,9 @@ from docx.text.paragraph import Paragraph
 
 from consult.drafts.models import DraftFormat
 from consult.errors import FieldError, Invalid, PayloadTooLarge
-from consult.uploads import zip_member_names
+from consult.uploads import word_member_names
 
 MAX_SECTIONS = 2_000
-# A .docx is compressed XML; refusing archives that claim to unpack to more than this keeps a
-# small "zip bomb" from filling the server's memory.
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 _ZIP_SIGNATURE = b"PK\x03\x04"
 _OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97-2003 .doc
@@ -224,16 +221,7 @@ def _heading_text(text: str) -> str:
 def _read_word_blocks(content: bytes) -> Iterator[Block]:
     """The blocks as python-docx reads them, one at a time: ``_outline`` stops at the section limit
     instead of waiting for every paragraph of the document to be styled and read."""
-    names = zip_member_names(
-        content,
-        max_unpacked_bytes=MAX_UNPACKED_BYTES,
-        what="the Word document",
-        damaged="the file looks like a damaged Word document (an incomplete zip archive); "
-        "open it in Word and save it again",
-    )
-    if "word/document.xml" not in names:
-        found = "an Excel workbook" if "xl/workbook.xml" in names else "a zip archive"
-        raise _file_error(f"the file is {found}, not a Word document; {_SAVE_AS_HINT}")
+    word_member_names(content, _SAVE_AS_HINT)
     try:
         # python-docx reads parts lazily, so malformed XML can surface while walking the body too.
         yield from _word_blocks(docx.Document(io.BytesIO(content)))

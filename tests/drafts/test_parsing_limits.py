@@ -9,8 +9,9 @@ import zipfile
 import docx
 import pytest
 
-from consult.drafts.parsing import MAX_SECTIONS, MAX_UNPACKED_BYTES, read_draft
+from consult.drafts.parsing import MAX_SECTIONS, read_draft
 from consult.errors import Invalid, PayloadTooLarge
+from consult.uploads import WORD_MAX_UNPACKED_BYTES as MAX_UNPACKED_BYTES
 from tests.drafts.test_drafts_api import consultation, document, upload  # noqa: F401 - fixtures
 from tests.helpers import problem
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from consult.auth.models import Role
 from consult.rounds.models import Comment
-from consult.word.reading import MAX_UNPACKED_BYTES
+from consult.uploads import WORD_MAX_UNPACKED_BYTES as MAX_UNPACKED_BYTES
 from tests.helpers import problem
 from tests.rounds.conftest import Directory, directory, facilitator, from_now, link_for  # noqa: F401
 from tests.word.import_docs import FIXTURES, WordFile
