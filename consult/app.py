@@ -50,8 +50,9 @@ from consult.polls.links import POLL_LINK_PREFIX
 from consult.polls.pages import PollPageController
 from consult.privacy.controller import PersonDataController
 from consult.questionnaires.controller import ConsultationQuestionnaireController, QuestionnaireController
-from consult.questionnaires.links import QUESTIONNAIRE_LINK_PREFIX
+from consult.questionnaires.links import QUESTIONNAIRE_LINK_PREFIX, resolve_respondent_token
 from consult.questionnaires.pages import QuestionnairePageController
+from consult.questionnaires.respondent_controller import RespondentController
 from consult.questionnaires.results_controller import QuestionnaireResultsController
 from consult.rounds.controller import CommentController, RoundController
 from consult.rounds.links import ROUND_LINK_PREFIX, resolve_round_token
@@ -119,7 +120,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     listen_to_events(event_hooks)
     listen_to_agendas(event_hooks)
     record_changes()
-    link_resolvers = {ROUND_LINK_PREFIX: resolve_round_token}
+    link_resolvers = {
+        ROUND_LINK_PREFIX: resolve_round_token,
+        QUESTIONNAIRE_LINK_PREFIX: resolve_respondent_token,
+    }
     mask_tokens_in_access_log(TOKEN_PREFIXES, TOKEN_ROUTES)
     limits_store = rate_limit_store(settings)
 
@@ -157,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsultationQuestionnaireController,
             QuestionnaireController,
             QuestionnaireResultsController,
+            RespondentController,
             QuestionnaireExportController,
             link_routes(
                 RsvpController,

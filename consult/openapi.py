@@ -46,6 +46,9 @@ _SWAGGER_FILES = Path(swagger_ui.__file__).parent / "static"
 
 STAFF = "bearer"  # the name it had before the link token was documented: clients may use it
 ROUND_LINK = "roundLink"
+QUESTIONNAIRE_LINK = "questionnaireLink"
+# Answered by the bearer of a personal questionnaire link only (consult.questionnaires.respondent_controller).
+_RESPONDENT_PATH = "/api/v1/questionnaires/{questionnaire_id}/my-response"
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     STAFF: SecurityScheme(
         type="http",
@@ -57,6 +60,12 @@ SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
         scheme="bearer",
         description="The token of a stakeholder's personal round link (`csr_…`, the last part of the "
         "`/r/…` link in their invitation): their round, and their own comments, only.",
+    ),
+    QUESTIONNAIRE_LINK: SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="The token of a personal questionnaire link (`csq_…`, the last part of the `/q/…` "
+        "link in the email): that questionnaire, and the response the link answers, only.",
     ),
 }
 
@@ -178,6 +187,11 @@ def _who(route_path: str, roles: list[str]) -> str:
         return "Who may call: anyone holding the link (the token in the path is the credential); no bearer token."
     if roles:
         return f"Who may call: staff with the role {_either(roles)}."
+    if route_path.startswith(_RESPONDENT_PATH):
+        return (
+            "Who may call: an invitee, with the token of their personal questionnaire link (for that "
+            "questionnaire and the response the link answers only); staff are refused."
+        )
     return (
         "Who may call: staff with the role admin, organiser or facilitator, and a stakeholder with the "
         "token of their round link (for their own round and comments only)."
@@ -198,6 +212,8 @@ def _describe(operation: Operation, method: str, path: str, guards: list[Callabl
         operation.security = []
     elif roles:
         operation.security = [{STAFF: []}]
+    elif path.startswith(_RESPONDENT_PATH):
+        operation.security = [{QUESTIONNAIRE_LINK: []}]
     else:
         operation.security = [{STAFF: []}, {ROUND_LINK: []}]
 
@@ -251,6 +267,10 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
         responses["200"] = _named_files("The statistics as a workbook.", xlsx)
     elif operation_id in ("ApiV1RoundsRoundIdExportExportRound", "ApiV1ExportsExportIdFileExportFile"):
         responses["200"] = _named_files("The file in the format asked for.", *_export_media_types())
+    elif operation_id == "ApiV1QuestionnairesQuestionnaireIdExportExportQuestionnaire":
+        responses["200"] = _named_files(
+            "The responses in the format asked for.", xlsx, "text/csv; charset=utf-8", "application/json"
+        )
     elif operation_id == "RTokenDraftDocxDraft":
         responses["200"] = _named_files(
             "The draft as a Word document, without comments.", FORMATS[ExportFormat.ANNOTATED_DOCX].media_type
@@ -862,6 +882,27 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "Saves a draft (`action=save`), submits (`submit`) or reopens (`reopen`); answers 303 back "
         "to the page, or the page with each refused answer marked (422), or told that a colleague "
         "saved in between (409, nothing typed lost).",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdMyResponseReadMyResponse": (
+        "Read my questionnaire response",
+        "The questionnaire as the link's bearer answers it: its state, the definition (every text in "
+        "az, ru, en and fr) of the version their response is given against, and the response so far "
+        "(`null` before the first save; in mode per_organisation, the organisation's official one).",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdMyResponseSaveMyResponse": (
+        "Save or submit my questionnaire response",
+        "Saves the answers as a draft, or submits them with `submit: true`, based on `revision` (0 "
+        "for a new response). The whole save is refused when anything is: 422 names each answer that "
+        "does not fit (`answers.<question key>`: an option that does not exist, a number out of "
+        "bounds, a required question left empty on submitting); 409 when someone else saved since "
+        "`revision` (read the response again, merge, and save), when it was submitted already, or "
+        "when the questionnaire is not open.",
+    ),
+    "ApiV1QuestionnairesQuestionnaireIdMyResponseReopenReopenMyResponse": (
+        "Reopen my submitted questionnaire response",
+        "The submitted response becomes a draft again (it stops counting in the results until it is "
+        "submitted again); possible until the questionnaire closes. 409 when the revision is not the "
+        "latest or there is nothing submitted.",
     ),
     "QOpenPublicKeyShowOpen": ("Open questionnaire page", "The public page of an open questionnaire."),
     "QOpenPublicKeyAnswerOpen": (

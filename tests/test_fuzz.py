@@ -65,6 +65,7 @@ from consult.rounds.models import CommentRound, RoundInvitee
 from consult.settings import get_settings
 from tests.helpers import problem
 from tests.polls.helpers import link_for
+from tests.questionnaires.helpers import questionnaire_definition, questionnaire_token
 
 EXAMPLES_PER_MODE = int(os.environ.get("CONSULT_FUZZ_EXAMPLES", "15"))
 PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/", "/q/")
@@ -97,6 +98,7 @@ class Seeded:
     round_token: str
     body_ids: dict[str, Any] = field(default_factory=dict)
     poll_token: str = ""
+    questionnaire_token: str = ""  # the bearer of the respondents' API (``…/my-response``)
 
 
 def created(response: httpx.Response, status: int = 201) -> dict[str, Any]:
@@ -220,6 +222,16 @@ def seeded(admin: httpx.Client, db) -> Seeded:
     poll = post(f"/api/v1/consultations/{consultation['id']}/scheduling-polls", poll_body(person["id"]))
     ids["poll_id"] = poll["id"]
     poll_token = link_for(db, poll["id"], person["id"])
+    questionnaire = post(
+        f"/api/v1/consultations/{consultation['id']}/questionnaires",
+        {"name": "Needs", "mode": "per_person", "definition": questionnaire_definition()},
+    )
+    sent = admin.post(
+        f"/api/v1/questionnaires/{questionnaire['id']}/send",
+        json={"closes_at": iso_from_now(days=10), "person_ids": [person["id"]]},
+    )
+    assert sent.status_code == 200, sent.text
+    ids["questionnaire_id"] = questionnaire["id"]
     export = admin.post(f"/api/v1/rounds/{round_['id']}/exports", json={"format": "csv"})
     if export.status_code == 202 and "id" in export.json():
         ids["export_id"] = export.json()["id"]
@@ -231,7 +243,12 @@ def seeded(admin: httpx.Client, db) -> Seeded:
         "parent_id": comment["id"],
     }
     return Seeded(
-        ids=ids, rsvp_token=rsvp_token, round_token=round_token, body_ids=body_ids, poll_token=poll_token
+        ids=ids,
+        rsvp_token=rsvp_token,
+        round_token=round_token,
+        body_ids=body_ids,
+        poll_token=poll_token,
+        questionnaire_token=questionnaire_token(db, questionnaire["id"], person["id"]),
     )
 
 
@@ -316,6 +333,7 @@ class Fuzzing:
     db: Any
     as_admin: dict[str, str]
     as_stakeholder: dict[str, str]
+    as_respondent: dict[str, str]
     calls: int = 0
     succeeded: set[str] = field(default_factory=set)  # operations that answered 2xx at least once
     failures: dict[str, list[str]] = field(default_factory=dict)
@@ -323,9 +341,11 @@ class Fuzzing:
     def check(self, case: Any, draw: Callable[..., Any]) -> None:
         operation = case.operation
         aim_at_seeded(case, self.seeded, draw)
-        # Half the cases go out with a stakeholder's round link as the bearer token: the operations it
-        # may call must answer it as documented, and the others with the documented 403.
-        headers = self.as_stakeholder if draw(st.booleans()) else self.as_admin
+        # Half the cases go out with a stakeholder's link as the bearer token (a questionnaire link for
+        # the respondents' API, a round link elsewhere): the operations it may call must answer it as
+        # documented, and the others with the documented 403.
+        stakeholder = self.as_respondent if "/my-response" in operation.path else self.as_stakeholder
+        headers = stakeholder if draw(st.booleans()) else self.as_admin
         method = operation.method.upper()
         before = row_counts(self.db) if method in WRITE_METHODS else None
         response = case.call(base_url=self.server, headers=headers, timeout=30)
@@ -380,6 +400,7 @@ def test_every_operation_survives_generated_input(server: str, tokens: dict[Role
         db,
         as_admin={"Authorization": f"Bearer {tokens[Role.ADMIN]}"},
         as_stakeholder={"Authorization": f"Bearer {seeded.round_token}"},
+        as_respondent={"Authorization": f"Bearer {seeded.questionnaire_token}"},
     )
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

@@ -58,13 +58,15 @@ def test_every_operation_says_what_it_does_and_who_may_call_it(document) -> None
 
 def test_security_per_operation(document) -> None:
     schemes = document["components"]["securitySchemes"]
-    assert set(schemes) == {"bearer", "roundLink"}
+    assert set(schemes) == {"bearer", "roundLink", "questionnaireLink"}
     assert "security" not in document  # no document-wide default: each operation says
     by_label = {f"{m.upper()} {p}": op for m, p, op in operations(document)}
     for label, operation in by_label.items():
         path = label.split(" ", 1)[1]
         if path == "/health" or path.startswith(PAGES):
             assert operation["security"] == [], label
+        elif "/my-response" in path:  # the respondents' API: their link's token only
+            assert operation["security"] == [{"questionnaireLink": []}], label
         else:
             assert {"bearer": []} in operation["security"], label
     stakeholder = [{"bearer": []}, {"roundLink": []}]

@@ -32,7 +32,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from consult.audit.models import ActorKind, AuditEntry
 from consult.auth.models import Role
-from consult.auth.principals import StaffPrincipal, StakeholderPrincipal
+from consult.auth.principals import RespondentPrincipal, StaffPrincipal, StakeholderPrincipal
 from consult.claims import Relayed
 from consult.db import Base
 from consult.sessions import ADDRESS_KEY, PRINCIPAL_KEY, ReadOnlySession
@@ -77,7 +77,7 @@ def _actor(session: Session) -> Actor:
     if isinstance(principal, StaffPrincipal):
         kind = ActorKind.INTAKE if principal.role is Role.INTAKE else ActorKind.STAFF
         return Actor(kind, principal.user_id, principal.email)
-    if isinstance(principal, StakeholderPrincipal):
+    if isinstance(principal, StakeholderPrincipal | RespondentPrincipal):
         return Actor.stakeholder(principal.person_id)
     return ANONYMOUS if PRINCIPAL_KEY in session.info else SYSTEM
 

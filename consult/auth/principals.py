@@ -1,5 +1,5 @@
 """Who is asking. Staff authenticate with staff tokens, stakeholders with the token of a personal
-round link; each kind of token has a resolver, keyed by its prefix (consult.auth.middleware; the
+round or questionnaire link; each kind of token has a resolver, keyed by its prefix (consult.auth.middleware; the
 app hands it the resolvers of the link tokens, which live in the packages that issue them)."""
 
 from __future__ import annotations
@@ -31,6 +31,16 @@ class StakeholderPrincipal:
     round_id: UUID
 
 
-Principal = StaffPrincipal | StakeholderPrincipal
+@dataclass(frozen=True)
+class RespondentPrincipal:
+    """An invitee holding the personal link of one questionnaire: reads it, writes the response their
+    link answers (their own, or their organisation's official one)."""
+
+    person_id: UUID
+    questionnaire_id: UUID
+    invitee_id: UUID
+
+
+Principal = StaffPrincipal | StakeholderPrincipal | RespondentPrincipal
 
 TokenResolver = Callable[[AsyncSession, str], Awaitable[Principal | None]]

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from consult.auth.principals import RespondentPrincipal
 from consult.auth.tokens import new_token, token_digest
 from consult.questionnaires.models import Questionnaire, QuestionnaireInvitee, QuestionnaireLink
 from consult.settings import Settings
@@ -48,6 +49,16 @@ async def resolve_questionnaire_token(session: AsyncSession, token: str) -> Ques
             QuestionnaireLink.token_hash == token_digest(token),
             QuestionnaireLink.expires_at > dt.datetime.now(dt.UTC),
         )
+    )
+
+
+async def resolve_respondent_token(session: AsyncSession, token: str) -> RespondentPrincipal | None:
+    """The bearer of a personal questionnaire link, for the respondents' API."""
+    invitee = await resolve_questionnaire_token(session, token)
+    if invitee is None:
+        return None
+    return RespondentPrincipal(
+        person_id=invitee.person_id, questionnaire_id=invitee.questionnaire_id, invitee_id=invitee.id
     )
 
 

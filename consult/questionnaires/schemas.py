@@ -202,3 +202,26 @@ class ChangeOut(ModelOut):
     revision: int
     changed_keys: list[str]
     created_at: dt.datetime
+
+
+class ReopenIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The revision the reopening is based on (409 when someone changed the response since)."""
+
+    revision: Annotated[int, Meta(ge=0)]
+
+
+class RespondentView(Struct, kw_only=True):
+    """What a personal questionnaire link shows its bearer: the questionnaire, the definition their
+    response is answered against, and the response so far (None before the first save).
+    ``organisation_id`` is set when the response is their organisation's official one."""
+
+    questionnaire_id: UUID
+    name: str
+    mode: Mode
+    status: QuestionnaireStatus
+    opens_at: dt.datetime | None
+    closes_at: dt.datetime | None
+    takes_answers: bool
+    organisation_id: UUID | None
+    definition: Definition
+    response: ResponseOut | None

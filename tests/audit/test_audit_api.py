@@ -290,6 +290,23 @@ def _answer_questionnaire(w: World) -> Send:
     )
 
 
+def _through_the_respondents_api(method: str, path: str, body: dict[str, Any]) -> Prepare:
+    """The seeded person, with their questionnaire link's token, on the respondents' API (``path``
+    after ``my-response``); a reopening needs a submitted answer first."""
+
+    def prepare(w: World) -> Send:
+        questionnaire = _sent_questionnaire(w)
+        url = f"/api/v1/questionnaires/{questionnaire}/my-response"
+        headers = {"Authorization": f"Bearer {questionnaire_token(w.db, questionnaire, w.ids['person_id'])}"}
+        if path:
+            answers = {"q-services": "yes"}
+            submitted = w.public.put(url, headers=headers, json={"answers": answers, "submit": True})
+            assert submitted.status_code == 200, submitted.text
+        return lambda: w.public.request(method, url + path, headers=headers, json=body)
+
+    return prepare
+
+
 def _answer_open_questionnaire(w: World) -> Send:
     questionnaire = _questionnaire(w, mode="open", send=True)
     url = w.admin.get(f"/api/v1/questionnaires/{questionnaire}").json()["public_url"]
@@ -532,6 +549,12 @@ CALLS: dict[str, Prepare] = {
         json={"closes_at": iso_from_now(days=5), "person_ids": ["{person_id}"]},
     ),
     "POST /q/{token}": _answer_questionnaire,
+    "PUT /api/v1/questionnaires/{questionnaire_id}/my-response": _through_the_respondents_api(
+        "PUT", "", {"answers": {"q-services": "yes"}}
+    ),
+    "POST /api/v1/questionnaires/{questionnaire_id}/my-response/reopen": _through_the_respondents_api(
+        "POST", "/reopen", {"revision": 1}
+    ),
     "POST /q/open/{public_key}": _answer_open_questionnaire,
     "POST /api/v1/questionnaires/{questionnaire_id}/close": call(
         "admin", "POST", "/api/v1/questionnaires/{new}/close", first=_sent_questionnaire
@@ -564,6 +587,8 @@ BY_STAKEHOLDER = {
     "PATCH /api/v1/comments/{comment_id}",
     "POST /api/v1/comments/{comment_id}/withdraw",
     "POST /q/{token}",
+    "PUT /api/v1/questionnaires/{questionnaire_id}/my-response",
+    "POST /api/v1/questionnaires/{questionnaire_id}/my-response/reopen",
 }
 BY_INTAKE = {"POST /api/v1/inbound/email"}
 # Anyone through a public page: the entries say so (and carry the address).
