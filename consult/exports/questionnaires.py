@@ -26,14 +26,14 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.crud import get_or_404
+from consult.directory.models import Organisation, Person
 from consult.exports.cells import spreadsheet_cell
 from consult.questionnaires.definition import decode_definition, questions
-from consult.questionnaires.models import Questionnaire, QuestionnaireVersion
-from consult.questionnaires.results import Filters, Results, ResultsService
+from consult.questionnaires.models import Questionnaire, QuestionnaireResponse, QuestionnaireVersion
+from consult.questionnaires.results import Filters, Results, ResultsService, submitted_responses
 from consult.questionnaires.schemas import Definition, Question, QuestionKind
 
 CHUNK_ROWS = 2_000
@@ -50,16 +50,6 @@ META = {
 OTHER = {"en": "other", "fr": "autre", "ru": "другое", "az": "digər"}
 SUMMARY = {"en": "Summary", "fr": "Synthèse", "ru": "Сводка", "az": "Xülasə"}
 RESPONSES = {"en": "Responses", "fr": "Réponses", "ru": "Ответы", "az": "Cavablar"}
-
-_ROWS = """
-SELECT r.id, r.submitted_at, r.organisation_kind, r.country, r.attribution, r.answers,
-       o.name AS organisation, p.full_name AS person
-FROM questionnaire_response r
-LEFT JOIN organisation o ON o.id = r.organisation_id
-LEFT JOIN person p ON p.id = coalesce(r.person_id, r.submitted_by_id)
-WHERE r.questionnaire_id = :qid AND r.status = 'submitted' AND r.version_id = :vid{filters}
-ORDER BY r.submitted_at, r.id
-"""
 
 
 @dataclass(frozen=True)
@@ -151,10 +141,18 @@ class ExportSource:
         return [*META[self.lang], *(c.heading for c in self.columns)]
 
     async def chunks(self) -> AsyncIterator[list[list[Any]]]:
-        params = {"qid": self.questionnaire.id, "vid": self.version.id, **self.filters.params()}
-        result = await self.session.stream(
-            text(_ROWS.format(filters=self.filters.sql())).execution_options(yield_per=CHUNK_ROWS), params
+        r = QuestionnaireResponse
+        statement = submitted_responses(self.version, self.filters).with_only_columns(
+            r.id,
+            r.submitted_at,
+            r.organisation_kind,
+            r.country,
+            r.attribution,
+            r.answers,
+            Organisation.name.label("organisation"),
+            Person.full_name.label("person"),
         )
+        result = await self.session.stream(statement.execution_options(yield_per=CHUNK_ROWS))
         async for partition in result.partitions(CHUNK_ROWS):
             yield [_values(row, self.columns) for row in partition]
 

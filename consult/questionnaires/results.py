@@ -1,4 +1,4 @@
-"""A questionnaire's results, computed in PostgreSQL.
+"""A questionnaire's results, computed in the database.
 
 Only submitted responses count, and only those of one version: a questionnaire changed after answers
 came in has results per version (``version``: by default the latest version that has submitted
@@ -22,11 +22,11 @@ from typing import Any
 from uuid import UUID
 
 from msgspec import Struct
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.crud import get_or_404
-from consult.directory.models import Organisation, OrganisationKind
+from consult.directory.models import Organisation, OrganisationKind, Person
 from consult.errors import NotFound
 from consult.questionnaires.definition import decode_definition, questions
 from consult.questionnaires.models import (
@@ -34,7 +34,9 @@ from consult.questionnaires.models import (
     Questionnaire,
     QuestionnaireInvitee,
     QuestionnaireResponse,
+    QuestionnaireTally,
     QuestionnaireVersion,
+    ResponseAttribution,
     ResponseStatus,
 )
 from consult.questionnaires.schemas import Question, QuestionKind
@@ -49,22 +51,32 @@ class Filters:
     organisation_kind: OrganisationKind | None = None
     country: str | None = None
 
-    def sql(self) -> str:
-        """Extra conditions on ``r`` (bound as :kind and :country)."""
-        out = ""
+    def conditions(self, kind: Any, country: Any) -> list[ColumnElement[bool]]:
+        """The filters on a table's organisation kind and country columns."""
+        out: list[ColumnElement[bool]] = []
         if self.organisation_kind is not None:
-            out += " AND r.organisation_kind = :kind"
+            out.append(kind == self.organisation_kind.value)
         if self.country is not None:
-            out += " AND r.country = :country"
+            out.append(country == self.country.upper())
         return out
 
-    def params(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.organisation_kind is not None:
-            out["kind"] = self.organisation_kind.value
-        if self.country is not None:
-            out["country"] = self.country.upper()
-        return out
+
+def submitted_responses(version: QuestionnaireVersion, filters: Filters) -> Select[Any]:
+    """The submitted responses of one version after the filters, with the organisation's name and
+    the person's (who wrote it, or who submitted the organisation's): for the texts and exports."""
+    r = QuestionnaireResponse
+    return (
+        select(r)
+        .outerjoin(Organisation, Organisation.id == r.organisation_id)
+        .outerjoin(Person, Person.id == func.coalesce(r.person_id, r.submitted_by_id))
+        .where(
+            r.questionnaire_id == version.questionnaire_id,
+            r.status == ResponseStatus.SUBMITTED,
+            r.version_id == version.id,
+            *filters.conditions(r.organisation_kind, r.country),
+        )
+        .order_by(r.submitted_at, r.id)
+    )
 
 
 class Count(Struct):
@@ -140,35 +152,6 @@ class Results(Struct):
     not_answered: list[Silent]
 
 
-# The rollup's cells of one version, per organisation kind ("" is none), after the filters.
-_ROLLUP = """
-SELECT r.question_key, r.row_key, r.value_key, coalesce(nullif(r.organisation_kind, ''), 'none'),
-       sum(r.count)
-FROM questionnaire_tally r
-WHERE r.questionnaire_id = :qid AND r.version_id = :vid{filters}
-GROUP BY 1, 2, 3, 4
-"""
-
-# A page of free texts per question, oldest first, with who gave them per their attribution choice.
-_TEXTS = """
-SELECT k.key, t.text, t.organisation, t.person, t.submitted_at
-FROM unnest(CAST(:keys AS text[]), CAST(:paths AS text[])) AS k(key, path)
-CROSS JOIN LATERAL (
-    SELECT r.answers #>> string_to_array(k.path, ',') AS text, r.submitted_at,
-           CASE WHEN r.attribution <> 'anonymous' THEN o.name END AS organisation,
-           CASE WHEN r.attribution = 'named' THEN p.full_name END AS person
-    FROM questionnaire_response r
-    LEFT JOIN organisation o ON o.id = r.organisation_id
-    LEFT JOIN person p ON p.id = coalesce(r.person_id, r.submitted_by_id)
-    WHERE r.questionnaire_id = :qid AND r.status = 'submitted' AND r.version_id = :vid{filters}
-      AND coalesce(r.answers #>> string_to_array(k.path, ','), '') <> ''
-    ORDER BY r.submitted_at, r.id
-    LIMIT :limit
-) t
-ORDER BY k.key, t.submitted_at
-"""
-
-
 def _stats_from_counts(counts: dict[float, int]) -> Stats:
     """Mean, median (the middle answer, or the mean of the two middle ones, as ``percentile_cont``
     gives it) and bounds of numeric answers from their counts per value."""
@@ -241,15 +224,14 @@ class ResultsService:
         questionnaire = await get_or_404(self.session, Questionnaire, questionnaire_id, "questionnaire")
         version, versions = await self.version_of(questionnaire, version_number)
         definition = decode_definition(version.definition)
-        params = {"qid": questionnaire.id, "vid": version.id, **filters.params()}
         all_questions = list(questions(definition))
 
-        tally = await self._tally(params, filters)
+        tally = await self._tally(version, filters)
         total = sum(tally.get(("", "*"), {}).get("", {}).values())
         answered = {
             key: sum(tally.get((key, "#"), {}).get("", {}).values()) for key in (q.key for q in all_questions)
         }
-        texts = await self._texts(all_questions, params, filters)
+        texts = await self._texts(all_questions, version, filters)
 
         out = [self._question(q, answered.get(q.key, 0), tally, texts) for q in all_questions]
         rate, by_kind, silent = await self._rates(questionnaire, filters)
@@ -266,43 +248,61 @@ class ResultsService:
         )
 
     async def _tally(
-        self, params: dict[str, Any], filters: Filters
+        self, version: QuestionnaireVersion, filters: Filters
     ) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
         """(question, sub) -> value -> organisation kind -> count, where sub is a matrix row, "" for
         options, scale values and dates (value "" counts the "other" texts), or "#" for "answered";
         ("", "*") counts the responses. Read from the rollup kept at submission (``tally``), whose
         rows are already these cells per kind and country: a few thousand rows, whatever the
         number of responses."""
+        t = QuestionnaireTally
+        kind = func.coalesce(func.nullif(t.organisation_kind, ""), NO_KIND)
+        cell = (t.question_key, t.row_key, t.value_key, kind)
+        rows = await self.session.execute(
+            select(*cell, func.sum(t.count))
+            .where(
+                t.questionnaire_id == version.questionnaire_id,
+                t.version_id == version.id,
+                *filters.conditions(t.organisation_kind, t.country),
+            )
+            .group_by(*cell)
+        )
         tally: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-        statement = _ROLLUP.format(filters=filters.sql())
-        for key, sub, value, kind, n in await self.session.execute(text(statement), params):
+        for key, sub, value, kind_name, n in rows:
             if n:
-                tally[(key, sub)][value][kind] = int(n)
+                tally[(key, sub)][value][kind_name] = int(n)
         return tally
 
     async def _texts(
-        self, all_questions: list[Question], params: dict[str, Any], filters: Filters
+        self, all_questions: list[Question], version: QuestionnaireVersion, filters: Filters
     ) -> dict[str, list[TextAnswer]]:
-        keys: list[str] = []
-        paths: list[str] = []
+        """The first free texts per question (oldest first), with who gave them per their
+        attribution choice: the texts, and the "other" texts of multiple choices."""
+        r = QuestionnaireResponse
+        listed: dict[str, list[TextAnswer]] = {}
         for q in all_questions:
             if q.kind in TEXT_KINDS:
-                keys.append(q.key)
-                paths.append(q.key)
+                given = r.answers[q.key].as_string()
             elif q.kind == QuestionKind.MULTIPLE and q.other:
-                keys.append(q.key)
-                paths.append(f"{q.key},other")
-        if not keys:
-            return {}
-        listed: dict[str, list[TextAnswer]] = defaultdict(list)
-        for key, value, organisation, person, submitted_at in await self.session.execute(
-            text(_TEXTS.format(filters=filters.sql())),
-            {**params, "keys": keys, "paths": paths, "limit": TEXTS_PER_QUESTION},
-        ):
-            listed[key].append(
-                TextAnswer(text=value, organisation=organisation, person=person, submitted_at=submitted_at)
+                given = r.answers[(q.key, "other")].as_string()
+            else:
+                continue
+            rows = await self.session.execute(
+                submitted_responses(version, filters)
+                .with_only_columns(
+                    given,
+                    case((r.attribution != ResponseAttribution.ANONYMOUS, Organisation.name)),
+                    case((r.attribution == ResponseAttribution.NAMED, Person.full_name)),
+                    r.submitted_at,
+                )
+                .where(func.coalesce(given, "") != "")
+                .limit(TEXTS_PER_QUESTION)
             )
-        return {key: listed.get(key, []) for key in keys}
+            listed[q.key] = [
+                TextAnswer(text=text, organisation=organisation, person=person, submitted_at=submitted_at)
+                for text, organisation, person, submitted_at in rows
+            ]
+        return listed
 
     def _question(
         self,

@@ -8,11 +8,13 @@ transaction as the response's own change: the counts are never ahead of or behin
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Executable, delete, select, text
+from sqlalchemy import Insert, delete, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.questionnaires.definition import decode_definition, questions
@@ -52,43 +54,57 @@ def cells(definition: Definition, answers: dict[str, Any]) -> list[Cell]:
     return out
 
 
+CELL_COLUMNS = (
+    "questionnaire_id",
+    "version_id",
+    "question_key",
+    "row_key",
+    "value_key",
+    "organisation_kind",
+    "country",
+)
+
+
+@functools.cache
+def upsert(dialect: str) -> Insert:
+    """The statement adding a row's ``count`` to its cell, for PostgreSQL or SQLite (``consult dev``);
+    run with the rows of ``count_rows``, it is compiled and prepared once and reused."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(QuestionnaireTally)
+    return statement.on_conflict_do_update(
+        index_elements=list(CELL_COLUMNS),
+        set_={
+            "count": QuestionnaireTally.count + statement.excluded.count,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+
+
+def count_rows(response: QuestionnaireResponse, definition: Definition, sign: int) -> list[dict[str, Any]]:
+    """The cells of the response's answers with ``sign`` (1: submitted, -1: reopened) each.
+    Sorted, so that two submissions touching the same cells lock them in the same order (no
+    deadlock)."""
+    kind = str(response.organisation_kind) if response.organisation_kind is not None else ""
+    return [
+        {
+            "questionnaire_id": response.questionnaire_id,
+            "version_id": response.version_id,
+            "question_key": question,
+            "row_key": row,
+            "value_key": value,
+            "organisation_kind": kind,
+            "country": response.country or "",
+            "count": sign * n,
+        }
+        for (question, row, value), n in sorted(Counter(cells(definition, response.answers or {})).items())
+    ]
+
+
 async def count(
     session: AsyncSession, response: QuestionnaireResponse, definition: Definition, sign: int
 ) -> None:
     """Add (``sign`` 1: submitted) or take away (-1: reopened) one response's answers."""
-    await session.execute(count_statement(response, definition, sign))
-
-
-# One statement whatever the number of cells (the cells come as arrays), so that it is prepared once
-# and reused; ordered, so that two submissions touching the same cells lock them in the same order
-# (no deadlock).
-_COUNT = text(
-    """
-INSERT INTO questionnaire_tally (id, created_at, updated_at, questionnaire_id, version_id,
-    question_key, row_key, value_key, organisation_kind, country, count)
-SELECT gen_random_uuid(), now(), now(), :qid, :vid, c.q, c.r, c.v, :kind, :country, c.n
-FROM unnest(CAST(:questions AS text[]), CAST(:rows AS text[]), CAST(:values AS text[]),
-            CAST(:counts AS integer[])) WITH ORDINALITY AS c(q, r, v, n, i)
-ORDER BY c.i
-ON CONFLICT ON CONSTRAINT uq_questionnaire_tally_cell
-DO UPDATE SET count = questionnaire_tally.count + excluded.count, updated_at = excluded.updated_at
-"""
-)
-
-
-def count_statement(response: QuestionnaireResponse, definition: Definition, sign: int) -> Executable:
-    """The upsert adding ``sign`` to every cell of the response's answers."""
-    tallied = sorted(Counter(cells(definition, response.answers or {})).items())
-    return _COUNT.bindparams(
-        qid=response.questionnaire_id,
-        vid=response.version_id,
-        kind=str(response.organisation_kind) if response.organisation_kind is not None else "",
-        country=response.country or "",
-        questions=[question for (question, _, _), _ in tallied],
-        rows=[row for (_, row, _), _ in tallied],
-        values=[value for (_, _, value), _ in tallied],
-        counts=[sign * n for _, n in tallied],
-    )
+    connection = await session.connection()
+    await connection.execute(upsert(connection.dialect.name), count_rows(response, definition, sign))
 
 
 # Every cell of every submitted response of one version, as ``cells`` gives them, counted at once.

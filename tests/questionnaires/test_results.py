@@ -244,11 +244,8 @@ def add_response(
     db.add(response)
     db.flush()
     if status == "submitted":  # counted in the results' rollup, as a submission through the service is
-        db.execute(
-            tally.count_statement(
-                response, decode_definition(db.get(QuestionnaireVersion, version_id).definition), 1
-            )
-        )
+        definition = decode_definition(db.get(QuestionnaireVersion, version_id).definition)
+        db.execute(tally.upsert("postgresql"), tally.count_rows(response, definition, 1))
 
 
 def by_key(items: list[dict]) -> dict[str, dict]:
