@@ -206,6 +206,18 @@ class QuestionnaireResponseChange(Base):
     changed_keys: Mapped[list[str]] = mapped_column(JSON_DOCUMENT, default=list)
 
 
+# What identifies a rollup cell: a submission's upsert adds to the row of its cell.
+TALLY_CELL = (
+    "questionnaire_id",
+    "version_id",
+    "question_key",
+    "row_key",
+    "value_key",
+    "organisation_kind",
+    "country",
+)
+
+
 class QuestionnaireTally(Base):
     """How many submitted responses gave each value, kept up to date as responses are submitted
     (+1) and reopened (-1) in the same transaction, so that results read this small table rather
@@ -219,18 +231,7 @@ class QuestionnaireTally(Base):
     """
 
     __tablename__ = "questionnaire_tally"
-    __table_args__ = (
-        UniqueConstraint(
-            "questionnaire_id",
-            "version_id",
-            "question_key",
-            "row_key",
-            "value_key",
-            "organisation_kind",
-            "country",
-            name="uq_questionnaire_tally_cell",
-        ),
-    )
+    __table_args__ = (UniqueConstraint(*TALLY_CELL, name="uq_questionnaire_tally_cell"),)
 
     questionnaire_id: Mapped[UUID] = mapped_column(ForeignKey("questionnaire.id", ondelete="CASCADE"))
     version_id: Mapped[UUID] = mapped_column(ForeignKey("questionnaire_version.id", ondelete="CASCADE"))

@@ -18,7 +18,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.questionnaires.definition import decode_definition, questions
-from consult.questionnaires.models import QuestionnaireResponse, QuestionnaireTally, QuestionnaireVersion
+from consult.questionnaires.models import (
+    TALLY_CELL,
+    QuestionnaireResponse,
+    QuestionnaireTally,
+    QuestionnaireVersion,
+)
 from consult.questionnaires.schemas import Definition, QuestionKind
 
 RESPONSES = ("", "*", "")  # the cell counting the responses themselves
@@ -54,24 +59,13 @@ def cells(definition: Definition, answers: dict[str, Any]) -> list[Cell]:
     return out
 
 
-CELL_COLUMNS = (
-    "questionnaire_id",
-    "version_id",
-    "question_key",
-    "row_key",
-    "value_key",
-    "organisation_kind",
-    "country",
-)
-
-
 @functools.cache
 def upsert(dialect: str) -> Insert:
     """The statement adding a row's ``count`` to its cell, for PostgreSQL or SQLite (``consult dev``);
     run with the rows of ``count_rows``, it is compiled and prepared once and reused."""
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(QuestionnaireTally)
     return statement.on_conflict_do_update(
-        index_elements=list(CELL_COLUMNS),
+        index_elements=list(TALLY_CELL),
         set_={
             "count": QuestionnaireTally.count + statement.excluded.count,
             "updated_at": statement.excluded.updated_at,

@@ -4,28 +4,13 @@ and problems as the page; nobody else gets in."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
-from sqlalchemy import select
-
-from consult.questionnaires.models import QuestionnaireResponse
 from tests.helpers import problem
 from tests.questionnaires.conftest import ANNA, COMPLETE, GULNARA, RAUF
+from tests.questionnaires.test_questionnaires import responses
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def stored(db, questionnaire_id: str) -> list[QuestionnaireResponse]:
-    db.expire_all()
-    return list(
-        db.scalars(
-            select(QuestionnaireResponse).where(
-                QuestionnaireResponse.questionnaire_id == UUID(questionnaire_id)
-            )
-        )
-    )
 
 
 def test_a_respondent_saves_submits_and_reopens_the_official_answer(
@@ -51,7 +36,7 @@ def test_a_respondent_saves_submits_and_reopens_the_official_answer(
         "answers.q-staff",
         "answers.q-since",
     }
-    assert stored(db, qid) == []
+    assert responses(db, qid) == []
     # A required question left empty is refused on submitting, not in a draft.
     problem(web.put(url, headers=gulnara, json={"answers": {"q-services": "yes"}, "submit": True}), 422)
     draft = web.put(url, headers=gulnara, json={"answers": {"q-services": "yes"}})
@@ -70,13 +55,13 @@ def test_a_respondent_saves_submits_and_reopens_the_official_answer(
     assert submitted.json()["submitted_by_id"] == directory.person(RAUF)
     # A second official submission from the same organisation: a conflict, nothing changed.
     problem(web.put(url, headers=gulnara, json={"answers": COMPLETE, "revision": 2, "submit": True}), 409)
-    [response] = stored(db, qid)
+    [response] = responses(db, qid)
     assert response.status == "submitted" and response.revision == 2
 
     problem(web.post(f"{url}/reopen", headers=gulnara, json={"revision": 1}), 409)  # not the latest
     reopened = web.post(f"{url}/reopen", headers=gulnara, json={"revision": 2})
     assert reopened.status_code == 200 and reopened.json()["status"] == "draft"
-    assert stored(db, qid)[0].status == "draft"
+    assert responses(db, qid)[0].status == "draft"
 
 
 def test_only_the_links_bearer_gets_in_and_only_while_open(
@@ -102,5 +87,5 @@ def test_only_the_links_bearer_gets_in_and_only_while_open(
     closed = web.get(url, headers=anna)
     assert closed.status_code == 200 and closed.json()["takes_answers"] is False  # read on after closing
     problem(web.post(f"{url}/reopen", headers=anna, json={"revision": 1}), 409)
-    [response] = stored(db, questionnaire["id"])
+    [response] = responses(db, questionnaire["id"])
     assert response.status == "submitted"
