@@ -50,7 +50,7 @@ from consult.polls.links import POLL_LINK_PREFIX
 from consult.polls.pages import PollPageController
 from consult.privacy.controller import PersonDataController
 from consult.questionnaires.controller import ConsultationQuestionnaireController, QuestionnaireController
-from consult.questionnaires.links import QUESTIONNAIRE_LINK_PREFIX
+from consult.questionnaires.links import CONFIRMATION_LINK_PREFIX, QUESTIONNAIRE_LINK_PREFIX
 from consult.questionnaires.pages import QuestionnairePageController
 from consult.questionnaires.results_controller import QuestionnaireResultsController
 from consult.rounds.controller import CommentController, RoundController
@@ -79,6 +79,7 @@ TOKEN_PREFIXES = [
     PERSON_LINK_PREFIX,
     POLL_LINK_PREFIX,
     QUESTIONNAIRE_LINK_PREFIX,
+    CONFIRMATION_LINK_PREFIX,
 ]
 # Paths outside the bearer-token API: probes, the schema, and those links.
 PUBLIC_PATHS = ["^/health$", "^/schema", *(f"^{route}" for route in TOKEN_ROUTES)]

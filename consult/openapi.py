@@ -797,12 +797,15 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "Create a questionnaire",
         "A draft questionnaire with its first version: sections of questions (choice, multiple, scale, "
         "number, date, text, long_text, matrix), every text in az, ru, en and fr, stable option keys, "
-        "`show_if` on an earlier choice. Mode `per_organisation`, `per_person` or `open`.",
+        "`show_if` on an earlier choice. Mode `per_organisation`, `per_person` or `open`; with mode "
+        "`open`, `email_confirmation` makes every answer count only once confirmed through a link "
+        "emailed to the respondent (422 with another mode).",
     ),
     "ApiV1QuestionnairesQuestionnaireIdGetQuestionnaire": ("Get a questionnaire", "One questionnaire by id."),
     "ApiV1QuestionnairesQuestionnaireIdUpdateQuestionnaire": (
         "Update a questionnaire",
-        "Renames it, or moves the closing time of an open questionnaire (links follow).",
+        "Renames it, moves the closing time of an open questionnaire (links follow), or turns "
+        "`email_confirmation` on or off while it is a draft (409 once sent; 422 unless mode `open`).",
     ),
     "ApiV1QuestionnairesQuestionnaireIdDeleteQuestionnaire": (
         "Delete a draft questionnaire",
@@ -866,7 +869,24 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "QOpenPublicKeyShowOpen": ("Open questionnaire page", "The public page of an open questionnaire."),
     "QOpenPublicKeyAnswerOpen": (
         "Answer an open questionnaire",
-        "One complete response; 303 to the thanks page, or the page with refused answers marked (422).",
+        "One complete response; 303 to the thanks page, or the page with refused answers marked (422). "
+        "With email confirmation the form asks for an address, the response waits unconfirmed "
+        "(counted nowhere) and the confirmation link is emailed.",
     ),
-    "QOpenPublicKeyThanksThanksOpen": ("Thanks page", "Shown after an answer to an open questionnaire."),
+    "QOpenPublicKeyThanksThanksOpen": (
+        "Thanks page",
+        "Shown after an answer to an open questionnaire (`confirm=1`: check your inbox).",
+    ),
+    "QOpenPublicKeyConfirmTokenShowConfirm": (
+        "Confirmation page",
+        "Behind the link emailed to an open questionnaire's respondent: a button that confirms the "
+        "answer (a GET never confirms: mail scanners open links), or says it was confirmed already, "
+        "or that the questionnaire has closed. 404 for an unknown or expired link.",
+    ),
+    "QOpenPublicKeyConfirmTokenConfirmOpen": (
+        "Confirm an open questionnaire's answer",
+        "The answer is submitted and counted, replacing an answer confirmed earlier from the same "
+        "address; a second confirmation changes nothing (200); after closing nothing is counted (409); "
+        "404 for an unknown or expired link.",
+    ),
 }
