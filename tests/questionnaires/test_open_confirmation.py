@@ -14,11 +14,11 @@ from uuid import UUID
 import httpx
 from sqlalchemy import select, update
 
-from consult.auth.tokens import new_token, token_digest
-from consult.questionnaires.links import CONFIRMATION_LINK_PREFIX
+from consult.auth.tokens import token_digest
 from consult.questionnaires.models import QuestionnaireConfirmation, QuestionnaireResponse
 from tests.helpers import problem
 from tests.questionnaires.conftest import COMPLETE, definition, form_of, from_now
+from tests.questionnaires.helpers import confirmation_token
 from tests.rounds.test_round_emails import subject_of, text_of, wait_for_mail
 
 MARIE = "marie.curie@example.org"
@@ -75,15 +75,8 @@ def link_in(received) -> str:
 
 
 def confirmation_link(db, questionnaire: dict, response: QuestionnaireResponse) -> str:
-    """A link as the email carries it, for tests that need no worker: a fresh token, its digest stored."""
-    token = new_token(CONFIRMATION_LINK_PREFIX)
-    db.execute(
-        update(QuestionnaireConfirmation)
-        .where(QuestionnaireConfirmation.response_id == response.id)
-        .values(token_hash=token_digest(token))
-    )
-    db.commit()
-    return f"{path_of(questionnaire)}/confirm/{token}"
+    """A link as the email carries it, for tests that need no worker."""
+    return f"{path_of(questionnaire)}/confirm/{confirmation_token(db, response.id)}"
 
 
 def test_the_setting_is_for_open_drafts_only(staff, consultation):
