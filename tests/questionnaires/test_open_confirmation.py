@@ -12,14 +12,16 @@ import re
 from uuid import UUID
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from consult.auth.tokens import token_digest
+from consult.mail.models import OutboundEmail
 from consult.questionnaires.models import QuestionnaireConfirmation, QuestionnaireResponse
 from tests.helpers import problem
 from tests.questionnaires.conftest import COMPLETE, definition, form_of, from_now
 from tests.questionnaires.helpers import confirmation_token
 from tests.rounds.test_round_emails import subject_of, text_of, wait_for_mail
+from tests.waiting import wait_until
 
 MARIE = "marie.curie@example.org"
 
@@ -216,3 +218,34 @@ def test_unknown_expired_and_closed_links(staff, consultation, web, db):
     assert late.status_code == 409 and 'id="closed"' in late.text
     assert counted(staff, questionnaire["id"]) == {"responses": 0}
     assert {r.status for r in responses(db, questionnaire["id"])} == {"unconfirmed"}
+
+
+def test_a_refused_address_is_recorded_and_header_injection_is_refused(
+    staff, consultation, web, db, smtp, worker
+):
+    questionnaire = open_questionnaire(staff, consultation)
+    path = path_of(questionnaire)
+    refused = "nobody@example.org"
+    smtp.refuse(refused, "550 5.1.1 <nobody@example.org>: mailbox unavailable")
+    assert web.post(path, data=form_of(COMPLETE, "submit", 0, email=refused)).status_code == 303
+
+    def failed() -> OutboundEmail | None:
+        db.expire_all()
+        row = db.scalar(select(OutboundEmail).where(OutboundEmail.to_address == refused))
+        return row if row is not None and row.state == "failed" else None
+
+    row = wait_until(failed, "the refused confirmation email marked failed")
+    assert (
+        row.kind == "questionnaire_confirmation" and row.person_id is None and "550" in (row.last_error or "")
+    )
+    # An address that would carry a header of its own is no address: refused on the page.
+    injected = web.post(
+        path, data=form_of(COMPLETE, "submit", 0, email="x@example.org\r\nBcc: victim@example.org")
+    )
+    assert injected.status_code == 422 and 'href="#email"' in injected.text
+    assert (
+        db.scalar(
+            select(func.count()).select_from(OutboundEmail).where(OutboundEmail.to_address.is_not(None))
+        )
+        == 1
+    )
