@@ -272,6 +272,15 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
         responses["303"] = OpenAPIResponse(description="Written: back to the round page.")
         responses["422"] = _files("The form is invalid: the page again, saying why.", _HTML)
         responses["409"] = _files("The round is not open: the page again, saying so.", _HTML)
+    elif operation_id in ("QTokenAnswer", "QOpenPublicKeyAnswerOpen"):
+        responses["303"] = OpenAPIResponse(description="Saved or submitted: to the page or the thanks page.")
+        responses["422"] = _files("Answers (or the address) refused: the page again, saying which.", _HTML)
+        responses["409"] = _files(
+            "Not taking answers, or changed meanwhile: the page again, saying so.", _HTML
+        )
+    elif operation_id == "QOpenPublicKeyConfirmTokenConfirmOpen":
+        responses["200"] = _files("Confirmed (now, or before): a page saying so.", _HTML)
+        responses["409"] = _files("The questionnaire has closed: a page saying nothing was counted.", _HTML)
     elif operation_id == "RsvpTokenAnswer":
         responses["200"] = OpenAPIResponse(
             description="The answer, recorded: JSON for a JSON request, the page for a form.",

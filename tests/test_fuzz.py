@@ -65,6 +65,12 @@ from consult.rounds.models import CommentRound, RoundInvitee
 from consult.settings import get_settings
 from tests.helpers import problem
 from tests.polls.helpers import link_for
+from tests.questionnaires.helpers import (
+    confirmation_token,
+    open_answer_form,
+    questionnaire_definition,
+    unconfirmed_response,
+)
 
 EXAMPLES_PER_MODE = int(os.environ.get("CONSULT_FUZZ_EXAMPLES", "15"))
 PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/", "/q/")
@@ -97,6 +103,7 @@ class Seeded:
     round_token: str
     body_ids: dict[str, Any] = field(default_factory=dict)
     poll_token: str = ""
+    confirm_token: str = ""  # an open questionnaire's answer waiting for its email confirmation
 
 
 def created(response: httpx.Response, status: int = 201) -> dict[str, Any]:
@@ -223,6 +230,26 @@ def seeded(admin: httpx.Client, db) -> Seeded:
     export = admin.post(f"/api/v1/rounds/{round_['id']}/exports", json={"format": "csv"})
     if export.status_code == 202 and "id" in export.json():
         ids["export_id"] = export.json()["id"]
+    # An open questionnaire that confirms answers by email, with an answer waiting for it: its public
+    # key and the confirmation link's token (/q/open/{public_key}/confirm/{token}).
+    questionnaire = post(
+        f"/api/v1/consultations/{consultation['id']}/questionnaires",
+        {
+            "name": "Open call",
+            "mode": "open",
+            "definition": questionnaire_definition(),
+            "email_confirmation": True,
+        },
+    )
+    post(f"/api/v1/questionnaires/{questionnaire['id']}/send", {"closes_at": iso_from_now(days=10)}, 200)
+    public_url = admin.get(f"/api/v1/questionnaires/{questionnaire['id']}").json()["public_url"]
+    ids["public_key"] = public_url.rsplit("/", 1)[1]
+    answered = httpx.post(
+        f"{admin.base_url}/q/open/{ids['public_key']}",
+        data={**open_answer_form(), "email": "anyone@example.org"},
+    )
+    assert answered.status_code == 303, answered.text[:500]
+    confirm_token = confirmation_token(db, unconfirmed_response(db, questionnaire["id"]))
     body_ids: dict[str, Any] = {
         **ids,
         "person_ids": [person["id"]],
@@ -231,7 +258,12 @@ def seeded(admin: httpx.Client, db) -> Seeded:
         "parent_id": comment["id"],
     }
     return Seeded(
-        ids=ids, rsvp_token=rsvp_token, round_token=round_token, body_ids=body_ids, poll_token=poll_token
+        ids=ids,
+        rsvp_token=rsvp_token,
+        round_token=round_token,
+        body_ids=body_ids,
+        poll_token=poll_token,
+        confirm_token=confirm_token,
     )
 
 
@@ -295,8 +327,10 @@ def aim_at_seeded(case: Any, seeded: Seeded, draw: Callable[..., Any]) -> None:
     """Half of the time per parameter, swap generated ids for real ones."""
     path = case.operation.path
     for name in list(case.path_parameters or {}):
-        if name == "token":
-            real: Any = {"/rsvp/": seeded.rsvp_token, "/poll/": seeded.poll_token}.get(
+        if name == "token" and path.startswith("/q/open/"):
+            real: Any = seeded.confirm_token
+        elif name == "token":
+            real = {"/rsvp/": seeded.rsvp_token, "/poll/": seeded.poll_token}.get(
                 path[: path.index("/", 1) + 1], seeded.round_token
             )
         else:

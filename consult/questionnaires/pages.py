@@ -568,7 +568,7 @@ class QuestionnairePageController(Controller):
         outcome = responses.outcome_shown(questionnaire, row)
         return await self._confirm_page(db_session, state, request, questionnaire, token, outcome)
 
-    @post("/open/{public_key:str}/confirm/{token:str}", status_code=200)
+    @post("/open/{public_key:str}/confirm/{token:str}", status_code=200, media_type=MediaType.HTML)
     async def confirm_open(
         self,
         db_session: AsyncSession,
