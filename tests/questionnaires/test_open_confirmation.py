@@ -184,6 +184,12 @@ def test_an_answer_counts_once_confirmed_and_one_per_address(staff, consultation
         f"/api/v1/questionnaires/{questionnaire['id']}/responses", params={"status": "submitted"}
     )
     assert [r["id"] for r in listed.json()["items"]] == [str(latest.id)]
+    pending = web.post(path, data=form_of(COMPLETE, "submit", 0, email="someone.else@example.org"))
+    assert pending.status_code == 303  # waits for its confirmation: counted nowhere
+    assert counted(staff, questionnaire["id"]) == {"responses": 1, "no": 1}
+    exported = staff.get(f"/api/v1/questionnaires/{questionnaire['id']}/export", params={"format": "json"})
+    assert exported.status_code == 200, exported.text
+    assert [row[0] for row in exported.json()["rows"]] == [str(latest.id)]  # neither replaced nor unconfirmed
     # The first link, pressed again, changes nothing.
     assert 'id="already"' in web.post(link).text
     assert counted(staff, questionnaire["id"]) == {"responses": 1, "no": 1}
