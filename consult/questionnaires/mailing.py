@@ -232,7 +232,8 @@ def compose_confirmations(session: Session, rows: Sequence[Any], settings: Setti
         context = {
             "person_name": None,
             "questionnaire_title": decode_definition(latest[questionnaire.id].definition).title.get(language),
-            "link": f"{settings.app.base_url}/q/open/{questionnaire.public_key}/confirm/{token}",
+            # The page behind it speaks the language the answer was given in.
+            "link": f"{settings.app.base_url}/q/open/{questionnaire.public_key}/confirm/{token}?lang={language}",
             "valid_for": format_in(confirmation.expires_at - now, language),
         }
         letters[row.id] = write_letter(

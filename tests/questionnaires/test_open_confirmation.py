@@ -71,7 +71,9 @@ def counted(staff: httpx.Client, questionnaire_id: str) -> dict:
 
 
 def link_in(received) -> str:
-    match = re.search(r"https?://\S+(/q/open/\S+/confirm/csc_[A-Za-z0-9_-]+)", text_of(received))
+    match = re.search(
+        r"https?://\S+(/q/open/\S+/confirm/csc_[A-Za-z0-9_-]+\?lang=[a-z]{2})", text_of(received)
+    )
     assert match, text_of(received)
     return match.group(1)
 
@@ -153,12 +155,15 @@ def test_an_answer_counts_once_confirmed_and_one_per_address(staff, consultation
     assert subject_of(email) == "Confirmez votre réponse : Évaluation des capacités et des besoins"
     assert email.message["List-Unsubscribe"] is None and email.message["Reply-To"] is None
     link = link_in(email)
-    assert db.scalar(select(QuestionnaireConfirmation.token_hash)) == token_digest(link.rsplit("/", 1)[1])
-    # Opening the link (as a mail scanner does) confirms nothing.
-    shown = web.get(link, headers={"Accept-Language": "fr"})
+    assert link.endswith("?lang=fr")
+    token = link.rsplit("/", 1)[1].split("?")[0]
+    assert db.scalar(select(QuestionnaireConfirmation.token_hash)) == token_digest(token)
+    # Opening the link (as a mail scanner does) confirms nothing; the page is in the answer's language.
+    shown = web.get(link, headers={"Accept-Language": "ru"})
     assert shown.status_code == 200 and "Confirmer ma réponse" in shown.text and 'method="post"' in shown.text
     assert counted(staff, questionnaire["id"]) == {"responses": 0}
-    confirmed = web.post(link, headers={"Accept-Language": "fr"})
+    assert f'action="{link}"' in shown.text
+    confirmed = web.post(link)
     assert confirmed.status_code == 200 and "Votre réponse est confirmée" in confirmed.text
     assert 'id="replaced"' not in confirmed.text
     assert counted(staff, questionnaire["id"]) == {"responses": 1, "yes": 1}
