@@ -50,7 +50,11 @@ from consult.polls.links import POLL_LINK_PREFIX
 from consult.polls.pages import PollPageController
 from consult.privacy.controller import PersonDataController
 from consult.questionnaires.controller import ConsultationQuestionnaireController, QuestionnaireController
-from consult.questionnaires.links import QUESTIONNAIRE_LINK_PREFIX, resolve_respondent_token
+from consult.questionnaires.links import (
+    CONFIRMATION_LINK_PREFIX,
+    QUESTIONNAIRE_LINK_PREFIX,
+    resolve_respondent_token,
+)
 from consult.questionnaires.pages import QuestionnairePageController
 from consult.questionnaires.respondent_controller import RespondentController
 from consult.questionnaires.results_controller import QuestionnaireResultsController
@@ -80,6 +84,7 @@ TOKEN_PREFIXES = [
     PERSON_LINK_PREFIX,
     POLL_LINK_PREFIX,
     QUESTIONNAIRE_LINK_PREFIX,
+    CONFIRMATION_LINK_PREFIX,
 ]
 # Paths outside the bearer-token API: probes, the schema, and those links.
 PUBLIC_PATHS = ["^/health$", "^/schema", *(f"^{route}" for route in TOKEN_ROUTES)]

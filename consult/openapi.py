@@ -292,6 +292,15 @@ def _fix_media_types(operation_id: str, responses: dict[str, OpenAPIResponse | R
         responses["303"] = OpenAPIResponse(description="Written: back to the round page.")
         responses["422"] = _files("The form is invalid: the page again, saying why.", _HTML)
         responses["409"] = _files("The round is not open: the page again, saying so.", _HTML)
+    elif operation_id in ("QTokenAnswer", "QOpenPublicKeyAnswerOpen"):
+        responses["303"] = OpenAPIResponse(description="Saved or submitted: to the page or the thanks page.")
+        responses["422"] = _files("Answers (or the address) refused: the page again, saying which.", _HTML)
+        responses["409"] = _files(
+            "Not taking answers, or changed meanwhile: the page again, saying so.", _HTML
+        )
+    elif operation_id == "QOpenPublicKeyConfirmTokenConfirmOpen":
+        responses["200"] = _files("Confirmed (now, or before): a page saying so.", _HTML)
+        responses["409"] = _files("The questionnaire has closed: a page saying nothing was counted.", _HTML)
     elif operation_id == "RsvpTokenAnswer":
         responses["200"] = OpenAPIResponse(
             description="The answer, recorded: JSON for a JSON request, the page for a form.",
@@ -817,12 +826,15 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "Create a questionnaire",
         "A draft questionnaire with its first version: sections of questions (choice, multiple, scale, "
         "number, date, text, long_text, matrix), every text in az, ru, en and fr, stable option keys, "
-        "`show_if` on an earlier choice. Mode `per_organisation`, `per_person` or `open`.",
+        "`show_if` on an earlier choice. Mode `per_organisation`, `per_person` or `open`; with mode "
+        "`open`, `email_confirmation` makes every answer count only once confirmed through a link "
+        "emailed to the respondent (422 with another mode).",
     ),
     "ApiV1QuestionnairesQuestionnaireIdGetQuestionnaire": ("Get a questionnaire", "One questionnaire by id."),
     "ApiV1QuestionnairesQuestionnaireIdUpdateQuestionnaire": (
         "Update a questionnaire",
-        "Renames it, or moves the closing time of an open questionnaire (links follow).",
+        "Renames it, moves the closing time of an open questionnaire (links follow), or turns "
+        "`email_confirmation` on or off while it is a draft (409 once sent; 422 unless mode `open`).",
     ),
     "ApiV1QuestionnairesQuestionnaireIdDeleteQuestionnaire": (
         "Delete a draft questionnaire",
@@ -907,7 +919,24 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "QOpenPublicKeyShowOpen": ("Open questionnaire page", "The public page of an open questionnaire."),
     "QOpenPublicKeyAnswerOpen": (
         "Answer an open questionnaire",
-        "One complete response; 303 to the thanks page, or the page with refused answers marked (422).",
+        "One complete response; 303 to the thanks page, or the page with refused answers marked (422). "
+        "With email confirmation the form asks for an address, the response waits unconfirmed "
+        "(counted nowhere) and the confirmation link is emailed.",
     ),
-    "QOpenPublicKeyThanksThanksOpen": ("Thanks page", "Shown after an answer to an open questionnaire."),
+    "QOpenPublicKeyThanksThanksOpen": (
+        "Thanks page",
+        "Shown after an answer to an open questionnaire (`confirm=1`: check your inbox).",
+    ),
+    "QOpenPublicKeyConfirmTokenShowConfirm": (
+        "Confirmation page",
+        "Behind the link emailed to an open questionnaire's respondent: a button that confirms the "
+        "answer (a GET never confirms: mail scanners open links), or says it was confirmed already, "
+        "or that the questionnaire has closed. 404 for an unknown or expired link.",
+    ),
+    "QOpenPublicKeyConfirmTokenConfirmOpen": (
+        "Confirm an open questionnaire's answer",
+        "The answer is submitted and counted, replacing an answer confirmed earlier from the same "
+        "address; a second confirmation changes nothing (200); after closing nothing is counted (409); "
+        "404 for an unknown or expired link.",
+    ),
 }

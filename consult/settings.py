@@ -327,6 +327,11 @@ class QuestionnaireSettings:
         72.0,
         "those who have not submitted a questionnaire are reminded once, this long before it closes",
     )
+    confirmation_days: int = _int(
+        "QUESTIONNAIRE_CONFIRMATION_DAYS",
+        7,
+        "an open questionnaire's email confirmation link works this many days (never past closing)",
+    )
     scan_seconds: float = _float(
         "QUESTIONNAIRE_SCAN_SECONDS",
         60.0,

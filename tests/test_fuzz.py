@@ -65,7 +65,13 @@ from consult.rounds.models import CommentRound, RoundInvitee
 from consult.settings import get_settings
 from tests.helpers import problem
 from tests.polls.helpers import link_for
-from tests.questionnaires.helpers import questionnaire_definition, questionnaire_token
+from tests.questionnaires.helpers import (
+    confirmation_token,
+    open_answer_form,
+    questionnaire_definition,
+    questionnaire_token,
+    unconfirmed_response,
+)
 
 EXAMPLES_PER_MODE = int(os.environ.get("CONSULT_FUZZ_EXAMPLES", "15"))
 PAGE_PATHS = ("/rsvp/", "/r/", "/unsubscribe/", "/p/", "/poll/", "/q/")
@@ -99,6 +105,7 @@ class Seeded:
     body_ids: dict[str, Any] = field(default_factory=dict)
     poll_token: str = ""
     questionnaire_token: str = ""  # the bearer of the respondents' API (``…/my-response``)
+    confirm_token: str = ""  # an open questionnaire's answer waiting for its email confirmation
 
 
 def created(response: httpx.Response, status: int = 201) -> dict[str, Any]:
@@ -235,6 +242,26 @@ def seeded(admin: httpx.Client, db) -> Seeded:
     export = admin.post(f"/api/v1/rounds/{round_['id']}/exports", json={"format": "csv"})
     if export.status_code == 202 and "id" in export.json():
         ids["export_id"] = export.json()["id"]
+    # An open questionnaire that confirms answers by email, with an answer waiting for it: its public
+    # key and the confirmation link's token (/q/open/{public_key}/confirm/{token}).
+    questionnaire = post(
+        f"/api/v1/consultations/{consultation['id']}/questionnaires",
+        {
+            "name": "Open call",
+            "mode": "open",
+            "definition": questionnaire_definition(),
+            "email_confirmation": True,
+        },
+    )
+    post(f"/api/v1/questionnaires/{questionnaire['id']}/send", {"closes_at": iso_from_now(days=10)}, 200)
+    public_url = admin.get(f"/api/v1/questionnaires/{questionnaire['id']}").json()["public_url"]
+    ids["public_key"] = public_url.rsplit("/", 1)[1]
+    answered = httpx.post(
+        f"{admin.base_url}/q/open/{ids['public_key']}",
+        data={**open_answer_form(), "email": "anyone@example.org"},
+    )
+    assert answered.status_code == 303, answered.text[:500]
+    confirm_token = confirmation_token(db, unconfirmed_response(db, questionnaire["id"]))
     body_ids: dict[str, Any] = {
         **ids,
         "person_ids": [person["id"]],
@@ -249,6 +276,7 @@ def seeded(admin: httpx.Client, db) -> Seeded:
         body_ids=body_ids,
         poll_token=poll_token,
         questionnaire_token=questionnaire_token(db, questionnaire["id"], person["id"]),
+        confirm_token=confirm_token,
     )
 
 
@@ -312,8 +340,10 @@ def aim_at_seeded(case: Any, seeded: Seeded, draw: Callable[..., Any]) -> None:
     """Half of the time per parameter, swap generated ids for real ones."""
     path = case.operation.path
     for name in list(case.path_parameters or {}):
-        if name == "token":
-            real: Any = {"/rsvp/": seeded.rsvp_token, "/poll/": seeded.poll_token}.get(
+        if name == "token" and path.startswith("/q/open/"):
+            real: Any = seeded.confirm_token
+        elif name == "token":
+            real = {"/rsvp/": seeded.rsvp_token, "/poll/": seeded.poll_token}.get(
                 path[: path.index("/", 1) + 1], seeded.round_token
             )
         else:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 16:20:19.828603
+Create Date: 2026-11-30 19:05:22.110931
 """
 
 from collections.abc import Sequence
@@ -270,6 +270,7 @@ def upgrade() -> None:
         sa.Column("opens_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("closes_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("public_key", sa.String(length=43), nullable=True),
+        sa.Column("email_confirmation", sa.Boolean(), nullable=False),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
@@ -719,6 +720,7 @@ def upgrade() -> None:
                 "poll_decided",
                 "questionnaire_invitation",
                 "questionnaire_reminder",
+                "questionnaire_confirmation",
                 name="emailkind",
                 native_enum=False,
                 length=32,
@@ -727,6 +729,7 @@ def upgrade() -> None:
         ),
         sa.Column("person_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("staff_user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("to_address", sa.String(length=320), nullable=True),
         sa.Column("invitation_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column(
             "context",
@@ -763,7 +766,8 @@ def upgrade() -> None:
         sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "person_id IS NOT NULL OR staff_user_id IS NOT NULL", name=op.f("ck_outbound_email_recipient")
+            "person_id IS NOT NULL OR staff_user_id IS NOT NULL OR to_address IS NOT NULL",
+            name=op.f("ck_outbound_email_recipient"),
         ),
         sa.ForeignKeyConstraint(
             ["invitation_id"],
@@ -913,7 +917,15 @@ def upgrade() -> None:
         sa.Column("country", sa.String(length=2), nullable=True),
         sa.Column(
             "status",
-            sa.Enum("draft", "submitted", name="responsestatus", native_enum=False, length=16),
+            sa.Enum(
+                "draft",
+                "submitted",
+                "unconfirmed",
+                "replaced",
+                name="responsestatus",
+                native_enum=False,
+                length=16,
+            ),
             nullable=False,
         ),
         sa.Column("submitted_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
@@ -1295,6 +1307,47 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("poll_link", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_poll_link_invitee_id"), ["invitee_id"], unique=False)
+
+    op.create_table(
+        "questionnaire_confirmation",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("questionnaire_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("response_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("address_hash", sa.String(length=64), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=True),
+        sa.Column("expires_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("confirmed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("replaced_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_id"],
+            ["questionnaire.id"],
+            name=op.f("fk_questionnaire_confirmation_questionnaire_id_questionnaire"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["questionnaire_response.id"],
+            name=op.f("fk_questionnaire_confirmation_response_id_questionnaire_response"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire_confirmation")),
+        sa.UniqueConstraint("response_id", name=op.f("uq_questionnaire_confirmation_response_id")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_questionnaire_confirmation_token_hash")),
+    )
+    with op.batch_alter_table("questionnaire_confirmation", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_questionnaire_confirmation_address", ["questionnaire_id", "address_hash"], unique=False
+        )
+        batch_op.create_index(
+            "uq_questionnaire_confirmation_counted",
+            ["questionnaire_id", "address_hash"],
+            unique=True,
+            postgresql_where=sa.text("confirmed_at IS NOT NULL AND replaced_at IS NULL"),
+            sqlite_where=sa.text("confirmed_at IS NOT NULL AND replaced_at IS NULL"),
+        )
 
     op.create_table(
         "questionnaire_response_change",
@@ -1680,6 +1733,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_questionnaire_response_change_response_id"))
 
     op.drop_table("questionnaire_response_change")
+    with op.batch_alter_table("questionnaire_confirmation", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_questionnaire_confirmation_counted",
+            postgresql_where=sa.text("confirmed_at IS NOT NULL AND replaced_at IS NULL"),
+            sqlite_where=sa.text("confirmed_at IS NOT NULL AND replaced_at IS NULL"),
+        )
+        batch_op.drop_index("ix_questionnaire_confirmation_address")
+
+    op.drop_table("questionnaire_confirmation")
     with op.batch_alter_table("poll_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_poll_link_invitee_id"))
 

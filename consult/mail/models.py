@@ -34,6 +34,7 @@ class EmailKind(enum.StrEnum):
     POLL_DECIDED = "poll_decided"
     QUESTIONNAIRE_INVITATION = "questionnaire_invitation"
     QUESTIONNAIRE_REMINDER = "questionnaire_reminder"
+    QUESTIONNAIRE_CONFIRMATION = "questionnaire_confirmation"
 
 
 class OutboxState(enum.StrEnum):
@@ -58,7 +59,9 @@ class OutboundEmail(Leased, Base):
     __tablename__ = "outbound_email"
     __table_args__ = (
         Index("ix_outbound_email_due", "state", "next_attempt_at"),
-        CheckConstraint("person_id IS NOT NULL OR staff_user_id IS NOT NULL", name="recipient"),
+        CheckConstraint(
+            "person_id IS NOT NULL OR staff_user_id IS NOT NULL OR to_address IS NOT NULL", name="recipient"
+        ),
     )
 
     kind: Mapped[EmailKind] = mapped_column(str_enum(EmailKind))
@@ -67,6 +70,9 @@ class OutboundEmail(Leased, Base):
     staff_user_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="CASCADE"), index=True, default=None
     )
+    # ... or a plain address that is neither (a respondent of an open questionnaire confirming their
+    # answer), checked with ``consult.auth.service.normalise_email`` before it is stored.
+    to_address: Mapped[str | None] = mapped_column(String(320), default=None)
     invitation_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("invitation.id", ondelete="CASCADE"), index=True, default=None
     )

@@ -30,20 +30,22 @@ def enqueue(
     domain: str,
     person_id: UUID | None = None,
     staff_user_id: UUID | None = None,
+    to_address: str | None = None,
     invitation_id: UUID | None = None,
     context: dict[str, Any] | None = None,
     in_reply_to: str | None = None,
 ) -> OutboundEmail:
     """Add an email to the outbox in the caller's transaction; it is dispatched after commit.
-    The recipient is a person of the directory or a staff user."""
-    if (person_id is None) == (staff_user_id is None):
-        raise ValueError("an email goes to either a person or a staff user")
+    The recipient is a person of the directory, a staff user, or a plain (validated) address."""
+    if sum(r is not None for r in (person_id, staff_user_id, to_address)) != 1:
+        raise ValueError("an email goes to exactly one of a person, a staff user or an address")
     now = dt.datetime.now(dt.UTC)
     row = OutboundEmail(
         id=uuid7(),  # known now, for the hand-over after commit
         kind=kind,
         person_id=person_id,
         staff_user_id=staff_user_id,
+        to_address=to_address,
         invitation_id=invitation_id,
         context=context or {},
         message_id=new_message_id(domain),

@@ -17,6 +17,8 @@ from consult.questionnaires.models import Questionnaire, QuestionnaireInvitee, Q
 from consult.settings import Settings
 
 QUESTIONNAIRE_LINK_PREFIX = "csq_"
+# The link ``/q/open/{public_key}/confirm/{token}`` that confirms an open questionnaire's answer.
+CONFIRMATION_LINK_PREFIX = "csc_"
 
 
 def link_expiry(questionnaire: Questionnaire, settings: Settings) -> dt.datetime:

@@ -13,18 +13,22 @@ from uuid import UUID
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
+from consult.auth.service import normalise_email
+from consult.auth.tokens import new_token, token_digest
 from consult.directory.models import Person
+from consult.errors import Invalid
 from consult.mail.compose import Letter
 from consult.mail.delivery import KindHandler
 from consult.mail.i18n import best_language, format_in, format_when
-from consult.mail.letters import letter_to_person
+from consult.mail.letters import letter_to_person, write_letter
 from consult.mail.models import EmailKind
 from consult.mail.outbox import enqueue, mail_domain
 from consult.questionnaires.definition import decode_definition
-from consult.questionnaires.links import new_questionnaire_link
+from consult.questionnaires.links import CONFIRMATION_LINK_PREFIX, new_questionnaire_link
 from consult.questionnaires.models import (
     Mode,
     Questionnaire,
+    QuestionnaireConfirmation,
     QuestionnaireInvitee,
     QuestionnaireResponse,
     QuestionnaireStatus,
@@ -182,5 +186,71 @@ def compose_questionnaire_emails(
     return letters
 
 
+def compose_confirmations(session: Session, rows: Sequence[Any], settings: Settings) -> dict[UUID, Letter]:
+    """The email that confirms an open questionnaire's answer, to the address the respondent typed,
+    in the language of the page they answered on. The link's token is made here, and only its digest
+    kept: it appears nowhere but in this email (a retried email carries a new one)."""
+    confirmations = {
+        c.id: c
+        for c in session.scalars(
+            select(QuestionnaireConfirmation).where(
+                QuestionnaireConfirmation.id.in_({UUID(row.context["confirmation_id"]) for row in rows})
+            )
+        )
+    }
+    ids = {c.questionnaire_id for c in confirmations.values()}
+    questionnaires = {
+        q.id: q for q in session.scalars(select(Questionnaire).where(Questionnaire.id.in_(ids)))
+    }
+    latest: dict[UUID, QuestionnaireVersion] = {}
+    for version in session.scalars(
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.questionnaire_id.in_(ids))
+        .order_by(QuestionnaireVersion.number)
+    ):
+        latest[version.questionnaire_id] = version
+    now = _now()
+    letters: dict[UUID, Letter] = {}
+    for row in rows:
+        confirmation = confirmations.get(UUID(row.context["confirmation_id"]))
+        questionnaire = questionnaires.get(confirmation.questionnaire_id) if confirmation else None
+        if (
+            confirmation is None
+            or questionnaire is None
+            or confirmation.confirmed_at is not None
+            or confirmation.expires_at <= now
+            or row.to_address is None
+        ):
+            continue  # confirmed, expired or withdrawn since: nothing left to confirm
+        try:
+            to = normalise_email(row.to_address)  # checked when stored; checked again at the door
+        except Invalid:
+            continue
+        language = best_language(row.context.get("language"))
+        token = new_token(CONFIRMATION_LINK_PREFIX)
+        confirmation.token_hash = token_digest(token)
+        context = {
+            "person_name": None,
+            "questionnaire_title": decode_definition(latest[questionnaire.id].definition).title.get(language),
+            # The page behind it speaks the language the answer was given in.
+            "link": f"{settings.app.base_url}/q/open/{questionnaire.public_key}/confirm/{token}?lang={language}",
+            "valid_for": format_in(confirmation.expires_at - now, language),
+        }
+        letters[row.id] = write_letter(
+            settings,
+            "questionnaire_confirmation",
+            language,
+            context,
+            to=to,
+            message_id=row.message_id,
+            in_reply_to=row.in_reply_to,
+        )
+    session.flush()
+    return letters
+
+
 # Registered by consult.email_kinds.
-EMAIL_KINDS = dict.fromkeys(_TEMPLATES, KindHandler(compose=compose_questionnaire_emails))
+EMAIL_KINDS = {
+    **dict.fromkeys(_TEMPLATES, KindHandler(compose=compose_questionnaire_emails)),
+    EmailKind.QUESTIONNAIRE_CONFIRMATION: KindHandler(compose=compose_confirmations),
+}

@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +42,12 @@ class QuestionnaireStatus(enum.StrEnum):
 class ResponseStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    # Mode open with email confirmation: answered, waiting for the respondent to confirm by email;
+    # not counted anywhere until it is (then it becomes submitted).
+    UNCONFIRMED = "unconfirmed"
+    # Mode open with email confirmation: was submitted, then the same address confirmed a newer
+    # answer, which replaced it; no longer counted.
+    REPLACED = "replaced"
 
 
 class ResponseAttribution(enum.StrEnum):
@@ -73,6 +79,9 @@ class Questionnaire(Base):
     closes_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # Mode open: the key of the public page /q/open/{public_key} (not a secret: it is published).
     public_key: Mapped[str | None] = mapped_column(String(PUBLIC_KEY_LENGTH), unique=True, default=None)
+    # Mode open: an answer counts only once the respondent confirms it through a link emailed to
+    # them (one answer per address: a later confirmed answer replaces the earlier one).
+    email_confirmation: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class QuestionnaireVersion(Base):
@@ -242,3 +251,34 @@ class QuestionnaireTally(Base):
     organisation_kind: Mapped[str] = mapped_column(String(32))
     country: Mapped[str] = mapped_column(String(2))
     count: Mapped[int] = mapped_column(Integer)
+
+
+class QuestionnaireConfirmation(Base):
+    """The pending or done email confirmation of one open response: the respondent's address as a
+    digest (one answer per address), and the digest of the token of the link emailed to them
+    (``/q/open/{public_key}/confirm/{token}``), set when the email is composed."""
+
+    __tablename__ = "questionnaire_confirmation"
+    __table_args__ = (
+        # At most one counted answer per address and questionnaire.
+        Index(
+            "uq_questionnaire_confirmation_counted",
+            "questionnaire_id",
+            "address_hash",
+            unique=True,
+            postgresql_where=text("confirmed_at IS NOT NULL AND replaced_at IS NULL"),
+            sqlite_where=text("confirmed_at IS NOT NULL AND replaced_at IS NULL"),
+        ),
+        Index("ix_questionnaire_confirmation_address", "questionnaire_id", "address_hash"),
+    )
+
+    questionnaire_id: Mapped[UUID] = mapped_column(ForeignKey("questionnaire.id", ondelete="CASCADE"))
+    response_id: Mapped[UUID] = mapped_column(
+        ForeignKey("questionnaire_response.id", ondelete="CASCADE"), unique=True
+    )
+    # SHA-256 of the normalised (lower-case) address.
+    address_hash: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    replaced_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -41,6 +41,8 @@ from consult.questionnaires.models import (
 from consult.questionnaires.schemas import Definition, Question, QuestionKind, ResponseSave
 from consult.questionnaires.service import (
     AnswersRefused,
+    ConfirmOutcome,
+    EmailProblem,
     QuestionnaireService,
     ResponseService,
     StaleRevision,
@@ -49,6 +51,7 @@ from consult.questionnaires.service import (
 from consult.web.pages import NO_STORE, browser_language, invalid_link, render_page
 
 HONEYPOT_FIELD = "website"
+EMAIL_FIELD = "email"  # the respondent's address, when an open questionnaire confirms answers by email
 _PREFIX = "q."
 
 
@@ -271,6 +274,10 @@ async def _page(
         "organisation_name": None,
         "lang_param": None,
         "honeypot": None,
+        "email_confirmation": False,
+        "email_field": EMAIL_FIELD,
+        "email_value": "",
+        "email_problem": None,
         **(extra or {}),
     }
     return render_page("questionnaire", language, context)
@@ -409,12 +416,13 @@ class QuestionnairePageController(Controller):
         request: Request[Any, Any, Any],
         questionnaire: Questionnaire,
         status: int = 200,
+        *,
+        email: str = "",
+        email_problem: EmailProblem | None = None,
         **kwargs: Any,
     ) -> Response[str]:
         await db_session.refresh(questionnaire)  # after a refusal's rollback
-        language = (
-            best_language(request.query_params.get("lang")) if request.query_params.get("lang") else None
-        )
+        language = _lang_param(request)
         html = await _page(
             db_session,
             state,
@@ -428,6 +436,10 @@ class QuestionnairePageController(Controller):
                 "honeypot": HONEYPOT_FIELD,
                 "lang_param": language,
                 "attribution": ResponseAttribution.ANONYMOUS.value,
+                "email_confirmation": questionnaire.email_confirmation,
+                "email_field": EMAIL_FIELD,
+                "email_value": email,
+                "email_problem": email_problem.value if email_problem else None,
             },
             **kwargs,
         )
@@ -452,18 +464,23 @@ class QuestionnairePageController(Controller):
         if questionnaire is None:
             return invalid_link(request)
         form = await request.form()
-        lang = request.query_params.get("lang")
-        done = f"/q/open/{quote(public_key)}/thanks" + (f"?lang={quote(lang)}" if lang else "")
+        lang = _lang_param(request)
+        query = [("confirm", "1")] if questionnaire.email_confirmation else []
+        query += [("lang", lang)] if lang else []
+        done = f"/q/open/{quote(public_key)}/thanks" + (f"?{urlencode(query)}" if query else "")
         if str(form.get(HONEYPOT_FIELD, "")).strip():
             return Redirect(done, status_code=303, headers=NO_STORE)
         current = await QuestionnaireService(db_session, state.settings).current_definition(questionnaire.id)
         answers, typed = answers_from_form(current.definition, form)
+        email = _clean(form.get(EMAIL_FIELD, ""))[:320]
         try:
             await ResponseService(db_session, state.settings).submit_open(
                 questionnaire,
                 current,
                 answers,
                 _attribution(form.get("attribution"), ResponseAttribution.ANONYMOUS),
+                email=email,
+                language=lang or browser_language(request),
             )
         except AnswersRefused as exc:
             await db_session.rollback()
@@ -476,11 +493,20 @@ class QuestionnairePageController(Controller):
                 typed=typed,
                 typed_answers=answers,
                 problems=exc.checked.problems,
+                email=email,
+                email_problem=exc.email_problem,
             )
         except ConsultError as exc:
             await db_session.rollback()
             return await self._open_page(
-                db_session, state, request, questionnaire, exc.status_code, typed=typed, typed_answers=answers
+                db_session,
+                state,
+                request,
+                questionnaire,
+                exc.status_code,
+                typed=typed,
+                typed_answers=answers,
+                email=email,
             )
         return Redirect(done, status_code=303, headers=NO_STORE)
 
@@ -491,11 +517,84 @@ class QuestionnairePageController(Controller):
         questionnaire = await self._open(db_session, state, public_key)
         if questionnaire is None:
             return invalid_link(request)
-        lang = request.query_params.get("lang")
-        language = best_language(lang) if lang else browser_language(request)
+        language = _lang_param(request) or browser_language(request)
         current = await QuestionnaireService(db_session, state.settings).current_definition(questionnaire.id)
         title = current.definition.title.get(language)
-        return _html(render_page("questionnaire_thanks", language, {"title": title}))
+        # (a bot that filled the honeypot is sent here too, so the page believes the query)
+        confirm = request.query_params.get("confirm") == "1"
+        return _html(render_page("questionnaire_thanks", language, {"title": title, "confirm": confirm}))
+
+    # --- mode open with email confirmation: the link emailed to the respondent ----------------------
+    # A GET only shows the button: mail scanners (Outlook Safe Links and the like) open links in
+    # emails before the reader does, so only the POST of the button confirms.
+
+    async def _confirm_page(
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        questionnaire: Questionnaire,
+        token: str,
+        outcome: ConfirmOutcome | None,
+        status: int = 200,
+    ) -> Response[str]:
+        language = _lang_param(request) or browser_language(request)
+        current = await QuestionnaireService(db_session, state.settings).current_definition(questionnaire.id)
+        lang = _lang_param(request)
+        action = f"/q/open/{quote(questionnaire.public_key or '')}/confirm/{quote(token)}" + (
+            f"?{urlencode({'lang': lang})}" if lang else ""
+        )
+        context = {
+            "title": current.definition.title.get(language),
+            "outcome": outcome.value if outcome else None,
+            "action": action,
+        }
+        return _html(render_page("questionnaire_confirm", language, context), status)
+
+    @get("/open/{public_key:str}/confirm/{token:str}", media_type=MediaType.HTML)
+    async def show_confirm(
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        public_key: str,
+        token: str,
+    ) -> Response[str]:
+        questionnaire = await self._open(db_session, state, public_key)
+        responses = ResponseService(db_session, state.settings)
+        row = await responses.confirmation(questionnaire, token) if questionnaire else None
+        if questionnaire is None or row is None:
+            return invalid_link(request, _lang_param(request))
+        outcome = responses.outcome_shown(questionnaire, row)
+        return await self._confirm_page(db_session, state, request, questionnaire, token, outcome)
+
+    @post("/open/{public_key:str}/confirm/{token:str}", status_code=200, media_type=MediaType.HTML)
+    async def confirm_open(
+        self,
+        db_session: AsyncSession,
+        state: State,
+        request: Request[Any, Any, Any],
+        public_key: str,
+        token: str,
+    ) -> Response[str]:
+        """Count the answer: it enters the results, replacing an earlier answer confirmed from the
+        same address; confirming again changes nothing; after closing, nothing is counted."""
+        questionnaire = await self._open(db_session, state, public_key)
+        outcome = (
+            await ResponseService(db_session, state.settings).confirm(questionnaire, token)
+            if questionnaire
+            else None
+        )
+        if questionnaire is None or outcome is None:
+            return invalid_link(request, _lang_param(request))
+        status = 409 if outcome is ConfirmOutcome.CLOSED else 200
+        return await self._confirm_page(db_session, state, request, questionnaire, token, outcome, status)
+
+
+def _lang_param(request: Request[Any, Any, Any]) -> str | None:
+    """The language a public page was asked in (``?lang=``), if any: one of the site's."""
+    lang = request.query_params.get("lang")
+    return best_language(lang) if lang else None
 
 
 def _int(value: Any) -> int:

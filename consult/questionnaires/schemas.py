@@ -109,15 +109,23 @@ class Definition(Struct, forbid_unknown_fields=True, omit_defaults=True):
     intro: Texts | None = None
 
 
+EMAIL_CONFIRMATION = (
+    "mode open only: an answer counts once the respondent confirms it through a link emailed to "
+    "them; one answer per address (a later confirmed answer replaces the earlier). Set while draft."
+)
+
+
 class QuestionnaireCreate(Struct, forbid_unknown_fields=True, kw_only=True):
     name: Title
     mode: Mode
     definition: Definition
+    email_confirmation: Annotated[bool, Meta(description=EMAIL_CONFIRMATION)] = False
 
 
 class QuestionnairePatch(Struct, forbid_unknown_fields=True, kw_only=True):
     name: Title | UnsetType = UNSET
     closes_at: AwareTime | UnsetType = UNSET
+    email_confirmation: Annotated[bool, Meta(description=EMAIL_CONFIRMATION)] | UnsetType = UNSET
 
 
 class VersionCreate(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -144,6 +152,7 @@ class QuestionnaireOut(ModelOut):
     opens_at: dt.datetime | None
     closes_at: dt.datetime | None
     public_url: str | None
+    email_confirmation: Annotated[bool, Meta(description=EMAIL_CONFIRMATION)]
     created_at: dt.datetime
     updated_at: dt.datetime
 

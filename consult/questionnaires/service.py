@@ -5,6 +5,8 @@ history of who changed what (one official response per organisation may have sev
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -15,20 +17,25 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.auth.service import normalise_email
+from consult.auth.tokens import token_digest
 from consult.crud import get_or_404, page_of, patch_fields, rows_by_person
 from consult.directory.audience import expand_audience
 from consult.directory.models import Organisation, Person
-from consult.errors import Conflict, Invalid, NotFound
+from consult.errors import Conflict, FieldError, Invalid, NotFound
 from consult.events.models import Consultation
+from consult.mail.models import EmailKind
+from consult.mail.outbox import enqueue, mail_domain
 from consult.pagination import PageParams
 from consult.questionnaires import schemas, tally
 from consult.questionnaires.definition import Checked, check_answers, check_definition, decode_definition
-from consult.questionnaires.links import link_expiry
+from consult.questionnaires.links import CONFIRMATION_LINK_PREFIX, link_expiry
 from consult.questionnaires.mailing import queue_invitations
 from consult.questionnaires.models import (
     ChangeAction,
     Mode,
     Questionnaire,
+    QuestionnaireConfirmation,
     QuestionnaireInvitee,
     QuestionnaireLink,
     QuestionnaireResponse,
@@ -58,6 +65,13 @@ def _check_closing(closes_at: dt.datetime, opens_at: dt.datetime | None) -> dt.d
     if closes_at > now + MAX_RUNNING:
         raise Invalid.field("closes_at", "must be within five years")
     return closes_at
+
+
+def _check_email_confirmation(mode: Mode, on: bool) -> None:
+    if on and mode is not Mode.OPEN:
+        raise Invalid.field(
+            "email_confirmation", "only an open questionnaire (mode open) confirms answers by email"
+        )
 
 
 def definition_document(definition: schemas.Definition) -> dict[str, Any]:
@@ -125,7 +139,13 @@ class QuestionnaireService:
     async def create(self, consultation_id: UUID, data: schemas.QuestionnaireCreate) -> Questionnaire:
         await get_or_404(self.session, Consultation, consultation_id, "consultation")
         document = definition_document(data.definition)
-        questionnaire = Questionnaire(consultation_id=consultation_id, name=data.name.strip(), mode=data.mode)
+        _check_email_confirmation(data.mode, data.email_confirmation)
+        questionnaire = Questionnaire(
+            consultation_id=consultation_id,
+            name=data.name.strip(),
+            mode=data.mode,
+            email_confirmation=data.email_confirmation,
+        )
         if data.mode is Mode.OPEN:
             questionnaire.public_key = secrets.token_urlsafe(32)
         self.session.add(questionnaire)
@@ -212,6 +232,13 @@ class QuestionnaireService:
         fields = patch_fields(patch)
         if "name" in fields:
             questionnaire.name = fields["name"].strip()
+        if "email_confirmation" in fields:
+            if questionnaire.status is not QuestionnaireStatus.DRAFT:
+                raise Conflict(
+                    f"the questionnaire is {questionnaire.status.value}: email confirmation is set while it is a draft"
+                )
+            _check_email_confirmation(questionnaire.mode, fields["email_confirmation"])
+            questionnaire.email_confirmation = fields["email_confirmation"]
         if "closes_at" in fields:
             if questionnaire.status is not QuestionnaireStatus.OPEN:
                 raise Conflict("only an open questionnaire has a closing time to move; send it first")
@@ -357,12 +384,51 @@ class StaleRevision(Conflict):
         self.response = response
 
 
-class AnswersRefused(Invalid):
-    """Answers that do not fit their questions, each problem by question key (the page words them)."""
+class EmailProblem(enum.StrEnum):
+    """What is wrong with the address an open questionnaire's respondent gives (the page words it)."""
 
-    def __init__(self, checked: Checked) -> None:
-        super().__init__("some answers do not fit their questions", errors=checked.field_errors())
+    REQUIRED = "required"
+    INVALID = "invalid"
+
+
+class AnswersRefused(Invalid):
+    """Answers that do not fit their questions, each problem by question key (the page words them),
+    and what is wrong with the respondent's address, if one is asked for."""
+
+    def __init__(self, checked: Checked, email_problem: EmailProblem | None = None) -> None:
+        errors = checked.field_errors()
+        if email_problem is not None:
+            errors.append(FieldError("email", f"email {email_problem.value}"))
+        super().__init__("some answers do not fit their questions", errors=errors)
         self.checked = checked
+        self.email_problem = email_problem
+
+
+class ConfirmOutcome(enum.StrEnum):
+    CONFIRMED = "confirmed"  # counted now
+    REPLACED = "replaced"  # counted now, and the address's earlier answer no longer is
+    ALREADY = "already"  # confirmed before: nothing changes
+    CLOSED = "closed"  # the questionnaire no longer takes answers: nothing counted
+
+
+def address_digest(address: str) -> str:
+    """One digest per address whatever its case (addresses are normalised to lower case first)."""
+    return hashlib.sha256(address.lower().encode()).hexdigest()
+
+
+def confirmation_expiry(questionnaire: Questionnaire, settings: Settings, now: dt.datetime) -> dt.datetime:
+    """A confirmation link works some days, and never past the questionnaire's closing."""
+    expiry = now + dt.timedelta(days=settings.questionnaires.confirmation_days)
+    return min(expiry, questionnaire.closes_at) if questionnaire.closes_at else expiry
+
+
+def _checked_address(raw: str | None) -> tuple[str | None, EmailProblem | None]:
+    if raw is None or not raw.strip():
+        return None, EmailProblem.REQUIRED
+    try:
+        return normalise_email(raw), None
+    except Invalid:
+        return None, EmailProblem.INVALID
 
 
 class ResponseService:
@@ -516,27 +582,146 @@ class ResponseService:
         current: CurrentDefinition,
         answers: dict[str, Any],
         attribution: ResponseAttribution,
+        *,
+        email: str | None = None,
+        language: str = "en",
     ) -> QuestionnaireResponse:
-        """An answer through the public link of an open questionnaire: complete, submitted at once,
-        against ``current`` (the version the form was read with)."""
+        """An answer through the public link of an open questionnaire: complete, against ``current``
+        (the version the form was read with). Submitted at once; or, when the questionnaire asks for
+        email confirmation, kept unconfirmed (counted nowhere) and a confirmation link is emailed to
+        ``email`` in ``language``."""
         if questionnaire.mode is not Mode.OPEN or not takes_answers(questionnaire):
             raise Conflict("the questionnaire is not open for answers")
         checked = check_answers(current.definition, answers, complete=True)
-        if checked.problems:
-            raise AnswersRefused(checked)
+        address, email_problem = _checked_address(email) if questionnaire.email_confirmation else (None, None)
+        if checked.problems or email_problem is not None:
+            raise AnswersRefused(checked, email_problem)
         now = _now()
+        confirming = address is not None
         response = QuestionnaireResponse(
             questionnaire_id=questionnaire.id,
             version_id=current.version_id,
-            status=ResponseStatus.SUBMITTED,
-            submitted_at=now,
+            status=ResponseStatus.UNCONFIRMED if confirming else ResponseStatus.SUBMITTED,
+            submitted_at=None if confirming else now,
             revision=1,
             attribution=attribution,
             answers=checked.answers,
         )
         self.session.add(response)
         await self.session.flush()
-        await tally.count(self.session, response, current.definition, 1)
+        if address is None:
+            await tally.count(self.session, response, current.definition, 1)
+            return response
+        confirmation = QuestionnaireConfirmation(
+            questionnaire_id=questionnaire.id,
+            response_id=response.id,
+            address_hash=address_digest(address),
+            expires_at=confirmation_expiry(questionnaire, self.settings, now),
+        )
+        self.session.add(confirmation)
+        await self.session.flush()
+        enqueue(
+            self.session,
+            kind=EmailKind.QUESTIONNAIRE_CONFIRMATION,
+            to_address=address,
+            domain=mail_domain(self.settings.mail.from_address),
+            context={
+                "questionnaire_id": str(questionnaire.id),
+                "confirmation_id": str(confirmation.id),
+                "language": language,
+            },
+        )
+        return response
+
+    async def confirmation(
+        self, questionnaire: Questionnaire, token: str
+    ) -> QuestionnaireConfirmation | None:
+        """The confirmation a link's token names; None when unknown, or expired while the
+        questionnaire still takes answers (after closing, the page says it has closed)."""
+        if not token.startswith(CONFIRMATION_LINK_PREFIX):
+            return None
+        row: QuestionnaireConfirmation | None = await self.session.scalar(
+            select(QuestionnaireConfirmation).where(
+                QuestionnaireConfirmation.token_hash == token_digest(token),
+                QuestionnaireConfirmation.questionnaire_id == questionnaire.id,
+            )
+        )
+        if row is None:
+            return None
+        if row.expires_at <= _now() and takes_answers(questionnaire):
+            return None
+        return row
+
+    def outcome_shown(
+        self, questionnaire: Questionnaire, row: QuestionnaireConfirmation
+    ) -> ConfirmOutcome | None:
+        """What the link's page says before anything is posted; None: it offers to confirm."""
+        if row.confirmed_at is not None:
+            return ConfirmOutcome.ALREADY
+        if not takes_answers(questionnaire):
+            return ConfirmOutcome.CLOSED
+        return None
+
+    async def confirm(self, questionnaire: Questionnaire, token: str) -> ConfirmOutcome | None:
+        """Count the answer the link names (None: no such link), in one transaction: it becomes
+        submitted and enters the results; an answer confirmed earlier from the same address is
+        replaced (it stops counting). Confirming twice changes nothing."""
+        found = await self.confirmation(questionnaire, token)
+        if found is None:
+            return None
+        # Every confirmation of this address, locked in one order: two confirmations of one address
+        # at the same moment queue here, and the second sees the first.
+        rows = list(
+            (
+                await self.session.scalars(
+                    select(QuestionnaireConfirmation)
+                    .where(
+                        QuestionnaireConfirmation.questionnaire_id == questionnaire.id,
+                        QuestionnaireConfirmation.address_hash == found.address_hash,
+                    )
+                    .order_by(QuestionnaireConfirmation.id)
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
+                )
+            ).all()
+        )
+        shown = self.outcome_shown(questionnaire, found)
+        if shown is not None:
+            return shown
+        now = _now()
+        outcome = ConfirmOutcome.CONFIRMED
+        for earlier in rows:
+            if earlier.id == found.id or earlier.confirmed_at is None or earlier.replaced_at is not None:
+                continue
+            earlier.replaced_at = now
+            replaced = await self._locked_response(earlier.response_id)
+            if replaced is not None and replaced.status is ResponseStatus.SUBMITTED:
+                definition = await version_definition(self.session, replaced.version_id)
+                await tally.count(self.session, replaced, definition, -1)
+                replaced.status = ResponseStatus.REPLACED
+                replaced.revision += 1
+                outcome = ConfirmOutcome.REPLACED
+        await self.session.flush()  # the earlier one leaves the unique "counted" index first
+        response = await self._locked_response(found.response_id)
+        if response is None or response.status is not ResponseStatus.UNCONFIRMED:
+            raise Conflict("the answer to confirm is gone")
+        found.confirmed_at = now
+        response.status = ResponseStatus.SUBMITTED
+        response.submitted_at = now
+        response.revision += 1
+        await self.session.flush()
+        await tally.count(
+            self.session, response, await version_definition(self.session, response.version_id), 1
+        )
+        return outcome
+
+    async def _locked_response(self, response_id: UUID) -> QuestionnaireResponse | None:
+        response: QuestionnaireResponse | None = await self.session.scalar(
+            select(QuestionnaireResponse)
+            .where(QuestionnaireResponse.id == response_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return response
 
     async def open_questionnaire(self, public_key: str) -> Questionnaire:

@@ -24,7 +24,13 @@ from consult.settings import get_settings
 from tests.directory.test_import import HEADER, csv_bytes
 from tests.helpers import problem
 from tests.polls.helpers import link_for
-from tests.questionnaires.helpers import open_answer_form, questionnaire_definition, questionnaire_token
+from tests.questionnaires.helpers import (
+    confirmation_token,
+    open_answer_form,
+    questionnaire_definition,
+    questionnaire_token,
+    unconfirmed_response,
+)
 from tests.test_fuzz import Seeded, admin, created, future, iso_from_now, poll_body, seeded
 from tests.word.import_docs import On, WordFile
 
@@ -263,9 +269,9 @@ def _answer_new_poll(w: World) -> Send:
     return lambda: w.public.post(f"/poll/{token}", data={s["id"]: "yes" for s in poll["slots"]})
 
 
-def _questionnaire(w: World, mode: str = "per_person", send: bool = False) -> str:
+def _questionnaire(w: World, mode: str = "per_person", send: bool = False, **settings: Any) -> str:
     url = f"/api/v1/consultations/{w.ids['consultation_id']}/questionnaires"
-    body = {"name": "Needs assessment", "mode": mode, "definition": questionnaire_definition()}
+    body = {"name": "Needs assessment", "mode": mode, "definition": questionnaire_definition(), **settings}
     questionnaire = created(w.admin.post(url, json=body))["id"]
     if send:
         audience = {} if mode == "open" else {"person_ids": [w.ids["person_id"]]}
@@ -312,6 +318,17 @@ def _answer_open_questionnaire(w: World) -> Send:
     url = w.admin.get(f"/api/v1/questionnaires/{questionnaire}").json()["public_url"]
     path = url[url.index("/q/open/") :]
     return lambda: w.public.post(path, data=open_answer_form())
+
+
+def _confirm_open_answer(w: World) -> Send:
+    """Someone presses the button behind the link emailed to confirm their open answer."""
+    questionnaire = _questionnaire(w, mode="open", send=True, email_confirmation=True)
+    url = w.admin.get(f"/api/v1/questionnaires/{questionnaire}").json()["public_url"]
+    path = url[url.index("/q/open/") :]
+    answered = w.public.post(path, data={**open_answer_form(), "email": "someone@example.org"})
+    assert answered.status_code in (200, 303), answered.text[:300]
+    token = confirmation_token(w.db, unconfirmed_response(w.db, questionnaire))
+    return lambda: w.public.post(f"{path}/confirm/{token}")
 
 
 INBOUND = (
@@ -556,6 +573,7 @@ CALLS: dict[str, Prepare] = {
         "POST", "/reopen", {"revision": 1}
     ),
     "POST /q/open/{public_key}": _answer_open_questionnaire,
+    "POST /q/open/{public_key}/confirm/{token}": _confirm_open_answer,
     "POST /api/v1/questionnaires/{questionnaire_id}/close": call(
         "admin", "POST", "/api/v1/questionnaires/{new}/close", first=_sent_questionnaire
     ),
@@ -592,7 +610,7 @@ BY_STAKEHOLDER = {
 }
 BY_INTAKE = {"POST /api/v1/inbound/email"}
 # Anyone through a public page: the entries say so (and carry the address).
-BY_ANYONE = {"POST /q/open/{public_key}"}
+BY_ANYONE = {"POST /q/open/{public_key}", "POST /q/open/{public_key}/confirm/{token}"}
 
 
 def mutating_operations(server: str) -> set[str]:

@@ -177,6 +177,19 @@ def questionnaire_context(language: str) -> dict[str, Any]:
     }
 
 
+def questionnaire_confirmation_context(language: str) -> dict[str, Any]:
+    """What consult.questionnaires.mailing passes to an open questionnaire's respondent (no name,
+    no personal page: the address is all that is known)."""
+    return {
+        "person_name": None,
+        "organiser_email": ORGANISER_EMAIL,
+        "personal_url": None,
+        "questionnaire_title": questionnaire_context(language)["questionnaire_title"],
+        "link": "https://consult.example.org/q/open/EXAMPLE/confirm/csc_EXAMPLE",
+        "valid_for": format_in(dt.timedelta(days=7), language),
+    }
+
+
 def comment_response_context(language: str) -> dict[str, Any]:
     return round_context(
         language,

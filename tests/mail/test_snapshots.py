@@ -69,6 +69,7 @@ SAMPLES: dict[str, Sample] = {
     EmailKind.POLL_DECIDED: Sample(lambda lang: poll_sample(lang, decided=True)),
     EmailKind.QUESTIONNAIRE_INVITATION: Sample(contexts.questionnaire_context),
     EmailKind.QUESTIONNAIRE_REMINDER: Sample(contexts.questionnaire_context),
+    EmailKind.QUESTIONNAIRE_CONFIRMATION: Sample(contexts.questionnaire_confirmation_context),
     # Not an outbox kind: the intake answers an incoming email at once (consult.inbound.service).
     "intake_answer": Sample(contexts.intake_answer_context),
 }

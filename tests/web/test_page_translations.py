@@ -703,3 +703,67 @@ def test_the_check_finds_english(server, browser):
         )
         == []
     )
+
+
+# --- open questionnaire with email confirmation ----------------------------------------------------
+
+
+def _definition_texts(value: object) -> set[str]:
+    """Every text of a questionnaire's definition, in every language (data the test typed)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {text for item in value.values() for text in _definition_texts(item)}
+    if isinstance(value, list):
+        return {text for item in value for text in _definition_texts(item)}
+    return set()
+
+
+def test_open_questionnaire_confirmation_page_states(api, db, browser, rendered: Rendered):
+    from consult.questionnaires.models import QuestionnaireResponse
+    from tests.questionnaires.conftest import COMPLETE, definition, form_of
+    from tests.questionnaires.test_open_confirmation import confirmation_link, open_questionnaire, path_of
+
+    consultation = api.post("/api/v1/consultations", json={"title": "Migrant integration strategy"}).json()
+    questionnaire = open_questionnaire(api, consultation)
+    path = path_of(questionnaire)
+    rendered.data |= _definition_texts(definition()) | _definition_texts(COMPLETE) | {"12", "not an address"}
+
+    def latest_response() -> QuestionnaireResponse:
+        db.expire_all()
+        response = db.scalar(select(QuestionnaireResponse).order_by(QuestionnaireResponse.created_at.desc()))
+        assert response is not None
+        return response
+
+    closing: dict[str, str] = {}
+    for language in LANGUAGES:
+        client = browser(language)
+        address = f"reader.{language}@example.org"
+        rendered.data.add(address)
+        rendered.add("open questionnaire: form with the address", language, client.get(path))
+        missing = client.post(path, data=form_of(COMPLETE, "submit", 0))
+        rendered.add("open questionnaire: address missing", language, missing, 422)
+        wrong = client.post(path, data=form_of(COMPLETE, "submit", 0, email="not an address"))
+        rendered.add("open questionnaire: address not valid", language, wrong, 422)
+        sent = client.post(path, data=form_of(COMPLETE, "submit", 0, email=address))
+        assert sent.status_code == 303, sent.text
+        rendered.add("open questionnaire: check your inbox", language, client.get(sent.headers["location"]))
+        link = confirmation_link(db, questionnaire, latest_response())
+        rendered.add("confirmation: asked", language, client.get(link))
+        rendered.add("confirmation: confirmed", language, client.post(link))
+        rendered.add("confirmation: already confirmed", language, client.post(link))
+        assert client.post(path, data=form_of(COMPLETE, "submit", 0, email=address)).status_code == 303
+        replacing = confirmation_link(db, questionnaire, latest_response())
+        rendered.add("confirmation: replaces the earlier answer", language, client.post(replacing))
+        assert (
+            client.post(path, data=form_of(COMPLETE, "submit", 0, email=f"late.{address}")).status_code == 303
+        )
+        rendered.data.add(f"late.{address}")
+        closing[language] = confirmation_link(db, questionnaire, latest_response())
+        rendered.add("invalid link: a confirmation link", language, client.get(f"{path}/confirm/csc_x"), 404)
+    assert api.post(f"/api/v1/questionnaires/{questionnaire['id']}/close").status_code == 200
+    for language, link in closing.items():
+        rendered.add("confirmation: closed", language, browser(language).get(link))
+        rendered.add("confirmation: closed, confirmed anyway", language, browser(language).post(link), 409)
+    assert 'id="replaced"' in rendered.pages["confirmation: replaces the earlier answer"]["en"].text
+    assert rendered.leaks() == {}
