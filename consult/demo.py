@@ -830,7 +830,7 @@ ASSESSMENT = _decoded(
                                     "Services sociaux",
                                 ),
                             ),
-                            ("ngos", _t("NGOs", "Qeyri-hökumət təşkilatları", "НКО", "ONG")),
+                            ("ngos", _t("NGOs", "Qeyri-hökumət təşkilatları", "НПО", "ONG")),
                             (
                                 "international",
                                 _t(
