@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -16,11 +17,31 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from consult.demo import COMMENTS, ORGANISATIONS, PEOPLE
+from consult.auth.models import Role
+from consult.demo import (
+    ASSESSMENT_ANSWERS,
+    COMMENTS,
+    LABOUR,
+    NGO,
+    ORGANISATIONS,
+    PEOPLE,
+    QUESTIONNAIRE_DAYS,
+    QUESTIONNAIRE_NAME,
+    QUESTIONNAIRE_ORGANISATIONS,
+    SMS,
+)
 from consult.directory.models import Organisation, Person, PersonGroup
 from consult.drafts.models import Document, DocumentVersion
 from consult.events.models import Event
 from consult.mail.models import OutboundEmail
+from consult.questionnaires.models import (
+    Questionnaire,
+    QuestionnaireInvitee,
+    QuestionnaireResponse,
+    QuestionnaireResponseChange,
+    QuestionnaireStatus,
+    QuestionnaireTally,
+)
 from consult.rounds.models import Comment, CommentRound, RoundInvitee
 from tests.conftest import wait_for_http
 from tests.servers import free_port
@@ -107,14 +128,19 @@ def test_mistakes_are_reported_without_a_traceback(consult, args, message):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_demo_loads_the_scenario_once(consult, db):
+def test_demo_loads_the_scenario_once(consult, db, client_for):
     first = consult("demo")
+    tallied = db.scalar(select(func.count()).select_from(QuestionnaireTally))
     second = consult("demo")
 
     assert first.returncode == 0, first.stderr
     assert "Demo data loaded" in first.stdout
+    assert "1 questionnaires" in first.stdout and "3 questionnaire responses" in first.stdout
+    assert f"the questionnaire {QUESTIONNAIRE_NAME!r}" in first.stdout
     assert second.returncode == 0, second.stderr
     assert "Demo data already present" in second.stdout
+    assert "questionnaire responses" not in second.stdout.partition(":")[0]
+    assert db.scalar(select(func.count()).select_from(QuestionnaireTally)) == tallied  # nothing counted twice
     counts = {
         model.__name__: db.scalar(select(func.count()).select_from(model))
         for model in (
@@ -126,6 +152,10 @@ def test_demo_loads_the_scenario_once(consult, db):
             DocumentVersion,
             CommentRound,
             Comment,
+            Questionnaire,
+            QuestionnaireInvitee,
+            QuestionnaireResponse,
+            QuestionnaireResponseChange,
         )
     }
     assert counts == {
@@ -137,6 +167,79 @@ def test_demo_loads_the_scenario_once(consult, db):
         "DocumentVersion": 2,
         "CommentRound": 1,
         "Comment": sum(1 + len(c.replies) for c in COMMENTS),
+        "Questionnaire": 1,
+        "QuestionnaireInvitee": sum(p.organisation in QUESTIONNAIRE_ORGANISATIONS for p in PEOPLE),
+        "QuestionnaireResponse": len(ASSESSMENT_ANSWERS),
+        "QuestionnaireResponseChange": sum(len(saves) for saves in ASSESSMENT_ANSWERS.values()),
+    }
+
+    # The assessment: open now for three weeks, one response per institution.
+    (questionnaire,) = db.scalars(select(Questionnaire)).all()
+    assert (questionnaire.name, questionnaire.mode, questionnaire.status) == (
+        QUESTIONNAIRE_NAME,
+        "per_organisation",
+        QuestionnaireStatus.OPEN,
+    )
+    assert questionnaire.opens_at < dt.datetime.now(dt.UTC) < questionnaire.closes_at
+    assert (questionnaire.closes_at - questionnaire.opens_at).days == QUESTIONNAIRE_DAYS
+    responses = {
+        name: response
+        for response, name in db.execute(
+            select(QuestionnaireResponse, Organisation.name).join(
+                Organisation, Organisation.id == QuestionnaireResponse.organisation_id
+            )
+        )
+    }
+    assert {name: (r.status, r.revision, r.attribution) for name, r in responses.items()} == {
+        SMS: ("submitted", 2, "organisation"),
+        LABOUR: ("submitted", 1, "named"),
+        NGO: ("draft", 1, "anonymous"),
+    }
+    # The State Migration Service's answer: drafted by one focal point, completed and submitted by another.
+    email_of = {person_id: email for person_id, email in db.execute(select(Person.id, Person.email))}
+    changes = db.scalars(
+        select(QuestionnaireResponseChange)
+        .where(QuestionnaireResponseChange.response_id == responses[SMS].id)
+        .order_by(QuestionnaireResponseChange.revision)
+    ).all()
+    assert [(email_of[c.person_id], c.action, c.revision) for c in changes] == [
+        ("elvin.huseynov@migration.example.org", "save", 1),
+        ("leyla.mammadova@migration.example.org", "submit", 2),
+    ]
+    assert {"cooperation", "obstacles", "staff-count"} <= set(changes[1].changed_keys)
+    assert email_of[responses[SMS].submitted_by_id] == "leyla.mammadova@migration.example.org"
+
+    # The results over the API count the two submitted answers, not the draft.
+    results = client_for(Role.FACILITATOR).get(f"/api/v1/questionnaires/{questionnaire.id}/results")
+    assert results.status_code == 200, results.text
+    body = results.json()
+    assert body["responses"] == 2
+    assert (body["response_rate"]["invited"], body["response_rate"]["responded"]) == (
+        len(QUESTIONNAIRE_ORGANISATIONS),
+        2,
+    )
+    assert {r["kind"]: r["responded"] for r in body["response_rate_by_kind"]} == {
+        "government": 2,
+        "ngo": 0,
+        "public_agency": 0,
+        "social_service": 0,
+    }
+    assert NGO in {o["name"] for o in body["not_answered"]}
+    questions = {q["key"]: q for q in body["questions"]}
+    assert {c["key"]: c["count"] for c in questions["staff-assigned"]["counts"]} == {
+        "yes": 1,
+        "partly": 1,
+        "no": 0,
+    }
+    assert questions["served"]["stats"]["mean"] == (41_500 + 6_400) / 2
+    assert {c["key"]: c["count"] for c in questions["languages"]["counts"] if c["count"]} == {"2": 1, "3": 1}
+    assert questions["services"]["other_count"] == 1
+    matrix = {row["key"]: row["stats"]["mean"] for row in questions["cooperation"]["rows"]}
+    assert matrix["ministries"] == 3 and matrix["social"] == 2.5
+    # Free texts as each institution chose to be attributed: officially, or by name.
+    assert {(t["organisation"], t["person"]) for t in questions["obstacles"]["texts"]} == {
+        (SMS, None),
+        (LABOUR, "Aysel Quliyeva"),
     }
     # Invitations, round openings and answers, queued once (a running beat may add reply digests).
     emails = {

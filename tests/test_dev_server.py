@@ -16,7 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from consult.demo import COMMENTS, PEOPLE, ROUND_ORGANISATIONS
+from consult.demo import (
+    ASSESSMENT_ANSWERS,
+    COMMENTS,
+    NGO,
+    PEOPLE,
+    QUESTIONNAIRE_NAME,
+    QUESTIONNAIRE_ORGANISATIONS,
+    ROUND_ORGANISATIONS,
+)
 from tests.conftest import wait_for_http
 from tests.servers import free_port
 from tests.waiting import wait_until
@@ -75,12 +83,15 @@ def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
         assert launch["starts_at_local"].endswith("+04:00")
         assert len(launch["agenda"]) == 5
 
-        # The demo invites everyone to the launch and opens a comment round: the in-process worker
-        # consumes the embedded broker and sends each invitation, with its calendar request, and
-        # each round opening email, with a personal link, to the capturing sink.
+        # The demo invites everyone to the launch, opens a comment round and sends a questionnaire:
+        # the in-process worker consumes the embedded broker and sends each invitation, with its
+        # calendar request, each round opening email and each questionnaire invitation, with a
+        # personal link, to the capturing sink.
         round_people = {
             p.email for p in PEOPLE if p.in_working_group or p.organisation in ROUND_ORGANISATIONS
         }
+        questionnaire_people = {p.email for p in PEOPLE if p.organisation in QUESTIONNAIRE_ORGANISATIONS}
+        questionnaire_links: dict[str, str] = {}
 
         def captured() -> tuple[list[email.message.EmailMessage], dict[str, str]] | None:
             messages = [
@@ -95,11 +106,20 @@ def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
                 text = message.get_body(preferencelist=("plain",)).get_content()
                 if found := re.search(r"\S+/r/csr_[A-Za-z0-9_-]+", text):
                     links[message["X-RcptTo"]] = found.group(0)
-            if len(invitations) >= len(people) and set(links) >= round_people:
+                if found := re.search(r"\S+/q/csq_[A-Za-z0-9_-]+", text):
+                    questionnaire_links[message["X-RcptTo"]] = found.group(0)
+            if (
+                len(invitations) >= len(people)
+                and set(links) >= round_people
+                and set(questionnaire_links) >= questionnaire_people
+            ):
                 return invitations, links
             return None
 
-        invitations, links = wait_until(captured, "an invitation per demo person and the round emails", 60)
+        invitations, links = wait_until(
+            captured, "an invitation per demo person, the round emails and the questionnaire's", 60
+        )
+        assert set(questionnaire_links) == questionnaire_people
         assert len(invitations) == len(people)
         recipients = set()
         for message in invitations:
@@ -141,6 +161,28 @@ def test_consult_dev_demo_runs_api_worker_and_mail_sink(tmp_path, monkeypatch):
             headers={"Authorization": f"Bearer {link.rpartition('/')[2]}"},
         ).json()
         assert [c["mine"] for s in mine["sections"] for c in flat(s["threads"])].count(True) == 1
+
+        # The capacity and needs assessment, open, with two official answers submitted and one draft;
+        # its results count the submitted ones.
+        (questionnaire,) = api.get(
+            f"/api/v1/consultations/{launch['consultation_id']}/questionnaires"
+        ).json()["items"]
+        assert (questionnaire["name"], questionnaire["status"]) == (QUESTIONNAIRE_NAME, "open")
+        answers = api.get(f"/api/v1/questionnaires/{questionnaire['id']}/responses").json()["items"]
+        assert sorted(r["status"] for r in answers) == ["draft", "submitted", "submitted"]
+        assert len(answers) == len(ASSESSMENT_ANSWERS)
+        results = api.get(f"/api/v1/questionnaires/{questionnaire['id']}/results").json()
+        assert results["responses"] == 2
+        assert results["response_rate"]["invited"] == len(QUESTIONNAIRE_ORGANISATIONS)
+        # The NGO's coordinator opens her emailed link: the page, and through the API her draft so far.
+        link = questionnaire_links["kamala.nasirova@migrantsupport.example.org"]
+        assert link.startswith(f"{base_url}/q/")
+        assert httpx.get(link).status_code == 200
+        draft = httpx.get(
+            f"{base_url}/api/v1/questionnaires/{questionnaire['id']}/my-response",
+            headers={"Authorization": f"Bearer {link.rpartition('/')[2]}"},
+        ).json()["response"]
+        assert draft["status"] == "draft" and draft["answers"] == ASSESSMENT_ANSWERS[NGO][-1].answers
         assert "celery worker ready" in log_text()
         assert "beat: Starting" in log_text()
         # kombu warns at each broker connection when the broker URL names no host.
