@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -411,9 +412,11 @@ class ConfirmOutcome(enum.StrEnum):
     CLOSED = "closed"  # the questionnaire no longer takes answers: nothing counted
 
 
-def address_digest(address: str) -> str:
-    """One digest per address whatever its case (addresses are normalised to lower case first)."""
-    return hashlib.sha256(address.lower().encode()).hexdigest()
+def address_digest(address: str, secret_key: str) -> str:
+    """One digest per address whatever its case, keyed with the secret key: the stored digests do
+    not give the addresses back by hashing a list of known ones."""
+    message = b"questionnaire-address:" + address.lower().encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def confirmation_expiry(questionnaire: Questionnaire, settings: Settings, now: dt.datetime) -> dt.datetime:
@@ -615,7 +618,7 @@ class ResponseService:
         confirmation = QuestionnaireConfirmation(
             questionnaire_id=questionnaire.id,
             response_id=response.id,
-            address_hash=address_digest(address),
+            address_hash=address_digest(address, self.settings.app.secret_key),
             expires_at=confirmation_expiry(questionnaire, self.settings, now),
         )
         self.session.add(confirmation)
