@@ -244,7 +244,7 @@ def seeded(admin: httpx.Client, db) -> Seeded:
         ids["export_id"] = export.json()["id"]
     # An open questionnaire that confirms answers by email, with an answer waiting for it: its public
     # key and the confirmation link's token (/q/open/{public_key}/confirm/{token}).
-    questionnaire = post(
+    open_questionnaire = post(
         f"/api/v1/consultations/{consultation['id']}/questionnaires",
         {
             "name": "Open call",
@@ -253,15 +253,15 @@ def seeded(admin: httpx.Client, db) -> Seeded:
             "email_confirmation": True,
         },
     )
-    post(f"/api/v1/questionnaires/{questionnaire['id']}/send", {"closes_at": iso_from_now(days=10)}, 200)
-    public_url = admin.get(f"/api/v1/questionnaires/{questionnaire['id']}").json()["public_url"]
+    post(f"/api/v1/questionnaires/{open_questionnaire['id']}/send", {"closes_at": iso_from_now(days=10)}, 200)
+    public_url = admin.get(f"/api/v1/questionnaires/{open_questionnaire['id']}").json()["public_url"]
     ids["public_key"] = public_url.rsplit("/", 1)[1]
     answered = httpx.post(
         f"{admin.base_url}/q/open/{ids['public_key']}",
         data={**open_answer_form(), "email": "anyone@example.org"},
     )
     assert answered.status_code == 303, answered.text[:500]
-    confirm_token = confirmation_token(db, unconfirmed_response(db, questionnaire["id"]))
+    confirm_token = confirmation_token(db, unconfirmed_response(db, open_questionnaire["id"]))
     body_ids: dict[str, Any] = {
         **ids,
         "person_ids": [person["id"]],
