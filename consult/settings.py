@@ -428,6 +428,12 @@ class RetentionSettings:
         30,
         "export job files are deleted this many days after they were written (0: kept)",
     )
+    addresses_days: int = _int(
+        "RETENTION_DAYS_ADDRESSES",
+        30,
+        "addresses outside the directory (open questionnaires' confirmations) are forgotten this many "
+        "days after their email was sent or given up (0: kept)",
+    )
     scan_seconds: float = _float(
         "RETENTION_SCAN_SECONDS", 3600.0, "how often beat deletes what is kept longer than that"
     )

@@ -121,8 +121,13 @@ def poll_imap() -> int:
 
 @celery_app.task(name=PURGE_TASK, acks_late=True)
 def purge_expired_data() -> dict[str, int]:
-    """Raw incoming mail and export files kept longer than the retention settings are deleted."""
+    """Raw incoming mail, export files and outside addresses kept longer than the retention
+    settings are deleted."""
     with sessions()() as session:
         purged = purge_expired(session, get_settings())
         session.commit()
-    return {"inbound_messages": purged.inbound_messages, "export_files": purged.export_files}
+    return {
+        "inbound_messages": purged.inbound_messages,
+        "export_files": purged.export_files,
+        "addresses": purged.addresses,
+    }

@@ -1,5 +1,6 @@
 """How long raw data is kept: the raw incoming messages (once handled, what became of them is recorded
-without them) and the files of export jobs (built again on request). Beat runs ``purge_expired``."""
+without them), the files of export jobs (built again on request), and the addresses of people outside
+the directory that emails went to (the outbox row stays). Beat runs ``purge_expired``."""
 
 from __future__ import annotations
 
@@ -12,15 +13,20 @@ from sqlalchemy.orm import Session
 
 from consult.exports.models import ExportJob
 from consult.inbound.models import InboundMessage, InboundState
+from consult.mail.models import OutboundEmail, OutboxState
 from consult.settings import Settings
 
 PURGE_TASK = "consult.purge_expired"
+# What a forgotten address becomes: the row still records that an email went out, to no one known.
+FORGOTTEN_ADDRESS = ""
+_FINISHED = (OutboxState.SENT, OutboxState.FAILED, OutboxState.BOUNCED, OutboxState.SUPPRESSED)
 
 
 @dataclass(frozen=True)
 class Purged:
     inbound_messages: int  # raw messages emptied
     export_files: int  # files deleted
+    addresses: int = 0  # addresses outside the directory forgotten
 
 
 def forget_export_files(jobs: Sequence[ExportJob], settings: Settings) -> None:
@@ -32,8 +38,10 @@ def forget_export_files(jobs: Sequence[ExportJob], settings: Settings) -> None:
 
 
 def purge_expired(session: Session, settings: Settings, now: dt.datetime | None = None) -> Purged:
-    """Empty the raw messages handled more than CONSULT_RETENTION_DAYS_INBOUND days ago and delete
-    the export files finished more than CONSULT_RETENTION_DAYS_EXPORTS days ago (0: keep them)."""
+    """Empty the raw messages handled more than CONSULT_RETENTION_DAYS_INBOUND days ago, delete the
+    export files finished more than CONSULT_RETENTION_DAYS_EXPORTS days ago, and forget the addresses
+    outside the directory whose emails finished more than CONSULT_RETENTION_DAYS_ADDRESSES days ago
+    (0: keep them)."""
     now = now or dt.datetime.now(dt.UTC)
     retention = settings.retention
     inbound = 0
@@ -60,5 +68,19 @@ def purge_expired(session: Session, settings: Settings, now: dt.datetime | None 
             )
         )
         forget_export_files(jobs, settings)
+    addresses = 0
+    if retention.addresses_days > 0:
+        forgotten = session.execute(
+            update(OutboundEmail)
+            .where(
+                OutboundEmail.to_address.is_not(None),
+                OutboundEmail.to_address != FORGOTTEN_ADDRESS,
+                OutboundEmail.state.in_(_FINISHED),
+                OutboundEmail.updated_at < now - dt.timedelta(days=retention.addresses_days),
+            )
+            .values(to_address=FORGOTTEN_ADDRESS)
+            .execution_options(synchronize_session=False)
+        )
+        addresses = forgotten.rowcount  # type: ignore[attr-defined]
     session.flush()
-    return Purged(inbound_messages=inbound, export_files=len(jobs))
+    return Purged(inbound_messages=inbound, export_files=len(jobs), addresses=addresses)

@@ -14,7 +14,8 @@ from sqlalchemy import update
 
 from consult.exports.models import ExportFormat, ExportJob, ExportState
 from consult.inbound.models import InboundMessage, InboundState
-from consult.privacy.retention import PURGE_TASK, purge_expired
+from consult.mail.models import EmailKind, OutboundEmail, OutboxState
+from consult.privacy.retention import FORGOTTEN_ADDRESS, PURGE_TASK, purge_expired
 from consult.settings import RetentionSettings, Settings, StorageSettings, get_settings
 from workers.app import beat_schedule
 
@@ -97,3 +98,43 @@ def test_raw_mail_and_export_files_past_their_retention_are_deleted(
 def test_beat_runs_the_purge() -> None:
     schedule = beat_schedule(Settings(retention=RetentionSettings(scan_seconds=600)))
     assert schedule["purge-expired"] == {"task": PURGE_TASK, "schedule": 600}
+
+
+def outside_email(db, *, days_ago: float, state: OutboxState) -> OutboundEmail:
+    """An email to an address outside the directory (an open questionnaire's confirmation)."""
+    row = OutboundEmail(
+        kind=EmailKind.QUESTIONNAIRE_CONFIRMATION,
+        to_address=f"someone-{uuid.uuid4().hex[:6]}@example.org",
+        message_id=f"<{uuid.uuid4()}@example.org>",
+        next_attempt_at=NOW,
+        state=state,
+    )
+    db.add(row)
+    db.flush()
+    db.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id == row.id)
+        .values(updated_at=NOW - dt.timedelta(days=days_ago))
+    )
+    return row
+
+
+def test_addresses_outside_the_directory_are_forgotten_once_their_email_is_done(db) -> None:
+    settings = replace(get_settings(), retention=RetentionSettings(addresses_days=30))
+    sent = outside_email(db, days_ago=31, state=OutboxState.SENT)
+    failed = outside_email(db, days_ago=40, state=OutboxState.FAILED)
+    recent = outside_email(db, days_ago=29, state=OutboxState.SENT)
+    waiting = outside_email(db, days_ago=31, state=OutboxState.PENDING)  # still to be sent: kept
+    kept = {row.id: row.to_address for row in (recent, waiting)}
+    db.commit()
+
+    purged = purge_expired(db, settings, now=NOW)
+    db.commit()
+    assert purged.addresses == 2
+    db.expire_all()
+    assert sent.to_address == FORGOTTEN_ADDRESS and failed.to_address == FORGOTTEN_ADDRESS
+    assert sent.state is OutboxState.SENT and sent.message_id  # the record of the email stays
+    assert {row.id: row.to_address for row in (recent, waiting)} == kept
+    assert purge_expired(db, settings, now=NOW).addresses == 0
+    keep_all = replace(settings, retention=RetentionSettings(addresses_days=0))
+    assert purge_expired(db, keep_all, now=NOW + dt.timedelta(days=365)).addresses == 0
