@@ -124,10 +124,10 @@ def _enqueue(session: Session, settings: Settings, kind: EmailKind, invitee: Que
     ).id
 
 
-def compose_questionnaire_emails(
-    session: Session, rows: Sequence[Any], settings: Settings
-) -> dict[UUID, Letter]:
-    ids = {UUID(row.context["questionnaire_id"]) for row in rows}
+def _with_latest_versions(
+    session: Session, ids: set[UUID]
+) -> tuple[dict[UUID, Questionnaire], dict[UUID, QuestionnaireVersion]]:
+    """The questionnaires by id, and each one's latest version (what its emails quote)."""
     questionnaires = {
         q.id: q for q in session.scalars(select(Questionnaire).where(Questionnaire.id.in_(ids)))
     }
@@ -138,6 +138,14 @@ def compose_questionnaire_emails(
         .order_by(QuestionnaireVersion.number)
     ):
         latest[version.questionnaire_id] = version
+    return questionnaires, latest
+
+
+def compose_questionnaire_emails(
+    session: Session, rows: Sequence[Any], settings: Settings
+) -> dict[UUID, Letter]:
+    ids = {UUID(row.context["questionnaire_id"]) for row in rows}
+    questionnaires, latest = _with_latest_versions(session, ids)
     people = {
         p.id: p
         for p in session.scalars(select(Person).where(Person.id.in_({row.person_recipient for row in rows})))
@@ -199,16 +207,7 @@ def compose_confirmations(session: Session, rows: Sequence[Any], settings: Setti
         )
     }
     ids = {c.questionnaire_id for c in confirmations.values()}
-    questionnaires = {
-        q.id: q for q in session.scalars(select(Questionnaire).where(Questionnaire.id.in_(ids)))
-    }
-    latest: dict[UUID, QuestionnaireVersion] = {}
-    for version in session.scalars(
-        select(QuestionnaireVersion)
-        .where(QuestionnaireVersion.questionnaire_id.in_(ids))
-        .order_by(QuestionnaireVersion.number)
-    ):
-        latest[version.questionnaire_id] = version
+    questionnaires, latest = _with_latest_versions(session, ids)
     now = _now()
     letters: dict[UUID, Letter] = {}
     for row in rows:
