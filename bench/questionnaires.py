@@ -128,7 +128,7 @@ def create_questionnaire() -> dict:
         )
         conn.execute(
             "INSERT INTO questionnaire (id, created_at, updated_at, consultation_id, name, mode, status, opens_at,"
-            " closes_at, public_key) VALUES (%s,%s,%s,%s,'Bench','open','open',%s,%s,%s)",
+            " closes_at, public_key, email_confirmation) VALUES (%s,%s,%s,%s,'Bench','open','open',%s,%s,%s,false)",
             (ids["questionnaire"], now, now, ids["consultation"], now, now + dt.timedelta(days=30), RUN),
         )
         conn.execute(

@@ -93,12 +93,44 @@ def count_rows(response: QuestionnaireResponse, definition: Definition, sign: in
     ]
 
 
+# On PostgreSQL the same upsert takes the cells as arrays: one statement with a dozen parameters
+# instead of an executemany whose every row is bound column by column (a third of a submission's CPU).
+_UNNEST_UPSERT = text(
+    """
+INSERT INTO questionnaire_tally (id, created_at, updated_at, questionnaire_id, version_id,
+    question_key, row_key, value_key, organisation_kind, country, count)
+SELECT gen_random_uuid(), now(), now(), :qid, :vid, c.q, c.r, c.v, :kind, :country, c.n
+FROM unnest(CAST(:questions AS text[]), CAST(:rows AS text[]), CAST(:values AS text[]),
+            CAST(:counts AS integer[])) WITH ORDINALITY AS c(q, r, v, n, i)
+ORDER BY c.i
+ON CONFLICT ON CONSTRAINT uq_questionnaire_tally_cell
+DO UPDATE SET count = questionnaire_tally.count + excluded.count, updated_at = excluded.updated_at
+"""
+)
+
+
 async def count(
     session: AsyncSession, response: QuestionnaireResponse, definition: Definition, sign: int
 ) -> None:
     """Add (``sign`` 1: submitted) or take away (-1: reopened) one response's answers."""
     connection = await session.connection()
-    await connection.execute(upsert(connection.dialect.name), count_rows(response, definition, sign))
+    rows = count_rows(response, definition, sign)
+    if connection.dialect.name != "postgresql":
+        await connection.execute(upsert(connection.dialect.name), rows)
+        return
+    await connection.execute(
+        _UNNEST_UPSERT,
+        {
+            "qid": response.questionnaire_id,
+            "vid": response.version_id,
+            "kind": rows[0]["organisation_kind"],
+            "country": rows[0]["country"],
+            **{name: [row[key] for row in rows] for name, key in _ARRAYS.items()},
+        },
+    )
+
+
+_ARRAYS = {"questions": "question_key", "rows": "row_key", "values": "value_key", "counts": "count"}
 
 
 # Every cell of every submitted response of one version, as ``cells`` gives them, counted at once.
