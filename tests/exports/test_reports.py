@@ -9,6 +9,7 @@ import io
 import re
 from urllib.parse import unquote
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
@@ -50,8 +51,9 @@ def names(response) -> tuple[str, str]:
     return unquote(star.group(1)), plain.group(1)
 
 
-def today() -> str:
-    return dt.datetime.now(dt.UTC).date().isoformat()  # the zone is UTC: the consultation has no events
+def today(zone: str = "UTC") -> str:
+    """Today where the file is named: UTC unless the consultation has an event (its zone)."""
+    return dt.datetime.now(ZoneInfo(zone)).date().isoformat()
 
 
 @pytest.mark.parametrize("language", ["az", "ru", "fr"])
@@ -253,7 +255,11 @@ def test_statistics_workbook_in_a_language(api, scenario: Scenario):
     make_event(api, consultation_id)
     response = api.get(f"/api/v1/consultations/{consultation_id}/stats.xlsx", params={"lang": "fr"})
     assert response.status_code == 200, response.text
-    assert names(response)[0] == f"Migrant integration strategy 2026-2030 participation {today()}.xlsx"
+    # The event (in Baku) gives the consultation its zone: the date in the name is Baku's.
+    assert (
+        names(response)[0]
+        == f"Migrant integration strategy 2026-2030 participation {today('Asia/Baku')}.xlsx"
+    )
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["Synthèse", "Événements", "Cycles"]
     events = workbook["Événements"]
